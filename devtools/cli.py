@@ -1,0 +1,122 @@
+"""The `omc-dev` command: a click group whose subcommands load only when invoked.
+
+`omc-dev --help` must stay as cheap as importing click, so this module imports nothing heavier
+than click, and each subcommand's module (and docker, git, alembic, sqlalchemy, rich) is
+imported only when that subcommand runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from devtools import __version__
+from devtools.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
+
+# name -> ("module:attribute", one-line help shown by `omc-dev --help` without importing it).
+# Each landed command adds one line here; nothing is listed before it works.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "doctor": (
+        "devtools.doctor.command:doctor",
+        "Check the engine, Compose and the stack's files.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that lists commands from a table and imports each only when it is run."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, _, attr = self.lazy[cmd_name][0].partition(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's default would import every command to read its help; use the table instead.
+        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
+        rows += [
+            (name, cmd.get_short_help_str())
+            for name, cmd in sorted(self.commands.items())
+            if name not in self.lazy and not cmd.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(sorted(rows))
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="omc-dev", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Developer workflow and verification for parallel tracks on one Docker Compose stack.
+
+    Exit codes: 0 ok, 1 findings (checks failed), 2 unusable input,
+    125 environment missing (no engine, no compose file, service not running), 130 interrupted.
+    `omc-dev run` returns the command's own exit code.
+    """
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    ctx = exc.ctx
+    command = ctx.command_path if ctx else "omc-dev"
+    return f"{command}: {exc.format_message()} (see '{command} --help')"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; every failure a user can act on ends as one line on stderr and an exit code."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="omc-dev",
+            standalone_mode=False,
+        )
+    except UserError as exc:
+        click.echo(f"omc-dev: {exc}", err=True)
+        return exc.exit_code
+    except click.UsageError as exc:
+        click.echo(_usage_line(exc), err=True)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        click.echo(f"omc-dev: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("omc-dev: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`omc-dev audit | head`): not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        if os.environ.get("OMC_DEBUG"):
+            raise
+        click.echo(
+            f"omc-dev: internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug; rerun with OMC_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return 70
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The only place omc-dev runs the compose CLI (`docker compose`, v2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from devtools.compose.model import ComposeProject, parse_config
+from devtools.config import COMPOSE_FILES, ProjectConfig
+from devtools.errors import EnvironmentMissing, UnusableInput
+
+NO_COMPOSE = "Docker Compose v2 is not installed: run scripts/provision-engine, or install the docker-compose-plugin"
+
+
+@dataclass(frozen=True)
+class ComposeTarget:
+    """Which compose files, under which project name: everything `docker compose -p -f` needs."""
+
+    name: str
+    files: tuple[Path, ...]
+
+    def argv(self, *args: str) -> list[str]:
+        argv = [*compose_command(), "--project-name", self.name]
+        for file in self.files:
+            argv += ["--file", str(file)]
+        return [*argv, *args]
+
+
+def compose_command() -> list[str]:
+    """`docker compose` (the v2 plugin); a standalone v2 `docker-compose` binary as fallback."""
+    if shutil.which("docker"):
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise EnvironmentMissing("the docker CLI is not on PATH: run scripts/provision-engine")
+
+
+def compose_files(config: ProjectConfig) -> tuple[Path, ...]:
+    """`compose-files` from `[tool.omc-dev]`, `COMPOSE_FILE`, else the first standard name."""
+    configured = config.get("compose-files")
+    if configured:
+        if isinstance(configured, str):
+            configured = [configured]
+        files = tuple(config.root / str(f) for f in configured)
+    elif os.environ.get("COMPOSE_FILE"):
+        sep = os.environ.get("COMPOSE_PATH_SEPARATOR", os.pathsep)
+        files = tuple(config.root / f for f in os.environ["COMPOSE_FILE"].split(sep) if f)
+    else:
+        found = [config.root / n for n in COMPOSE_FILES if (config.root / n).is_file()]
+        if not found:
+            raise EnvironmentMissing(
+                f"no compose file in {config.root} (looked for {', '.join(COMPOSE_FILES)}): "
+                "add one, or set compose-files in [tool.omc-dev]"
+            )
+        files = (found[0],)
+    for file in files:
+        if not file.is_file():
+            raise EnvironmentMissing(
+                f"compose file {file} does not exist: fix compose-files in [tool.omc-dev]"
+            )
+    return files
+
+
+def _first_error_line(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    return lines[-1] if lines else "compose failed without a message"
+
+
+def run_compose(
+    target: ComposeTarget,
+    *args: str,
+    capture: bool = True,
+    check: bool = True,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run one compose command; a failure becomes a one-line UserError when `check`."""
+    argv = target.argv(*args)
+    try:
+        proc = subprocess.run(
+            argv,
+            capture_output=capture,
+            text=True,
+            check=False,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise EnvironmentMissing(NO_COMPOSE) from None
+    if check and proc.returncode != 0:
+        stderr = proc.stderr or ""
+        if "is not a docker command" in stderr or (
+            "unknown command" in stderr and "compose" in stderr
+        ):
+            raise EnvironmentMissing(NO_COMPOSE)
+        raise UnusableInput(
+            f"docker compose {args[0] if args else ''} failed: {_first_error_line(stderr)}"
+        )
+    return proc
+
+
+def load_project(target: ComposeTarget) -> ComposeProject:
+    """Resolve the project exactly as compose will run it."""
+    proc = run_compose(target, "config", "--format", "json", check=False)
+    if proc.returncode != 0:
+        stderr = proc.stderr or ""
+        if "is not a docker command" in stderr:
+            raise EnvironmentMissing(NO_COMPOSE)
+        files = ", ".join(str(f) for f in target.files)
+        raise UnusableInput(f"{files}: compose cannot resolve it: {_first_error_line(stderr)}")
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        raise UnusableInput(f"docker compose config printed invalid JSON: {exc}") from None
+    return parse_config(doc, files=target.files)
+
+
+def compose_version(timeout: float = 10.0) -> str | None:
+    """The compose version string (e.g. "2.40.3"), or None when compose v2 is not there."""
+    try:
+        proc = subprocess.run(
+            [*compose_command(), "version", "--short"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except (FileNotFoundError, subprocess.TimeoutExpired, EnvironmentMissing):
+        return None
+    version = proc.stdout.strip().lstrip("v")
+    return version if proc.returncode == 0 and version else None
+
+
+def targets_for(
+    config: ProjectConfig, name: str, extra_files: Sequence[Path] = ()
+) -> ComposeTarget:
+    return ComposeTarget(name=name, files=(*compose_files(config), *extra_files))

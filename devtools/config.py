@@ -1,0 +1,83 @@
+"""Settings: `[tool.omc-dev]` in the project's pyproject.toml, then environment, then flags.
+
+Each area reads its own sub-table (`[tool.omc-dev.run]`, `[tool.omc-dev.verify]`, ...) through
+`ProjectConfig.section`; this module only finds the project and parses the file once.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from devtools.errors import UnusableInput
+
+PYPROJECT = "pyproject.toml"
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The project omc-dev works on: its root folder and its `[tool.omc-dev]` table."""
+
+    root: Path
+    data: Mapping[str, Any] = field(default_factory=dict)
+    pyproject: Path | None = None
+
+    def section(self, *keys: str) -> Mapping[str, Any]:
+        """A nested table such as `section("verify")`; empty when absent."""
+        node: Any = self.data
+        for key in keys:
+            node = node.get(key, {}) if isinstance(node, Mapping) else {}
+        if not isinstance(node, Mapping):
+            where = ".".join(("tool.omc-dev", *keys))
+            raise UnusableInput(f"{self.pyproject}: [{where}] must be a table")
+        return node
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding a pyproject.toml, a compose file or `.git`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / PYPROJECT).is_file() or (folder / ".git").exists():
+            return folder
+        if any((folder / name).is_file() for name in COMPOSE_FILES):
+            return folder
+    return start
+
+
+def read_tool_table(pyproject: Path) -> Mapping[str, Any]:
+    try:
+        with pyproject.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib reports "(at line N, column M)": keep it, it is the useful part.
+        raise UnusableInput(f"{pyproject}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise UnusableInput(f"{pyproject}: cannot read: {exc.strerror}") from None
+    table = doc.get("tool", {}).get("omc-dev", {})
+    if not isinstance(table, Mapping):
+        raise UnusableInput(f"{pyproject}: [tool.omc-dev] must be a table")
+    return table
+
+
+@lru_cache(maxsize=8)
+def _load(root: Path) -> ProjectConfig:
+    pyproject = root / PYPROJECT
+    if pyproject.is_file():
+        return ProjectConfig(root=root, data=read_tool_table(pyproject), pyproject=pyproject)
+    return ProjectConfig(root=root)
+
+
+def load(start: Path | None = None) -> ProjectConfig:
+    """The project config for `start` (default: `OMC_PROJECT_DIR`, else the working directory)."""
+    if start is None:
+        start = Path(os.environ.get("OMC_PROJECT_DIR") or Path.cwd())
+    return _load(find_root(start))

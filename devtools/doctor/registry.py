@@ -1,0 +1,16 @@
+"""The doctor's checks, in order. Each area contributes a module exposing `CHECKS`."""
+
+from __future__ import annotations
+
+import importlib
+
+from devtools.doctor.model import DoctorCheck
+
+CHECK_MODULES = ("devtools.doctor.engine",)
+
+
+def all_checks() -> list[DoctorCheck]:
+    checks: list[DoctorCheck] = []
+    for name in CHECK_MODULES:
+        checks.extend(importlib.import_module(name).CHECKS)
+    return checks

@@ -1,0 +1,35 @@
+"""Errors a user can act on. Each becomes one line on stderr and an exit code; never a traceback."""
+
+from __future__ import annotations
+
+# The exit-code convention shared by every omc-dev command.
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # checks ran and found errors (or verification failed)
+EXIT_USAGE = 2  # unusable input: bad flags, malformed files
+EXIT_ENVIRONMENT = (
+    125  # the environment is not there: no engine, no compose file, service not running
+)
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+
+class UserError(Exception):
+    """A failure the user can fix. `str(error)` is the whole message: what is wrong, what to do."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UnusableInput(UserError):
+    """A file or argument omc-dev cannot work with (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class EnvironmentMissing(UserError):
+    """Something omc-dev needs is not there: engine, compose, a running service (exit 125)."""
+
+    exit_code = EXIT_ENVIRONMENT

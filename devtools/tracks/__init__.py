@@ -1,0 +1,1 @@
+"""Tracks: parallel copies of the stack (branches, worktrees, agents) on one machine."""

@@ -1,0 +1,100 @@
+"""Test tiers and shared fixtures.
+
+Tiers follow the folder (tests/unit, tests/postgres, tests/docker) or an explicit marker.
+A tier that cannot run here skips with the reason, unless OMC_REQUIRE_DOCKER=1 /
+OMC_REQUIRE_POSTGRES=1 says it must run: then it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.docker import ComposeStack
+from tests.fixtures.git import GitRepo, make_repo
+from tests.fixtures.postgres import PgCluster, running_cluster
+from tests.fixtures.tiers import docker_unavailable, postgres_unavailable, required
+from tests.fixtures.users import TestUser, ensure_test_user
+from tests.fixtures.webhook import WebhookServer
+
+TIERS = ("unit", "postgres", "docker")
+PROBES: dict[str, Callable[[], str | None]] = {
+    "docker": docker_unavailable,
+    "postgres": postgres_unavailable,
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.path)).parts
+        for tier in TIERS:
+            if tier in parts and not item.get_closest_marker(tier):
+                item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for tier, probe in PROBES.items():
+        if item.get_closest_marker(tier):
+            reason = probe()
+            if reason is None:
+                continue
+            if required(tier):
+                pytest.fail(f"{tier} tier required but unavailable: {reason}", pytrace=False)
+            pytest.skip(f"{tier} tier unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh, empty database on the session's cluster (SQLAlchemy URL, psycopg 3 driver)."""
+    with pg_cluster.database() as url:
+        yield url
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> GitRepo:
+    """A clone on `main` with one pushed commit, and its bare origin."""
+    return make_repo(tmp_path)
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[WebhookServer]:
+    server = WebhookServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def test_user() -> TestUser:
+    """A non-root user in the docker group (created once when running as root)."""
+    return ensure_test_user(docker_group=True)
+
+
+@pytest.fixture
+def compose_stack() -> Iterator[Callable[..., ComposeStack]]:
+    """Factory for compose stacks with unique project names; every one is torn down (`down -v`)."""
+    stacks: list[ComposeStack] = []
+
+    def make(directory: Path, *files: str, project: str | None = None) -> ComposeStack:
+        stack = (
+            ComposeStack(directory, files=files)
+            if project is None
+            else ComposeStack(directory, project, files)
+        )
+        stacks.append(stack)
+        return stack
+
+    try:
+        yield make
+    finally:
+        for stack in stacks:
+            stack.down()

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import io
+import json
+
+from devtools.findings import Finding, Severity, exit_code_for
+from devtools.render import github_annotation, render_findings
+
+ERR = Finding(
+    "multiple-heads",
+    Severity.ERROR,
+    "two heads: a, b",
+    path="versions/a.py",
+    line=3,
+    fix="alembic merge heads",
+)
+WARN = Finding("missing-mount", Severity.WARNING, "scripts/ is not mounted [tool.omc-dev]")
+
+
+def test_exit_code_follows_error_severity() -> None:
+    assert exit_code_for([]) == 0
+    assert exit_code_for([WARN]) == 0
+    assert exit_code_for([WARN, ERR]) == 1
+
+
+def test_json_shape_uses_the_commands_id_key() -> None:
+    out = io.StringIO()
+    code = render_findings(
+        [ERR], "json", title="lint", id_key="rule", extra={"heads": ["a", "b"]}, stream=out
+    )
+    doc = json.loads(out.getvalue())
+    assert code == 1
+    assert doc["heads"] == ["a", "b"]
+    assert doc["findings"] == [
+        {
+            "rule": "multiple-heads",
+            "severity": "error",
+            "path": "versions/a.py",
+            "line": 3,
+            "message": "two heads: a, b",
+            "fix": "alembic merge heads",
+        }
+    ]
+
+
+def test_github_annotation_escapes_data_and_properties() -> None:
+    f = Finding("x", Severity.ERROR, "50% done\nnext line", path="a,b:c.py", line=7)
+    assert (
+        github_annotation(f) == "::error file=a%2Cb%3Ac.py,line=7,title=x::50%25 done%0Anext line"
+    )
+    assert github_annotation(WARN).startswith("::warning title=missing-mount::")
+    assert github_annotation(Finding("i", Severity.INFO, "m")).startswith("::notice ")
+
+
+def test_text_output_shows_user_text_verbatim() -> None:
+    out = io.StringIO()
+    render_findings([WARN, ERR], "text", title="doctor", stream=out)
+    text = out.getvalue()
+    assert "[tool.omc-dev]" in text  # not swallowed as rich markup
+    assert "1 error(s), 1 warning(s)" in text
+
+
+def test_text_output_when_clean() -> None:
+    out = io.StringIO()
+    assert render_findings([], "text", title="lint", stream=out) == 0
+    assert "lint: no problems found" in out.getvalue()
