@@ -20,6 +20,7 @@ from devtools.ownership.scan import Entry, scan
 from devtools.ownership.tree import is_inside, open_dir_inside
 
 Method = Literal["direct", "container"]
+HOW: dict[Method, str] = {"direct": "directly, as root", "container": "through a helper container"}
 
 
 @dataclass(frozen=True)

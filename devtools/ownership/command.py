@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,21 +13,15 @@ import click
 from devtools import config as config_mod
 from devtools.errors import EXIT_FINDINGS, EXIT_OK, UserError
 from devtools.ownership import developer as developer_mod
-from devtools.ownership.chown import ChownReport, give_back
+from devtools.ownership.chown import HOW, ChownReport, give_back
 from devtools.ownership.clean import Selection, build_plan
 from devtools.ownership.container import helper_image
 from devtools.ownership.plan import Plan, StepResult, execute
 from devtools.ownership.scan import Entry
+from devtools.ownership.tree import relative as _rel
 from devtools.ownership.tree import resolve_all, worktree_root
 from devtools.render import format_option
 from devtools.tracks.identity import resolve_track
-
-HOW = {"direct": "directly, as root", "container": "through a helper container"}
-
-
-def _rel(root: Path, path: str) -> str:
-    rel = os.path.relpath(path, root)
-    return "." if rel == "." else rel
 
 
 def top_level(entries: Sequence[Entry]) -> list[tuple[Entry, int]]:

@@ -21,6 +21,11 @@ def worktree_root(config: ProjectConfig) -> Path:
     return layout.worktree if layout is not None else config.root.resolve()
 
 
+def relative(root: Path, path: str | Path) -> str:
+    """How reports name a path: relative to the worktree ("." for the worktree itself)."""
+    return os.path.relpath(path, root)
+
+
 def is_inside(root: Path, path: Path) -> bool:
     return path == root or root in path.parents
 

@@ -15,10 +15,11 @@ from pathlib import Path, PurePosixPath
 from devtools.errors import UnusableInput
 from devtools.ownership import git
 from devtools.ownership.artifacts import Globs
-from devtools.ownership.chown import give_back
+from devtools.ownership.chown import HOW, give_back
 from devtools.ownership.developer import Developer
 from devtools.ownership.plan import Outcome, Step
 from devtools.ownership.scan import scan
+from devtools.ownership.tree import relative as _rel
 from devtools.tracks.identity import GitLayout
 
 _OWNER_RWX = stat.S_IRWXU
@@ -69,16 +70,16 @@ def open_up_folders(root: Path) -> list[str]:
 
 def _make_removable(root: Path, developer: Developer, image: str) -> Outcome:
     report = give_back(root, [root], developer, image=image)
-    done = [f"gave {len(report.changed)} entries back to {developer.owner} ({report.method})"]
-    failed = [f"could not give back {f.entry.path}: {f.reason}" for f in report.failed]
-    failed += [f"could not look inside {u}" for u in report.unreadable]
+    done = [f"gave {len(report.changed)} entries back to {developer.owner} ({HOW[report.method]})"]
+    failed = [f"could not give back {_rel(root, f.entry.path)}: {f.reason}" for f in report.failed]
+    failed += [f"could not look inside {_rel(root, u)}" for u in report.unreadable]
     if not failed:
         try:
             opened = open_up_folders(root)
         except OSError as exc:
             failed.append(f"could not make {exc.filename} writable: {exc.strerror}")
         else:
-            done += [f"made {folder} writable for its owner" for folder in opened]
+            done += [f"made {_rel(root, folder)} writable for its owner" for folder in opened]
     return Outcome(tuple(done), tuple(failed))
 
 
@@ -103,7 +104,7 @@ def plan_worktree(
     items = (
         [f"{len(found.entries)} entries not owned by {developer.owner}"] if found.entries else []
     )
-    items += [f"{u} (cannot look inside yet)" for u in found.unreadable]
+    items += [f"{_rel(root, u)}/ (cannot look inside yet)" for u in found.unreadable]
     return [
         Step(
             "ownership",
