@@ -11,7 +11,7 @@ from devtools.ownership import git
 from devtools.ownership.artifacts import globs, plan_artifacts
 from devtools.ownership.container import helper_image
 from devtools.ownership.developer import Developer
-from devtools.ownership.plan import Plan
+from devtools.ownership.plan import Plan, Step
 from devtools.ownership.stack import plan_stack
 from devtools.ownership.worktree import plan_worktree
 from devtools.tracks.identity import Track, git_layout, project_name
@@ -46,6 +46,8 @@ def build_plan(
     """Read-only: everything the plan will touch is named before anything is touched."""
     image = helper_image(config)
     plan = Plan(f"worktree {root} (track {track.name}, project {project_name(config, track)})")
+    # Refusals first (main worktree, uncommitted work): before asking the engine anything.
+    worktree_steps = _worktree_steps(config, root, developer, image) if selection.worktree else []
     if selection.containers:
         steps, notes = plan_stack(config, track, volumes=selection.volumes)
         plan.steps += steps
@@ -56,9 +58,14 @@ def build_plan(
         step, notes = plan_artifacts(config, root, developer, tracked, image)
         plan.add(step)
         plan.notes += notes
-    if selection.worktree:
-        layout = git_layout(root)
-        if layout is None:
-            raise UnusableInput(f"{root} is not a git worktree: --worktree needs one")
-        plan.steps += plan_worktree(layout, root, developer, globs(config), image)
+    plan.steps += worktree_steps
     return plan
+
+
+def _worktree_steps(
+    config: ProjectConfig, root: Path, developer: Developer, image: str
+) -> list[Step]:
+    layout = git_layout(root)
+    if layout is None:
+        raise UnusableInput(f"{root} is not a git worktree: --worktree needs one")
+    return plan_worktree(layout, root, developer, globs(config), image)
