@@ -131,6 +131,10 @@ def test_chown_gives_root_files_back_and_then_the_user_can_delete_them(
     assert denied.returncode != 0 and "Permission denied" in denied.stderr
     assert (repo / "gen").exists()
 
+    no_engine = env.omc("chown", cwd=repo, env={"DOCKER_HOST": "unix:///nonexistent.sock"})
+    assert no_engine.returncode == 125
+    assert no_engine.stderr.count("\n") == 1 and "run omc-dev as root" in no_engine.stderr
+
     dry = env.omc("chown", "--dry-run", cwd=repo)
     assert dry.returncode == 0, dry.stderr
     assert (
