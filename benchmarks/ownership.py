@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devtools.ownership.scan import scan, scan_with_python  # noqa: E402
+from devtools.ownership.scan import scan, scan_with_python
 
 OTHER_UID = 54321
 

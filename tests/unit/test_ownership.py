@@ -17,6 +17,7 @@ from devtools.errors import UnusableInput
 from devtools.ownership.artifacts import Globs, find_artifacts, globs
 from devtools.ownership.clean import Selection
 from devtools.ownership.command import top_level
+from devtools.ownership.fix import give_back_after, mounted_parts, wanted
 from devtools.ownership.git import Tracked, tracked
 from devtools.ownership.scan import Entry, gnu_find, scan, scan_with_find, scan_with_python
 from devtools.ownership.tree import resolve_all, resolve_inside
@@ -247,3 +248,57 @@ def test_clean_artifacts_plan_only_dry_run_and_tracked_files_kept(tmp_path: Path
 
     again = omc("clean", "--artifacts", cwd=repo.path)
     assert again.returncode == 0 and "nothing to clean" in again.stdout
+
+
+def test_fix_ownership_setting_flag_wins_then_commands_by_argv_prefix(tmp_path: Path) -> None:
+    def cfg(value: object) -> ProjectConfig:
+        return ProjectConfig(
+            tmp_path, {"run": {"fix-ownership": value}}, tmp_path / "pyproject.toml"
+        )
+
+    generators = cfg(["alembic revision", "openapi-python-client generate"])
+    assert wanted(generators, ["alembic", "revision", "-m", "x"], None)
+    assert wanted(generators, ["/usr/local/bin/alembic", "revision"], None)
+    assert not wanted(generators, ["alembic", "upgrade", "head"], None)
+    assert not wanted(generators, ["openapi-python-client"], None)
+    assert not wanted(generators, ["alembic", "revision"], False)
+    assert wanted(cfg(False), ["pytest"], True)
+    assert wanted(cfg(True), ["pytest"], None)
+    assert not wanted(ProjectConfig(tmp_path, {}), ["alembic", "revision"], None)
+    with pytest.raises(UnusableInput, match="must be true, false or a list"):
+        wanted(cfg("alembic"), ["alembic"], None)
+
+
+def test_only_mounted_parts_of_the_worktree_are_looked_at(tmp_path: Path) -> None:
+    root = tmp_path / "wt"
+    got = mounted_parts(root, [root / "src", root / "src" / "pkg", tmp_path, Path("/var/run")])
+    assert got == [root]  # a mount above the worktree covers it, and only it
+    assert mounted_parts(root, [root / "src", root / "tests", Path("/etc")]) == [
+        root / "src",
+        root / "tests",
+    ]
+
+
+@needs_root
+def test_give_back_after_changes_only_what_changed_since_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    repo = make_repo(tmp_path)
+    out = repo.path / "out"
+    out.mkdir()
+    before, after = out / "before.txt", out / "after.txt"
+    before.write_text("x")
+    os.chown(before, OTHER, OTHER)
+    time.sleep(0.3)
+    started = time.time()
+    after.write_text("x")
+    os.chown(after, OTHER, OTHER)
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("x")
+    os.chown(outside, OTHER, OTHER)
+    # The developer is root here (no SUDO_UID): root gets the command's new file back.
+    report = give_back_after(ProjectConfig(repo.path), [out, tmp_path], started)
+    assert report is not None and [e.path for e in report.changed] == [str(after)]
+    assert os.lstat(after).st_uid == 0
+    assert os.lstat(before).st_uid == OTHER and os.lstat(outside).st_uid == OTHER
