@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from devtools.ownership.scan import Entry, gnu_find, scan, scan_with_find, scan_
 from devtools.ownership.tree import resolve_all, resolve_inside
 from tests.fixtures.cli import omc
 from tests.fixtures.git import make_repo
+from tests.fixtures.userenv import UserEnv, user_tempdir
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="giving files to another uid needs root")
 OTHER = 54321  # a uid nobody has
@@ -302,3 +304,32 @@ def test_give_back_after_changes_only_what_changed_since_the_start(
     assert report is not None and [e.path for e in report.changed] == [str(after)]
     assert os.lstat(after).st_uid == 0
     assert os.lstat(before).st_uid == OTHER and os.lstat(outside).st_uid == OTHER
+
+
+@needs_root
+def test_both_engines_report_folders_a_user_cannot_read(as_test_user: UserEnv) -> None:
+    env = as_test_user
+    tree = user_tempdir(env.user, prefix="omc-scan-")
+    try:
+        (tree / "locked" / "inside").mkdir(parents=True)
+        (tree / "mine").mkdir()
+        for path in (tree / "mine",):
+            os.chown(path, env.user.uid, env.user.gid)
+        (tree / "locked").chmod(0o700)  # root's, and closed to the user
+        probe = (
+            "import json, sys\n"
+            "from devtools.ownership.scan import gnu_find, scan_with_find, scan_with_python\n"
+            "root, uid = sys.argv[1], int(sys.argv[2])\n"
+            "out = {}\n"
+            "for name, result in (('find', scan_with_find(gnu_find(), [root], uid)),"
+            " ('python', scan_with_python([root], uid))):\n"
+            "    out[name] = [sorted(e.path for e in result.entries), result.unreadable]\n"
+            "print(json.dumps(out))\n"
+        )
+        proc = env.run([env.python, "-S", "-c", probe, str(tree), str(env.user.uid)], tree)
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        expected = [[str(tree / "locked")], [str(tree / "locked")]]
+        assert doc == {"find": expected, "python": expected}
+    finally:
+        shutil.rmtree(tree)
