@@ -30,6 +30,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
+    "kernel": (
+        "devtools.kernel.command:kernel",
+        "Migrate, serve or run the reference trading kernel.",
+    ),
+    "status": (
+        "devtools.kernel.status:status",
+        "Show the trading kernel's state, positions and PnL.",
+    ),
 }
 
 
