@@ -23,7 +23,7 @@ from devtools.ownership.developer import Developer, can_chown_directly
 from devtools.ownership.git import Tracked
 from devtools.ownership.plan import Outcome, Step
 from devtools.ownership.scan import scan
-from devtools.ownership.tree import is_inside, open_dir_inside
+from devtools.ownership.tree import open_dir_inside
 
 DEFAULT_ARTIFACTS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
 DEFAULT_KEEP = (".venv", "venv", "node_modules")
@@ -93,13 +93,23 @@ def _needs_container(artifacts: list[Artifact], developer: Developer) -> list[Ar
     if can_chown_directly():
         return artifacts
     not_mine = scan([a.path for a in artifacts], developer.uid)
-    blocked = [Path(e.path) for e in not_mine.entries] + [Path(u) for u in not_mine.unreadable]
-    marked = []
-    for a in artifacts:
-        stuck = any(is_inside(a.path, b) for b in blocked)
-        stuck = stuck or not os.access(a.path.parent, os.W_OK | os.X_OK)
-        marked.append(Artifact(a.path, a.rel, a.is_dir, via_container=stuck))
-    return marked
+    by_path = {a.path: a for a in artifacts}
+    stuck: set[Path] = set()
+    for blocked in [*(e.path for e in not_mine.entries), *not_mine.unreadable]:
+        # Artifacts do not nest: the first one at or above a blocked entry is the one it is in.
+        path = Path(blocked)
+        hit = next((p for p in (path, *path.parents) if p in by_path), None)
+        if hit is not None:
+            stuck.add(hit)
+    return [
+        Artifact(
+            a.path,
+            a.rel,
+            a.is_dir,
+            via_container=a.path in stuck or not os.access(a.path.parent, os.W_OK | os.X_OK),
+        )
+        for a in artifacts
+    ]
 
 
 def _remove_directly(root: Path, artifact: Artifact) -> None:
