@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
+    "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
 }
 
 
