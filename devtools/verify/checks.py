@@ -16,7 +16,7 @@ from devtools.errors import UnusableInput
 from devtools.findings import Finding, Severity
 from devtools.verify import gitrefs
 from devtools.verify.generated import Classifier, FileRef
-from devtools.verify.gitrefs import Commit, Git, LocalRefs, LocalRepo, ObjectReader
+from devtools.verify.gitrefs import Commit, Git, LocalRefs, LocalRepo, ObjectReader, ServerRefs
 from devtools.verify.model import (
     BRANCH_DRIFT,
     BRANCH_MISSING,
@@ -42,8 +42,8 @@ SHOWN_COMMITS = 3
 
 
 def verify(request: Request) -> Report:
-    repo = gitrefs.open_repo(request.start)
-    git = gitrefs.git_for(repo)
+    git = Git(request.start, request.environ)
+    repo = gitrefs.open_repo(git)
     with ObjectReader(git) as objects:
         report = Verifier(request, repo, git, objects).run()
     report.git_processes = git.spawned
@@ -105,9 +105,11 @@ class Verifier:
                 f"this clone has no remote named {remote!r} (remotes: {known}): pass --remote"
             )
         branch, source = resolve_branch(self.request, self.repo)
-        refs = gitrefs.local_refs(self.git, remote)
+        pending_refs = gitrefs.local_refs(self.git, remote)
+        server = gitrefs.ls_remote(self.git, remote)  # both run at once
+        refs = pending_refs.result()
         target = self._target(remote, branch, source, refs)
-        view = self._remote_view(target, refs)
+        view = self._remote_view(target, refs, server.result())
         base = self.request.base or self.spec.base or view.default_branch or DEFAULT_BASE
         report = Report(remote=remote, branch=branch, base=base, mode=view.mode)
         report.findings += view.findings
@@ -134,9 +136,8 @@ class Verifier:
             return Target(remote, branch, source, "detached", self.repo.head)
         return Target(remote, branch, source, "none", None)
 
-    def _remote_view(self, target: Target, refs: LocalRefs) -> RemoteView:
+    def _remote_view(self, target: Target, refs: LocalRefs, server: ServerRefs) -> RemoteView:
         remote = target.remote
-        server = gitrefs.ls_remote(self.git, remote)
         cached = dict(refs.tracking)
         out_of_date = {b for b, sha in server.heads.items() if cached.get(b) != sha}
         out_of_date |= set(cached) - set(server.heads)
@@ -268,24 +269,9 @@ class Verifier:
 
     def check_content(self, report: Report, target: Target, others: Mapping[str, str]) -> None:
         assert report.tip and report.base_tip
-        try:
-            changes = gitrefs.diff_range(self.git, report.base_tip, report.tip)
-        except gitrefs.NoMergeBase:
-            why = (
-                "this clone is shallow, so their common history is cut off"
-                if self.repo.shallow
-                else "they share no history"
-            )
-            raise UnusableInput(
-                f"{target.remote}/{report.base} and {target.label} have no merge base here "
-                f"({why}): run without --no-fetch so verify deepens the clone, or "
-                f"`git fetch --unshallow {target.remote}`"
-            ) from None
+        # The diff is the long pole: git computes it while the deliverables are read.
+        diff = gitrefs.diff_range(self.git, report.base_tip, report.tip)
         classifier = Classifier(self.objects, report.tip)
-        verdicts = classifier.classify(
-            [FileRef(c.path, None if c.binary else c.blob) for c in changes]
-        )
-        report.diff = [DiffEntry(c, verdicts[c.path]) for c in changes]
         deliverables = [d for d in self.spec.deliverables if d.applies_to(target.branch)]
         report.deliverables = [d.name for d in deliverables]
         if deliverables:
@@ -298,6 +284,23 @@ class Verifier:
                 report=report,
                 others=others,
             )
+        try:
+            changes = diff.result()
+        except gitrefs.NoMergeBase:
+            why = (
+                "this clone is shallow, so their common history is cut off"
+                if self.repo.shallow
+                else "they share no history"
+            )
+            raise UnusableInput(
+                f"{target.remote}/{report.base} and {target.label} have no merge base here "
+                f"({why}): run without --no-fetch so verify deepens the clone, or "
+                f"`git fetch --unshallow {target.remote}`"
+            ) from None
+        verdicts = classifier.classify(
+            [FileRef(c.path, None if c.binary else c.blob) for c in changes]
+        )
+        report.diff = [DiffEntry(c, verdicts[c.path]) for c in changes]
         if not changes and gitrefs.is_ancestor(self.git, report.tip, report.base_tip):
             # Already merged: base...branch is empty, so there are no lines to weigh.
             report.notes.append(f"{target.label} is merged into {report.base}")
@@ -474,7 +477,7 @@ class Verifier:
         if not remote_ref.startswith("refs/heads/"):
             return Report(remote=remote, branch=remote_ref, mode="pre-push")  # e.g. a tag
         branch = _branch_name(remote_ref)
-        refs = gitrefs.local_refs(self.git, remote)
+        refs = gitrefs.local_refs(self.git, remote).result()
         local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
         local_branch = self.repo.branch if local_ref in ("", "HEAD") else _branch_name(local_ref)
         tip = env.get("PRE_COMMIT_TO_REF") or refs.heads.get(local_branch or "") or self.repo.head

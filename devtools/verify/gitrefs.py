@@ -1,7 +1,8 @@
 """Git access for verify: few processes, no prompts, nothing checked out.
 
-- GitPython gives the repository model (where the repository is, HEAD, remotes, config),
-  read from files without running git.
+- Two quick calls give the repository model: `rev-parse` (where, HEAD, shallow) and `config`
+  (remotes, ssh command), with git's own config parsing. GitPython's import alone costs about
+  half of the `git diff` verify must run, so it is not used.
 - One `git ls-remote` is the server's truth (remote-tracking refs are only a cache), one
   `git for-each-ref` reads this clone's refs, one `git diff --raw --numstat -z` describes the
   range, and one long-lived `git cat-file --batch` serves every blob by object name, so
@@ -15,15 +16,14 @@ helper, ssh in batch mode, stdin closed) and a timeout, so CI can never hang on 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Generic, TypeVar
 
 from devtools.errors import EXIT_ENVIRONMENT, EnvironmentMissing, UnusableInput, UserError
 
@@ -74,13 +74,94 @@ def non_interactive_env(base: Mapping[str, str], ssh_command: str | None = None)
     return env
 
 
+class Running:
+    """A git process whose output a thread collects while verify does other work."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        proc: subprocess.Popen[bytes],
+        input: bytes | None,
+        timeout: float,
+    ) -> None:
+        self.args = args
+        self._proc = proc
+        self._input = input
+        self._timeout = timeout
+        self._out = self._err = b""
+        self._timed_out = False
+        self._thread = threading.Thread(target=self._collect, daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        try:
+            self._out, self._err = self._proc.communicate(self._input, timeout=self._timeout)
+        except subprocess.TimeoutExpired:
+            self._timed_out = True
+            self._proc.kill()
+            self._out, self._err = self._proc.communicate()
+
+    def result(self, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        self._thread.join()
+        if self._timed_out:
+            raise GitFailed(
+                f"`git {self.args[0]}` did not finish within {self._timeout:.0f}s: check the "
+                "network and the remote, then retry"
+            )
+        returncode = self._proc.returncode
+        if check and returncode != 0:
+            raise GitFailed(f"`git {self.args[0]}` failed: {_last_line(self._err)}")
+        return subprocess.CompletedProcess(["git", *self.args], returncode, self._out, self._err)
+
+
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """A started git call and how to read its answer: verify starts the calls it will need,
+    does other work while they run, and reads each answer when it needs it."""
+
+    def __init__(self, running: Running, parse: Callable[[subprocess.CompletedProcess[bytes]], T]):
+        self._running = running
+        self._parse = parse
+
+    def result(self) -> T:
+        return self._parse(self._running.result(check=False))
+
+
 class Git:
     """Runs git in one repository and counts every process it starts."""
 
-    def __init__(self, cwd: Path, env: Mapping[str, str]) -> None:
+    def __init__(self, cwd: Path, environ: Mapping[str, str]) -> None:
         self.cwd = cwd
-        self.env = dict(env)
+        self._environ = dict(environ)
+        self.env = non_interactive_env(environ)
         self.spawned = 0
+
+    def use_ssh_command(self, command: str | None) -> None:
+        """Keep the repository's core.sshCommand (verify's environment would override it)."""
+        self.env = non_interactive_env(self._environ, command)
+
+    def _popen(self, args: Sequence[str], *, stdin: int, stderr: int) -> subprocess.Popen[bytes]:
+        self.spawned += 1
+        try:
+            return subprocess.Popen(
+                ["git", *args],
+                cwd=self.cwd,
+                env=self.env,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+            )
+        except FileNotFoundError:
+            raise EnvironmentMissing("git is not installed (or not on PATH): install git") from None
+
+    def start(
+        self, *args: str, input: bytes | None = None, timeout: float = LOCAL_TIMEOUT
+    ) -> Running:
+        """Start git now; `.result()` waits for it."""
+        stdin = subprocess.DEVNULL if input is None else subprocess.PIPE
+        return Running(args, self._popen(args, stdin=stdin, stderr=subprocess.PIPE), input, timeout)
 
     def run(
         self,
@@ -89,52 +170,11 @@ class Git:
         timeout: float = LOCAL_TIMEOUT,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        self.spawned += 1
-        try:
-            if input is None:
-                proc = subprocess.run(
-                    ["git", *args],
-                    cwd=self.cwd,
-                    env=self.env,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    timeout=timeout,
-                    check=False,
-                )
-            else:
-                proc = subprocess.run(
-                    ["git", *args],
-                    cwd=self.cwd,
-                    env=self.env,
-                    input=input,
-                    capture_output=True,
-                    timeout=timeout,
-                    check=False,
-                )
-        except FileNotFoundError:
-            raise EnvironmentMissing("git is not installed (or not on PATH): install git") from None
-        except subprocess.TimeoutExpired:
-            raise GitFailed(
-                f"`git {args[0]}` did not finish within {timeout:.0f}s: check the network "
-                "and the remote, then retry"
-            ) from None
-        if check and proc.returncode != 0:
-            raise GitFailed(f"`git {args[0]}` failed: {_last_line(proc.stderr)}")
-        return proc
+        return self.start(*args, input=input, timeout=timeout).result(check=check)
 
     def popen(self, *args: str) -> subprocess.Popen[bytes]:
-        self.spawned += 1
-        try:
-            return subprocess.Popen(
-                ["git", *args],
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except FileNotFoundError:
-            raise EnvironmentMissing("git is not installed (or not on PATH): install git") from None
+        """A long-lived git process spoken to through its stdin and stdout."""
+        return self._popen(args, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
 @dataclass(frozen=True)
@@ -216,51 +256,55 @@ def _write_all(stream: IO[bytes], payload: bytes) -> None:
     stream.flush()
 
 
-# ---- the repository model (GitPython, no git process) -------------------------------------
+# ---- the repository model ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class LocalRepo:
     root: Path  # the worktree's top folder
     branch: str | None  # the checked-out branch; None on a detached HEAD
-    head: str | None  # HEAD's commit; None before the first commit
+    head: str  # HEAD's commit
     remotes: Mapping[str, str]  # name -> URL
     shallow: bool
     ssh_command: str | None  # core.sshCommand, kept when verify adds BatchMode
 
 
-def open_repo(start: Path) -> LocalRepo:
-    import git
-
-    try:
-        repo = git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UnusableInput(
-            f"{start} is not inside a git repository: run verify in a clone of the project"
-        ) from None
-    if repo.bare or repo.working_tree_dir is None:
-        raise UnusableInput(f"{repo.git_dir} is a bare repository: run verify in a clone")
-    branch: str | None = None
-    if not repo.head.is_detached:
-        branch = repo.head.reference.path.removeprefix("refs/heads/")
-    try:
-        head: str | None = git.SymbolicReference.dereference_recursive(repo, "HEAD")
-    except ValueError:  # an unborn branch: no commit yet
-        head = None
+def open_repo(git: Git) -> LocalRepo:
+    """The repository around `git.cwd`, from two git calls."""
+    start = git.cwd
+    proc = git.run(
+        "rev-parse", "--show-toplevel", "--is-shallow-repository", "HEAD",
+        "--symbolic-full-name", "HEAD", check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        message = _last_line(proc.stderr)
+        if "not a git repository" in message:
+            raise UnusableInput(
+                f"{start} is not inside a git repository: run verify in a clone of the project"
+            )
+        if "unknown revision" in message or "ambiguous argument 'HEAD'" in message:
+            raise UnusableInput(f"{start}: the repository has no commits yet")
+        raise UnusableInput(f"{start}: git cannot read this repository: {message}")
+    root, shallow, head, head_ref = _decode(proc.stdout).splitlines()
+    config = git.run(
+        "config", "-z", "--get-regexp", r"^(remote\..*\.url|core\.sshcommand)$", check=False
+    )
     remotes: dict[str, str] = {}
-    for remote in repo.remotes:
-        try:
-            remotes[remote.name] = str(remote.config_reader.get("url"))
-        except Exception:  # a remote section without a url is not usable; skip it
-            continue
-    ssh_command = repo.config_reader().get_value("core", "sshCommand", default="")
+    ssh_command: str | None = None
+    for item in _decode(config.stdout).split("\0"):
+        key, _, value = item.partition("\n")
+        if key == "core.sshcommand":
+            ssh_command = value or None
+        elif key.startswith("remote.") and key.endswith(".url"):
+            remotes.setdefault(key[len("remote.") : -len(".url")], value)
+    git.use_ssh_command(ssh_command)
     return LocalRepo(
-        root=Path(repo.working_tree_dir),
-        branch=branch,
+        root=Path(root),
+        branch=head_ref.removeprefix("refs/heads/") if head_ref.startswith("refs/heads/") else None,
         head=head,
         remotes=remotes,
-        shallow=(Path(repo.common_dir) / "shallow").is_file(),
-        ssh_command=str(ssh_command) or None,
+        shallow=shallow == "true",
+        ssh_command=ssh_command,
     )
 
 
@@ -276,27 +320,30 @@ class ServerRefs:
     commits: frozenset[str]  # every ref's object: heads, tags, pull-request refs
 
 
-def ls_remote(git: Git, remote: str) -> ServerRefs:
-    proc = git.run("ls-remote", "--symref", remote, timeout=NETWORK_TIMEOUT, check=False)
-    if proc.returncode != 0:
-        raise GitFailed(
-            f"cannot list the branches of remote {remote!r}: {_last_line(proc.stderr)} "
-            "(verify confirms against the server and never prompts: check the URL, network "
-            "and credentials)"
-        )
-    heads: dict[str, str] = {}
-    commits: set[str] = set()
-    default: str | None = None
-    for line in _decode(proc.stdout).splitlines():
-        left, _, ref = line.partition("\t")
-        if left.startswith("ref: "):
-            if ref == "HEAD":
-                default = left.removeprefix("ref: ").removeprefix("refs/heads/")
-            continue
-        commits.add(left)
-        if ref.startswith("refs/heads/"):
-            heads[ref.removeprefix("refs/heads/")] = left
-    return ServerRefs(heads=heads, default_branch=default, commits=frozenset(commits))
+def ls_remote(git: Git, remote: str) -> Pending[ServerRefs]:
+    def parse(proc: subprocess.CompletedProcess[bytes]) -> ServerRefs:
+        if proc.returncode != 0:
+            raise GitFailed(
+                f"cannot list the branches of remote {remote!r}: {_last_line(proc.stderr)} "
+                "(verify confirms against the server and never prompts: check the URL, "
+                "network and credentials)"
+            )
+        heads: dict[str, str] = {}
+        commits: set[str] = set()
+        default: str | None = None
+        for line in _decode(proc.stdout).splitlines():
+            left, _, ref = line.partition("\t")
+            if left.startswith("ref: "):
+                if ref == "HEAD":
+                    default = left.removeprefix("ref: ").removeprefix("refs/heads/")
+                continue
+            commits.add(left)
+            if ref.startswith("refs/heads/"):
+                heads[ref.removeprefix("refs/heads/")] = left
+        return ServerRefs(heads=heads, default_branch=default, commits=frozenset(commits))
+
+    running = git.start("ls-remote", "--symref", remote, timeout=NETWORK_TIMEOUT)
+    return Pending(running, parse)
 
 
 @dataclass(frozen=True)
@@ -308,24 +355,28 @@ class LocalRefs:
     default_branch: str | None  # where refs/remotes/<remote>/HEAD points, if it exists
 
 
-def local_refs(git: Git, remote: str) -> LocalRefs:
+def local_refs(git: Git, remote: str) -> Pending[LocalRefs]:
     prefix = f"refs/remotes/{remote}/"
-    out = git.run(
-        "for-each-ref", "--format=%(objectname)%00%(symref)%00%(refname)", "refs/heads", prefix
-    ).stdout
-    heads: dict[str, str] = {}
-    tracking: dict[str, str] = {}
-    default: str | None = None
-    for line in _decode(out).splitlines():
-        sha, symref, ref = line.split("\0")
-        if symref:  # refs/remotes/origin/HEAD -> refs/remotes/origin/main
-            default = symref.removeprefix(prefix)
-            continue
-        if ref.startswith("refs/heads/"):
-            heads[ref.removeprefix("refs/heads/")] = sha
-        elif ref.startswith(prefix):
-            tracking[ref.removeprefix(prefix)] = sha
-    return LocalRefs(heads=heads, tracking=tracking, default_branch=default)
+
+    def parse(proc: subprocess.CompletedProcess[bytes]) -> LocalRefs:
+        if proc.returncode != 0:
+            raise GitFailed(f"`git for-each-ref` failed: {_last_line(proc.stderr)}")
+        heads: dict[str, str] = {}
+        tracking: dict[str, str] = {}
+        default: str | None = None
+        for line in _decode(proc.stdout).splitlines():
+            sha, symref, ref = line.split("\0")
+            if symref:  # refs/remotes/origin/HEAD -> refs/remotes/origin/main
+                default = symref.removeprefix(prefix)
+                continue
+            if ref.startswith("refs/heads/"):
+                heads[ref.removeprefix("refs/heads/")] = sha
+            elif ref.startswith(prefix):
+                tracking[ref.removeprefix(prefix)] = sha
+        return LocalRefs(heads=heads, tracking=tracking, default_branch=default)
+
+    format_ = "--format=%(objectname)%00%(symref)%00%(refname)"
+    return Pending(git.start("for-each-ref", format_, "refs/heads", prefix), parse)
 
 
 def fetch(git: Git, remote: str, *, unshallow: bool) -> None:
@@ -373,9 +424,18 @@ class FileChange:
         return self.new_blob or self.old_blob
 
 
-def diff_range(git: Git, base: str, head: str) -> list[FileChange]:
+def diff_range(git: Git, base: str, head: str) -> Pending[list[FileChange]]:
     """Every file changed in `base...head`, with line counts and blob ids, from one diff."""
-    proc = git.run(
+
+    def parse(proc: subprocess.CompletedProcess[bytes]) -> list[FileChange]:
+        if proc.returncode != 0:
+            message = _last_line(proc.stderr)
+            if "no merge base" in message:
+                raise NoMergeBase(message)
+            raise GitFailed(f"`git diff` failed: {message}")
+        return parse_raw_numstat(proc.stdout)
+
+    running = git.start(
         "diff",
         "--raw",
         "--numstat",
@@ -387,24 +447,18 @@ def diff_range(git: Git, base: str, head: str) -> list[FileChange]:
         "--no-textconv",
         f"{base}...{head}",
         "--",
-        check=False,
     )
-    if proc.returncode != 0:
-        message = _last_line(proc.stderr)
-        if "no merge base" in message:
-            raise NoMergeBase(message)
-        raise GitFailed(f"`git diff {base}...{head}` failed: {message}")
-    return parse_raw_numstat(proc.stdout)
+    return Pending(running, parse)
 
 
 def parse_raw_numstat(out: bytes) -> list[FileChange]:
-    tokens = out.split(b"\0")
+    tokens = _decode(out).split("\0")  # decoded once: thousands of paths
     raws: list[tuple[str, str | None, str | None, str | None]] = []
     i = 0
-    while i < len(tokens) and tokens[i].startswith(b":"):
-        _old_mode, _new_mode, old_sha, new_sha, status = _decode(tokens[i][1:]).split(" ")
+    while i < len(tokens) and tokens[i].startswith(":"):
+        _old_mode, _new_mode, old_sha, new_sha, status = tokens[i][1:].split(" ")
         if status[0] in "RC":
-            old_path: str | None = _decode(tokens[i + 1])
+            old_path: str | None = tokens[i + 1]
             i += 3
         else:
             old_path = None
@@ -419,14 +473,13 @@ def parse_raw_numstat(out: bytes) -> list[FileChange]:
         )
     changes: list[FileChange] = []
     for status, old_path, old_blob, new_blob in raws:
-        added, deleted, path_raw = tokens[i].split(b"\t", 2)
-        if path_raw:
-            path = _decode(path_raw)
+        added, deleted, path = tokens[i].split("\t", 2)
+        if path:
             i += 1
         else:  # a rename or copy: the two paths follow as their own tokens
-            path = _decode(tokens[i + 2])
+            path = tokens[i + 2]
             i += 3
-        binary = added == b"-"
+        binary = added == "-"
         changes.append(
             FileChange(
                 path=path,
@@ -444,15 +497,12 @@ def parse_raw_numstat(out: bytes) -> list[FileChange]:
 
 def list_files(git: Git, rev: str) -> dict[str, str]:
     """Every file at `rev`: path -> blob id (submodules left out)."""
-    out = git.run("ls-tree", "-r", "-z", "--full-tree", rev).stdout
+    out = _decode(git.run("ls-tree", "-r", "-z", "--full-tree", rev).stdout)
     files: dict[str, str] = {}
-    for entry in out.split(b"\0"):
-        if not entry:
-            continue
-        meta, _, path = entry.partition(b"\t")
-        _mode, kind, sha = _decode(meta).split(" ")
-        if kind == "blob":
-            files[_decode(path)] = sha
+    for entry in out.split("\0"):
+        meta, _, path = entry.partition("\t")
+        if meta[7:11] == "blob":  # "<mode:6> blob <sha>"
+            files[path] = meta[12:]
     return files
 
 
@@ -550,7 +600,3 @@ def commit_adding(git: Git, rev: str, path: str) -> Commit | None:
         return None
     sha, subject = line.split("\0", 1)
     return Commit(sha, subject)
-
-
-def git_for(repo: LocalRepo) -> Git:
-    return Git(repo.root, non_interactive_env(os.environ, repo.ssh_command))

@@ -65,11 +65,24 @@ def _summary(report: Report) -> str:
     )
 
 
+def dumps(doc: dict[str, Any]) -> str:
+    """Indented JSON with one line per file: readable, and fast for thousands of files (the C
+    encoder only runs without `indent`)."""
+    rows = {kind: bucket.pop("files") for kind, bucket in doc["diffstat"].items()}
+    for kind in rows:
+        doc["diffstat"][kind]["files"] = f"@files:{kind}@"
+    text = json.dumps(doc, indent=2)
+    for kind, files in rows.items():
+        body = ",\n".join("        " + json.dumps(row) for row in files)
+        text = text.replace(json.dumps(f"@files:{kind}@"), f"[\n{body}\n      ]" if files else "[]")
+    return text
+
+
 def render(report: Report, fmt: str, stream: IO[str] | None = None) -> int:
     out = stream or sys.stdout
     title = f"verify {report.remote}/{report.branch}"
     if fmt == "json":
-        out.write(json.dumps(to_json(report), indent=2) + "\n")
+        out.write(dumps(to_json(report)) + "\n")
         return exit_code_for(report.findings)
     if fmt == "github":
         code = render_findings(report.findings, "github", title=title, id_key="check", stream=out)

@@ -18,6 +18,7 @@ same keys at its top level, or a pyproject.toml of its own):
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -59,6 +60,7 @@ class Deliverable:
         return not self.paths or any(path_regex(p).fullmatch(path) for p in self.paths)
 
 
+@functools.lru_cache(maxsize=256)
 def path_regex(pattern: str) -> re.Pattern[str]:
     """A spec path as a regex: a glob, else a file or everything under a folder."""
     if is_glob(pattern):
