@@ -287,16 +287,14 @@ class Verifier:
         try:
             changes = diff.result()
         except gitrefs.NoMergeBase:
-            why = (
-                "this clone is shallow, so their common history is cut off"
-                if self.repo.shallow
-                else "they share no history"
-            )
-            raise UnusableInput(
-                f"{target.remote}/{report.base} and {target.label} have no merge base here "
-                f"({why}): run without --no-fetch so verify deepens the clone, or "
-                f"`git fetch --unshallow {target.remote}`"
-            ) from None
+            pair = f"{target.remote}/{report.base} and {target.label}"
+            if self.repo.shallow:
+                rerun = "" if self.request.pre_push else "run without --no-fetch, or "
+                raise UnusableInput(
+                    f"{pair} have no merge base in this shallow clone (their common history is "
+                    f"cut off): {rerun}deepen it with `git fetch --unshallow {target.remote}`"
+                ) from None
+            raise UnusableInput(f"{pair} share no history: is --base right?") from None
         verdicts = classifier.classify(
             [FileRef(c.path, None if c.binary else c.blob) for c in changes]
         )
@@ -320,7 +318,7 @@ class Verifier:
         findings: list[Finding] = []
         owned: dict[str, list[str]] = {}
         for d in deliverables:
-            mine: list[str] = []
+            mine: dict[str, None] = {}  # ordered, without repeats
             for pattern in d.paths:
                 regex = path_regex(pattern)
                 hits = [path for path in files if regex.fullmatch(path)]
@@ -328,8 +326,8 @@ class Verifier:
                     findings.append(
                         self._missing_path(d, pattern, target=target, others=others, report=report)
                     )
-                mine += [h for h in hits if h not in mine]
-            owned[d.name] = mine
+                mine.update(dict.fromkeys(hits))
+            owned[d.name] = list(mine)
         wanted = sorted(
             {p for paths in owned.values() for p in paths}
             | {s.path for d in deliverables for s in d.symbols if s.path and s.path in files}

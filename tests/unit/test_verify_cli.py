@@ -345,3 +345,32 @@ def test_unreachable_remote_never_prompts(project: GitRepo, tmp_path: Path) -> N
     assert not asked.exists()
     assert elapsed < 30
     assert any(r.method == "GET" and "/repo.git/info/refs" in r.path for r in server.requests)
+
+
+def test_merged_branch_still_passes(project: GitRepo) -> None:
+    real_feature(project)
+    project.git("checkout", "--quiet", "main")
+    project.git("merge", "--quiet", "--ff-only", "feature")
+    project.push()
+    project.git("checkout", "--quiet", "feature")
+    code, doc = verify_json(project.path)
+    assert code == 0, doc["findings"]
+    assert doc["diffstat"]["handwritten"]["files"] == []
+    assert "is merged into main" in run_verify(project.path).stdout
+
+
+def test_tag_builds_do_not_name_a_branch(project: GitRepo) -> None:
+    real_feature(project)
+    env = {"GITHUB_REF_NAME": "v1.0", "GITHUB_REF_TYPE": "tag"}
+    code, doc = verify_json(project.path, env=env)
+    assert code == 0
+    assert doc["branch"] == "feature"  # the tag name was not taken for a branch
+
+
+def test_unrelated_histories_are_unusable_input(project: GitRepo) -> None:
+    project.git("checkout", "--quiet", "--orphan", "island")
+    project.commit({"x.txt": "x\n"}, "unrelated")
+    project.push("island")
+    proc = run_verify(project.path, "--branch", "island")
+    assert proc.returncode == 2
+    assert "share no history" in proc.stderr and proc.stderr.count("\n") == 1

@@ -120,7 +120,11 @@ def test_open_repo_in_a_linked_worktree_with_a_detached_head(
     linked = tmp_path / "linked"
     git_repo.git("worktree", "add", "--quiet", "--detach", str(linked))
     (linked / "deep" / "er").mkdir(parents=True)
-    repo = open_repo(Git(linked / "deep" / "er", git_env()))
+    git_repo.git("config", "core.sshCommand", "ssh -i /keys/work")
+    git = Git(linked / "deep" / "er", git_env())
+    repo = open_repo(git)
+    assert repo.ssh_command == "ssh -i /keys/work"
+    assert git.env["GIT_SSH_COMMAND"] == "ssh -i /keys/work -o BatchMode=yes -o ConnectTimeout=30"
     assert repo.root == linked.resolve()
     assert repo.branch is None and repo.head == git_repo.git("rev-parse", "HEAD")
     assert "origin" in repo.remotes

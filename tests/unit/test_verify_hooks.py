@@ -123,6 +123,11 @@ def test_installed_pre_push_hook(git_repo: GitRepo, omc_on_path: dict[str, str])
     assert "branch-drift" in onto_main.stdout + onto_main.stderr
     assert "pushing local feature to origin/main" in onto_main.stdout + onto_main.stderr
 
+    # the base branch itself, pushed from the base branch: nothing to object to
+    git_repo.git("checkout", "--quiet", "main")
+    git_repo.commit({"README.md": "# test repo, again\n"}, "main moves")
+    assert push(git_repo, env, "main").returncode == 0
+
     # a tag is not a branch: nothing to verify
     git_repo.git("tag", "v1")
     assert push(git_repo, env, "v1").returncode == 0
