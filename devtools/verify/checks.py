@@ -42,9 +42,8 @@ SHOWN_COMMITS = 3
 
 
 def verify(request: Request) -> Report:
-    git = Git(request.start, request.environ)
-    repo = gitrefs.open_repo(git)
-    with ObjectReader(git) as objects:
+    with Git(request.start, request.environ) as git, ObjectReader(git) as objects:
+        repo = gitrefs.open_repo(git)
         report = Verifier(request, repo, git, objects).run()
     report.git_processes = git.spawned
     return report
@@ -111,7 +110,7 @@ class Verifier:
         target = self._target(remote, branch, source, refs)
         view = self._remote_view(target, refs, server.result())
         base = self.request.base or self.spec.base or view.default_branch or DEFAULT_BASE
-        report = Report(remote=remote, branch=branch, base=base, mode=view.mode)
+        report = Report(remote, branch, source, base=base, mode=view.mode)
         report.findings += view.findings
         report.tip = tip = view.heads.get(branch)
         report.findings += self.check_where(target, view, tip)
@@ -473,15 +472,15 @@ class Verifier:
                 "run `omc-dev verify` instead"
             )
         if not remote_ref.startswith("refs/heads/"):
-            return Report(remote=remote, branch=remote_ref, mode="pre-push")  # e.g. a tag
+            return Report(remote, remote_ref, "pre-push", mode="pre-push")  # e.g. a tag
         branch = _branch_name(remote_ref)
         refs = gitrefs.local_refs(self.git, remote).result()
         local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
         local_branch = self.repo.branch if local_ref in ("", "HEAD") else _branch_name(local_ref)
         tip = env.get("PRE_COMMIT_TO_REF") or refs.heads.get(local_branch or "") or self.repo.head
         base = self.request.base or self.spec.base or refs.default_branch or DEFAULT_BASE
-        report = Report(remote=remote, branch=branch, base=base, mode="pre-push")
-        target = Target(remote, branch, "pre-push", "push", tip, local_branch)
+        report = Report(remote, branch, "pre-push", base=base, mode="pre-push")
+        target = Target(remote, branch, "pre-push", "push", tip)
         if local_branch and local_branch != branch and branch == base:
             report.findings.append(
                 Finding(

@@ -11,12 +11,16 @@
   check needs them.
 
 Every call runs with an environment that cannot prompt (no terminal prompt, no askpass
-helper, ssh in batch mode, stdin closed) and a timeout, so CI can never hang on git.
+helper, ssh in batch mode, stdin closed, no controlling terminal) and a timeout, so CI can
+never hang on git.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -85,6 +89,8 @@ class Running:
         timeout: float,
     ) -> None:
         self.args = args
+        # the subcommand, for messages: `git -c gc.auto=0 fetch ...` is "fetch"
+        self.name = next((a for i, a in enumerate(args) if i % 2 == 0 and a != "-c"), "git")
         self._proc = proc
         self._input = input
         self._timeout = timeout
@@ -98,19 +104,23 @@ class Running:
             self._out, self._err = self._proc.communicate(self._input, timeout=self._timeout)
         except subprocess.TimeoutExpired:
             self._timed_out = True
-            self._proc.kill()
+            _kill_group(self._proc)  # git's helpers (git-remote-https, ssh) hold the pipes too
             self._out, self._err = self._proc.communicate()
+        except OSError as exc:  # reported by result(), in the caller's thread
+            _kill_group(self._proc)
+            self._proc.wait()
+            self._err = str(exc).encode()
 
     def result(self, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         self._thread.join()
         if self._timed_out:
             raise GitFailed(
-                f"`git {self.args[0]}` did not finish within {self._timeout:.0f}s: check the "
+                f"`git {self.name}` did not finish within {self._timeout:.0f}s: check the "
                 "network and the remote, then retry"
             )
         returncode = self._proc.returncode
         if check and returncode != 0:
-            raise GitFailed(f"`git {self.args[0]}` failed: {_last_line(self._err)}")
+            raise GitFailed(f"`git {self.name}` failed: {_last_line(self._err)}")
         return subprocess.CompletedProcess(["git", *self.args], returncode, self._out, self._err)
 
 
@@ -129,14 +139,41 @@ class Pending(Generic[T]):
         return self._parse(self._running.result(check=False))
 
 
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 class Git:
-    """Runs git in one repository and counts every process it starts."""
+    """Runs git in one repository and counts every process it starts.
+
+    Each git runs in a session of its own: it has no terminal to prompt on, and git with its
+    helpers can be stopped as one group (on a timeout, or when verify stops early).
+    """
 
     def __init__(self, cwd: Path, environ: Mapping[str, str]) -> None:
         self.cwd = cwd
         self._environ = dict(environ)
         self.env = non_interactive_env(environ)
         self.spawned = 0
+        self._started: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Git:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop whatever git is still running (verify failed or was interrupted)."""
+        for proc in self._started:
+            if proc.poll() is None:
+                _kill_group(proc)
 
     def use_ssh_command(self, command: str | None) -> None:
         """Keep the repository's core.sshCommand (verify's environment would override it)."""
@@ -145,16 +182,19 @@ class Git:
     def _popen(self, args: Sequence[str], *, stdin: int, stderr: int) -> subprocess.Popen[bytes]:
         self.spawned += 1
         try:
-            return subprocess.Popen(
+            proc = subprocess.Popen(
                 ["git", *args],
                 cwd=self.cwd,
                 env=self.env,
                 stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise EnvironmentMissing("git is not installed (or not on PATH): install git") from None
+        self._started.append(proc)
+        return proc
 
     def start(
         self, *args: str, input: bytes | None = None, timeout: float = LOCAL_TIMEOUT
@@ -252,8 +292,9 @@ class ObjectReader:
 
 
 def _write_all(stream: IO[bytes], payload: bytes) -> None:
-    stream.write(payload)
-    stream.flush()
+    with contextlib.suppress(OSError):  # git went away; the reader reports it
+        stream.write(payload)
+        stream.flush()
 
 
 # ---- the repository model ----------------------------------------------------------------------

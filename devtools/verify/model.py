@@ -50,7 +50,6 @@ class Target:
     branch_source: str  # "--branch", "GITHUB_HEAD_REF", ..., "current branch", "pre-push"
     local_kind: LocalKind
     local_tip: str | None  # the local commit that should be on the remote branch
-    local_branch: str | None = None  # pre-push: the local branch being pushed
 
     @property
     def label(self) -> str:
@@ -67,6 +66,7 @@ class DiffEntry:
 class Report:
     remote: str
     branch: str
+    branch_source: str = ""  # where the branch name came from
     findings: list[Finding] = field(default_factory=list)
     diff: list[DiffEntry] = field(default_factory=list)
     tip: str | None = None  # the commit whose content was verified

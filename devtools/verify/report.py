@@ -90,13 +90,13 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> int:
             out.write(f"::notice title={title}::{_summary(report)}\n")
         return code
     _print_text(report, out)
+    clean = (
+        "the work is on the remote branch and real"
+        if report.deliverables
+        else "the work is on the remote branch"
+    )
     return render_findings(
-        report.findings,
-        "text",
-        title=title,
-        id_key="check",
-        clean_message="the work is on the remote branch and real",
-        stream=out,
+        report.findings, "text", title=title, id_key="check", clean_message=clean, stream=out
     )
 
 
@@ -112,7 +112,8 @@ def _print_text(report: Report, out: IO[str]) -> None:
     line = Text(f"{where}", style="bold")
     if report.base and report.base_tip:
         line.append(f"  vs {report.remote}/{report.base} at {report.base_tip[:10]}")
-    line.append(f"  ({report.mode})", style="dim")
+    how = ", ".join(filter(None, [report.branch_source, report.mode]))
+    line.append(f"  ({how})", style="dim")
     console.print(line)
     for note in report.notes:
         console.print(Text(note, style="dim"))

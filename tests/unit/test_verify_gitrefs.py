@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import pytest
 
 from devtools.verify import gitrefs
 from devtools.verify.gitrefs import FileChange, Git, ObjectReader, non_interactive_env, open_repo
 from tests.fixtures.git import GitRepo, git_env, make_repo
+from tests.fixtures.webhook import Reply, WebhookServer
 
 
 def test_environment_cannot_prompt() -> None:
@@ -128,3 +132,22 @@ def test_open_repo_in_a_linked_worktree_with_a_detached_head(
     assert repo.root == linked.resolve()
     assert repo.branch is None and repo.head == git_repo.git("rev-parse", "HEAD")
     assert "origin" in repo.remotes
+
+
+def test_a_remote_that_never_answers_times_out(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = WebhookServer().start()
+    try:
+        server.default = Reply(200, body=b"", delay=30)
+        git_repo.git("remote", "set-url", "origin", server.url("/slow.git"))
+        monkeypatch.setattr(gitrefs, "NETWORK_TIMEOUT", 1.0)
+        git = Git(git_repo.path, git_env())
+        started = time.monotonic()
+        with pytest.raises(gitrefs.GitFailed, match=r"`git ls-remote` did not finish within 1s"):
+            gitrefs.ls_remote(git, "origin").result()
+        assert time.monotonic() - started < 10
+        with pytest.raises(gitrefs.GitFailed, match=r"`git fetch` did not finish within 1s"):
+            gitrefs.fetch(git, "origin", unshallow=False)
+    finally:
+        server.stop()
