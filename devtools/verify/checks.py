@@ -216,8 +216,9 @@ class Verifier:
                     f"{_count(drifted, 'commit')} of local {target.branch} "
                     f"{'is' if len(drifted) == 1 else 'are'} on {other}, not on {target.label}: "
                     f"{_commits(drifted)}",
-                    fix=f"push them to {target.label} (`git push {target.remote} "
-                    f"{target.branch}`); if they landed on {other} by mistake, revert them there",
+                    fix=f"push {_them(drifted)} to {target.label} (`git push {target.remote} "
+                    f"{target.branch}`); if {_them(drifted, 'they')} landed on {other} by "
+                    f"mistake, revert {_them(drifted)} there",
                 )
             )
         unpushed = [c for c in commits if c.sha not in on_other]
@@ -503,6 +504,10 @@ class Verifier:
 
 def _count(items: Sequence[object], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _them(items: Sequence[object], plural: str = "them") -> str:
+    return "it" if len(items) == 1 else plural
 
 
 def _commits(commits: Sequence[Commit]) -> str:
