@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
+    "migrations": ("devtools.migrations.command:migrations", "Lint Alembic heads and index immutability."),
 }
 
 
