@@ -34,13 +34,15 @@ def heads(path: str | None, fmt: str) -> int:
     Exit 0, or 1 when the history is broken (missing parent, cycle, duplicate id, unreadable
     value), since the heads shown may then differ from what Alembic would do.
     """
-    from devtools.migrations.graph import graph_findings
-    from devtools.migrations.lint import load_history
+    from devtools.migrations.cache import FileCache
+    from devtools.migrations.graph import graph_findings, load_history
     from devtools.migrations.location import locate
 
     cfg = config_mod.load()
     location = locate(path, cfg)
-    graph = load_history(location, Path.cwd())
+    cache = FileCache(location.describe(), "graph")
+    graph = load_history(location, Path.cwd(), cache=cache)
+    cache.save()
     broken = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
     head_ids = graph.distinct_heads()
     if fmt == "json":

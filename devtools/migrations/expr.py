@@ -45,7 +45,7 @@ TYPE_ALIASES = {
 }
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class TypeName:
     """A type as written: `name` is pg_type.typname (or a user enum's name)."""
 
@@ -66,9 +66,16 @@ def canonical_type(words: str) -> str:
     return TYPE_ALIASES.get(name, name)
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Node:
-    """Base of every expression node."""
+    """Base of every expression node. Treated as immutable: rewrites build new nodes.
+
+    (Not `frozen=True` and no generated `__repr__`: each generated method costs a `compile` at
+    import time, and the CLI imports these classes on every run.)
+    """
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {to_sql(self)}>"
 
     def children(self) -> Iterator[Node]:
         for f in fields(self):
@@ -88,12 +95,12 @@ class Node:
             yield from child.walk()
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Column(Node):
     name: str
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Literal(Node):
     """A constant: kind is "string" (type unknown until used), "integer", "numeric", "bool", "null"."""
 
@@ -101,7 +108,7 @@ class Literal(Node):
     value: str
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class TypedLiteral(Node):
     """`date '2024-01-01'`: a constant of a given type, converted when the statement is parsed."""
 
@@ -109,20 +116,20 @@ class TypedLiteral(Node):
     value: str
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Param(Node):
     """`$1` in the body of a SQL function being inlined."""
 
     number: int
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Cast(Node):
     operand: Node
     type: TypeName
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class FuncCall(Node):
     name: str
     args: tuple[Node, ...] = ()
@@ -130,7 +137,7 @@ class FuncCall(Node):
     special: str = ""  # the SQL syntax it came from ("extract", "at time zone"), for display
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Op(Node):
     """An operator: `left` is None for a prefix operator."""
 
@@ -139,26 +146,26 @@ class Op(Node):
     right: Node
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class BoolOp(Node):
     kind: str  # "and", "or", "not"
     args: tuple[Node, ...]
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class NullTest(Node):
     operand: Node
     negated: bool = False
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class BooleanTest(Node):
     operand: Node
     value: str  # "true", "false", "unknown"
     negated: bool = False
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Distinct(Node):
     """`a IS [NOT] DISTINCT FROM b`."""
 
@@ -167,14 +174,14 @@ class Distinct(Node):
     negated: bool = False
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class InList(Node):
     operand: Node
     items: tuple[Node, ...]
     negated: bool = False
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class ArrayOp(Node):
     """`a op ANY (array)` / `a op ALL (array)`."""
 
@@ -184,14 +191,14 @@ class ArrayOp(Node):
     all: bool = False
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Case(Node):
     operand: Node | None
     whens: tuple[tuple[Node, Node], ...]
     default: Node | None
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class MinMax(Node):
     """COALESCE, GREATEST, LEAST, NULLIF: special forms, not functions."""
 
@@ -199,20 +206,20 @@ class MinMax(Node):
     args: tuple[Node, ...]
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class ValueFunction(Node):
     """CURRENT_DATE, CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_USER, ... (always STABLE)."""
 
     name: str
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Collate(Node):
     operand: Node
     collation: str
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Subscript(Node):
     operand: Node
     index: Node
@@ -220,12 +227,12 @@ class Subscript(Node):
     is_slice: bool = False
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class ArrayCtor(Node):
     items: tuple[Node, ...]
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, repr=False)
 class Unsupported(Node):
     """Syntax the linter parses but does not judge (subqueries, aggregates, rows)."""
 

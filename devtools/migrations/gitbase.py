@@ -56,7 +56,7 @@ def history_at(location: ScriptLocation, ref: str, cwd: Path) -> RevisionGraph:
     files = []
     for name in wanted:
         display = f"{ref}:{os.path.relpath(top / name, cwd)}"
-        files.append(read_revision(top / name, display, source=blobs[name]))
+        files.append(read_revision(str(top / name), display, source=blobs[name]))
     return build_graph(files)
 
 

@@ -8,12 +8,16 @@ First the data model (what one revision file declares, then the graph), then how
 from __future__ import annotations
 
 import ast
+import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from devtools.findings import Finding, Severity
+from devtools.migrations.cache import FileCache
+from devtools.migrations.location import ScriptLocation
 
 # --- the model ---------------------------------------------------------------------------------
 
@@ -32,24 +36,79 @@ class Problem:
     line: int | None
 
 
-@dataclass
-class RevisionFile:
-    """What one file in a versions folder declares, as Alembic's `Revision` would hold it."""
+@dataclass(frozen=True)
+class Declarations:
+    """What a revision file's module-level code declares: a pure function of its bytes."""
 
-    path: Path
-    display: str  # the path as findings show it
     revision: str | None = None
     down_revisions: tuple[str, ...] = ()  # versioned parents; () is a base
     dependencies: tuple[str, ...] = ()
     branch_labels: tuple[str, ...] = ()
     has_dependencies: bool = False  # depends_on is not None (Alembic's "real base" test)
-    lines: dict[str, int] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    tree: ast.Module | None = None  # kept for the index rules
     bad_revision_type: bool = False
+    lines: tuple[tuple[str, int], ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def to_record(self) -> tuple[object, ...]:
+        """Plain tuples: quick to pickle and to load."""
+        problems = tuple((p.rule, p.message, p.line) for p in self.problems)
+        return (*(getattr(self, f) for f in _DECLARED_FIELDS), problems)
+
+    @classmethod
+    def from_record(cls, record: tuple[object, ...]) -> Declarations:
+        *values, problems = record
+        return cls(*values, problems=tuple(Problem(*p) for p in problems))  # type: ignore[arg-type, attr-defined]
+
+
+_DECLARED_FIELDS = (
+    "revision",
+    "down_revisions",
+    "dependencies",
+    "branch_labels",
+    "has_dependencies",
+    "bad_revision_type",
+    "lines",
+)
+
+
+@dataclass
+class RevisionFile:
+    """One file in a versions folder and what it declares, as Alembic's `Revision` holds it."""
+
+    path: str
+    display: str  # the path as findings show it
+    declared: Declarations = field(default_factory=Declarations)
+    digest: str = ""  # of the file's bytes: the cache key
+    tree: ast.Module | None = None  # when parsed in this run (not when read from the cache)
+    source: bytes | None = None
+
+    @property
+    def revision(self) -> str | None:
+        return self.declared.revision
+
+    @property
+    def down_revisions(self) -> tuple[str, ...]:
+        return self.declared.down_revisions
+
+    @property
+    def dependencies(self) -> tuple[str, ...]:
+        return self.declared.dependencies
+
+    @property
+    def branch_labels(self) -> tuple[str, ...]:
+        return self.declared.branch_labels
+
+    @property
+    def bad_revision_type(self) -> bool:
+        return self.declared.bad_revision_type
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.declared.problems
 
     def line(self, name: str = "revision") -> int | None:
-        return self.lines.get(name) or self.lines.get("revision")
+        lines = dict(self.declared.lines)
+        return lines.get(name) or lines.get("revision")
 
 
 @dataclass
@@ -65,15 +124,20 @@ class RevisionGraph:
     duplicates: list[tuple[RevisionFile, RevisionFile]]
     label_conflicts: list[tuple[RevisionFile, str, RevisionFile]]
     cycles: list[list[str]]
+    _parents: dict[tuple[int, bool], list[RevisionFile]] = field(default_factory=dict)
 
     def resolve(self, ref: str) -> RevisionFile | None:
         """A down_revision / depends_on reference: a revision id, else a branch label."""
         return self.by_id.get(ref) or self.labels.get(ref)
 
     def parents(self, rev: RevisionFile, *, dependencies: bool = True) -> list[RevisionFile]:
-        refs = rev.down_revisions + (rev.dependencies if dependencies else ())
-        found = (self.resolve(ref) for ref in refs)
-        return [p for p in found if p is not None]
+        key = (id(rev), dependencies)
+        found = self._parents.get(key)
+        if found is None:
+            refs = rev.down_revisions + (rev.dependencies if dependencies else ())
+            found = [p for p in map(self.resolve, refs) if p is not None]
+            self._parents[key] = found
+        return found
 
     def distinct_heads(self) -> list[str]:
         return list(dict.fromkeys(self.heads))
@@ -134,59 +198,105 @@ class Unresolvable(Exception):
     pass
 
 
-def list_revision_files(locations: Sequence[Path], recursive: bool = False) -> list[Path]:
+def list_revision_files(locations: Sequence[Path], recursive: bool = False) -> list[str]:
     """The files Alembic would load, in its order (sorted per folder, folders top-down)."""
-    paths: list[Path] = []
-    seen: set[Path] = set()
+    paths: list[str] = []
+    seen: set[tuple[int, int]] = set()
     for location in locations:
-        if not location.is_dir():
-            continue
-        for folder, dirs, files in _walk(location):
-            if folder.name.endswith("__pycache__"):
+        pending = [str(location)]
+        while pending:
+            folder = pending.pop(0)
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
                 continue
-            for name in sorted(files):
-                path = folder / name
-                real = path.resolve()
-                if real in seen or not REVISION_FILE.match(name):
+            subfolders = []
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.endswith("__pycache__"):
+                        subfolders.append(entry.path)
                     continue
-                seen.add(real)
-                paths.append(path)
-            if not recursive:
-                break
-            dirs.sort()
+                if not REVISION_FILE.match(entry.name):
+                    continue
+                try:
+                    stat = entry.stat()
+                except OSError:
+                    continue
+                if (stat.st_dev, stat.st_ino) in seen:
+                    continue  # the same file through two version locations
+                seen.add((stat.st_dev, stat.st_ino))
+                paths.append(entry.path)
+            if recursive:
+                pending[:0] = subfolders
     return paths
 
 
-def _walk(top: Path) -> Iterable[tuple[Path, list[str], list[str]]]:
-    import os
+def load_history(location: ScriptLocation, cwd: Path, *, cache: FileCache | None = None) -> RevisionGraph:
+    """Read every revision file (from the cache when its bytes are unchanged) into a graph."""
+    files: list[RevisionFile] = []
+    prefix = str(cwd).rstrip(os.sep) + os.sep
+    for path in list_revision_files(location.versions, location.recursive):
+        display = path[len(prefix) :] if path.startswith(prefix) else path
+        try:
+            with open(path, "rb") as fh:  # noqa: PTH123 - plain strings keep a long history fast
+                data = fh.read()
+        except OSError as exc:
+            problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
+            files.append(RevisionFile(path, display, Declarations(problems=(problem,))))
+            continue
+        digest = file_digest(data)
+        cached = cache.get(digest) if cache is not None else None
+        tree = None
+        if isinstance(cached, tuple):
+            declared = Declarations.from_record(cached)
+        else:
+            tree, declared = parse_declarations(data)
+            if cache is not None:
+                cache.put(digest, declared.to_record())
+        files.append(RevisionFile(path, display, declared, digest, tree, data))
+    return build_graph(files)
 
-    for folder, dirs, files in os.walk(top, followlinks=False):
-        yield Path(folder), dirs, files
 
-
-def read_revision(path: Path, display: str, source: bytes | None = None) -> RevisionFile:
+def read_revision(path: str, display: str, source: bytes | None = None) -> RevisionFile:
     """Parse one file; never imports it. Problems become findings, not exceptions."""
-    rev = RevisionFile(path, display)
     try:
-        data = path.read_bytes() if source is None else source
-        tree = ast.parse(data, filename=display)
-    except SyntaxError as exc:
-        rev.problems.append(Problem("syntax-error", f"{display} is not valid Python: {exc.msg}", exc.lineno))
-        return rev
-    except (ValueError, RecursionError, MemoryError) as exc:
-        rev.problems.append(Problem("syntax-error", f"{display} cannot be parsed: {exc}", None))
-        return rev
+        data = Path(path).read_bytes() if source is None else source
     except OSError as exc:
-        rev.problems.append(Problem("syntax-error", f"{display} cannot be read: {exc.strerror}", None))
-        return rev
-    rev.tree = tree
-    _read_assignments(rev, tree)
-    return rev
+        problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
+        return RevisionFile(path, display, Declarations(problems=(problem,)))
+    tree, declared = parse_declarations(data)
+    return RevisionFile(path, display, declared, file_digest(data), tree, data)
 
 
-def _read_assignments(rev: RevisionFile, tree: ast.Module) -> None:
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def parse_source(data: bytes) -> tuple[ast.Module | None, Problem | None]:
+    try:
+        return ast.parse(data), None
+    except SyntaxError as exc:
+        return None, Problem("syntax-error", f"not valid Python: {exc.msg}", exc.lineno)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, Problem("syntax-error", f"cannot be parsed: {exc}", None)
+
+
+def parse_declarations(data: bytes) -> tuple[ast.Module | None, Declarations]:
+    tree, problem = parse_source(data)
+    if tree is None:
+        assert problem is not None
+        return None, Declarations(problems=(problem,))
+    return tree, declarations(tree)
+
+
+_COMPOUND = (ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def declarations(tree: ast.Module) -> Declarations:
+    """Module-level assignments in order; the last one wins, as when Python runs the module."""
     env: dict[str, object] = {}
     values: dict[str, object] = {}
+    lines: dict[str, int] = {}
     unresolved: dict[str, Problem] = {}
     for stmt in tree.body:
         for name, value_node, line in _assignments(stmt):
@@ -198,49 +308,76 @@ def _read_assignments(rev: RevisionFile, tree: ast.Module) -> None:
                     values.pop(name, None)
                     unresolved[name] = Problem(
                         "unresolvable-value",
-                        f"{name} in {rev.display} cannot be read statically ({exc}); "
-                        "omc-dev never imports migrations, so write it as a literal",
+                        f"{name} cannot be read statically ({exc}); omc-dev never imports "
+                        "migrations, so write it as a literal",
                         line,
                     )
-                    rev.lines[name] = line
+                    lines[name] = line
                 continue
             env[name] = value
             if name in GRAPH_NAMES:
                 values[name] = value
                 unresolved.pop(name, None)
-                rev.lines[name] = line
-        if not isinstance(stmt, ast.Assign | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            for name in GRAPH_NAMES:
-                if _assigns_nested(stmt, name):
-                    values.pop(name, None)
-                    unresolved[name] = Problem(
-                        "unresolvable-value",
-                        f"{name} in {rev.display} is assigned inside a block, so its value depends on "
-                        "running the module; assign it once at module level",
-                        stmt.lineno,
-                    )
-                    rev.lines[name] = stmt.lineno
-    rev.problems.extend(unresolved.values())
+                lines[name] = line
+        if not isinstance(stmt, _COMPOUND):
+            for name in _stored_names(stmt) & set(GRAPH_NAMES):
+                values.pop(name, None)
+                unresolved[name] = Problem(
+                    "unresolvable-value",
+                    f"{name} is assigned inside a block or imported, so its value depends on running "
+                    "the module; assign it once at module level",
+                    stmt.lineno,
+                )
+                lines[name] = stmt.lineno
+    problems = list(unresolved.values())
+    revision: str | None = None
+    bad_type = False
     if "revision" in values:
         value = values["revision"]
-        if isinstance(value, str):
-            rev.revision = value
-        else:
-            rev.bad_revision_type = True
-            rev.revision = repr(value)
+        bad_type = not isinstance(value, str)
+        revision = value if isinstance(value, str) else repr(value)
     elif "revision" not in unresolved:
-        rev.problems.append(
+        problems.append(
             Problem(
                 "unresolvable-value",
-                f"{rev.display} has no module-level `revision = \"...\"`; omc-dev never takes revision "
-                "ids from file names (Alembic only does for legacy hex names)",
+                "no module-level `revision = \"...\"`; omc-dev never takes revision ids from file "
+                "names (Alembic only does for legacy hex names)",
                 1,
             )
         )
-    rev.down_revisions = _id_tuple(rev, "down_revision", values.get("down_revision"))
-    rev.dependencies = _id_tuple(rev, "depends_on", values.get("depends_on"))
-    rev.has_dependencies = values.get("depends_on") is not None
-    rev.branch_labels = _id_tuple(rev, "branch_labels", values.get("branch_labels"))
+    down = _id_tuple("down_revision", values.get("down_revision"), lines, problems)
+    deps = _id_tuple("depends_on", values.get("depends_on"), lines, problems)
+    labels = _id_tuple("branch_labels", values.get("branch_labels"), lines, problems)
+    return Declarations(
+        revision,
+        down,
+        deps,
+        labels,
+        values.get("depends_on") is not None,
+        bad_type,
+        tuple(lines.items()),
+        tuple(problems),
+    )
+
+
+def _stored_names(stmt: ast.stmt) -> set[str]:
+    """Names a non-assignment statement binds: in nested blocks, imports, walrus expressions."""
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in stmt.names}
+    names: set[str] = set()
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda) and node is not stmt:
+            if not isinstance(node, ast.Lambda):
+                names.add(node.name)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def _assignments(stmt: ast.stmt) -> Iterable[tuple[str, ast.expr, int]]:
@@ -262,15 +399,6 @@ def _targets(target: ast.expr, value: ast.expr, line: int) -> Iterable[tuple[str
         else:
             for sub_target in target.elts:
                 yield from _targets(sub_target, ast.Call(ast.Name("unpacked"), [], []), line)
-
-
-def _assigns_nested(stmt: ast.stmt, name: str) -> bool:
-    for node in ast.walk(stmt):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
-            return True
-    return False
 
 
 def _literal(node: ast.expr, env: Mapping[str, object]) -> object:
@@ -299,18 +427,18 @@ def _unparse(node: ast.expr) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _id_tuple(rev: RevisionFile, name: str, value: object) -> tuple[str, ...]:
+def _id_tuple(name: str, value: object, lines: Mapping[str, int], problems: list[Problem]) -> tuple[str, ...]:
     """alembic.util.to_tuple: None -> (), "x" -> ("x",), sequences as they are."""
     if value is None:
         return ()
     items = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else (value,)
     good = tuple(item for item in items if isinstance(item, str))
     if len(good) != len(items):
-        rev.problems.append(
+        problems.append(
             Problem(
                 "unresolvable-value",
-                f"{name} in {rev.display} must be a string, a tuple or list of strings, or None",
-                rev.lines.get(name),
+                f"{name} must be a string, a tuple or list of strings, or None",
+                lines.get(name),
             )
         )
     return good

@@ -9,21 +9,21 @@ from pathlib import Path
 from devtools.errors import UnusableInput
 from devtools.findings import Finding, Severity
 from devtools.migrations.catalog import DEFAULT_PG_VERSION, Catalog, load_catalog
-from devtools.migrations.expr import Column
+from devtools.migrations.expr import Column, Node, to_sql
+from devtools.migrations.cache import FileCache
 from devtools.migrations.graph import (
     GRAPH_RULES,
     RevisionFile,
     RevisionGraph,
     base_findings,
-    build_graph,
     graph_findings,
-    list_revision_files,
-    read_revision,
+    load_history,
+    parse_source,
 )
 from devtools.migrations.location import ScriptLocation
 from devtools.migrations.ops import read_operations
-from devtools.migrations.schema import CreateIndex, SchemaState
-from devtools.migrations.volatility import Culprit, judge, user_procs
+from devtools.migrations.schema import Columns, CreateIndex, Operation, SchemaState
+from devtools.migrations.volatility import Culprit, Verdict, judge, user_procs
 
 INDEX_RULES = ("non-immutable-index", "unverified-index")
 RULE_GROUPS = {"graph": GRAPH_RULES, "index": INDEX_RULES}
@@ -75,20 +75,6 @@ class LintResult:
     graph: RevisionGraph
 
 
-def display_path(path: Path, cwd: Path) -> str:
-    """Relative to the working directory when inside it (CI annotations need that), else absolute."""
-    absolute = path if path.is_absolute() else cwd / path
-    try:
-        return absolute.relative_to(cwd).as_posix()
-    except ValueError:
-        return str(absolute)
-
-
-def load_history(location: ScriptLocation, cwd: Path) -> RevisionGraph:
-    paths = list_revision_files(location.versions, location.recursive)
-    return build_graph([read_revision(p, display_path(p, cwd)) for p in paths])
-
-
 def lint(
     location: ScriptLocation,
     settings: LintSettings,
@@ -96,14 +82,18 @@ def lint(
     cwd: Path,
     base_ref: str | None = None,
 ) -> LintResult:
-    graph = load_history(location, cwd)
+    graph_cache = FileCache(location.describe(), "graph")
+    graph = load_history(location, cwd, cache=graph_cache)
+    graph_cache.save()
     findings = graph_findings(graph, settings.allowed_heads)
     if base_ref is not None:
         from devtools.migrations.gitbase import history_at
 
         findings += base_findings(graph, history_at(location, base_ref, cwd), base_ref)
     if settings.rules & set(INDEX_RULES):
-        findings += index_findings(graph, load_catalog(settings.pg_version))
+        ops_cache = FileCache(location.describe(), "ops")
+        findings += index_findings(graph, load_catalog(settings.pg_version), ops_cache)
+        ops_cache.save()
     chosen = [f for f in findings if f.id in settings.rules]
     chosen.sort(key=lambda f: (f.path or "", f.line or 0, f.id))
     return LintResult(graph.distinct_heads(), chosen, graph)
@@ -112,18 +102,20 @@ def lint(
 # --- indexes ------------------------------------------------------------------------------------
 
 
-def index_findings(graph: RevisionGraph, catalog: Catalog) -> list[Finding]:
+def index_findings(graph: RevisionGraph, catalog: Catalog, cache: FileCache | None = None) -> list[Finding]:
     """Judge every index each revision creates, against the schema its ancestors built."""
     findings: list[Finding] = []
     states: dict[str, SchemaState] = {}
     catalogs: dict[tuple[frozenset[str], tuple[object, ...]], Catalog] = {}
+    verdicts: dict[tuple[object, ...], Verdict] = {}
     for rev in graph.topological():
         state = SchemaState()
         for parent in graph.parents(rev):
             if parent.revision in states:
                 state = state.merge(states[parent.revision])
-        if rev.tree is not None:
-            operations, problems = read_operations(rev.tree)
+        read = _operations(rev, cache)
+        if read is not None:
+            operations, problems = read
             for line, message in problems:
                 if message.startswith(("op.create_index", "op.execute", "op.create_table")) or ".create_index" in message:
                     findings.append(
@@ -134,14 +126,53 @@ def index_findings(graph: RevisionGraph, catalog: Catalog) -> list[Finding]:
                     key = (state.enums, state.functions)
                     if key not in catalogs:
                         catalogs[key] = catalog.with_additions(state.enums, user_procs(catalog, state.functions))
-                    findings += judge_index(op, state, rev, catalogs[key])
+                    findings += judge_index(op, state, rev, catalogs[key], verdicts)
                 state = state.apply(op)
         assert rev.revision is not None
         states[rev.revision] = state
     return findings
 
 
-def judge_index(op: CreateIndex, state: SchemaState, rev: RevisionFile, catalog: Catalog) -> list[Finding]:
+def _operations(rev: RevisionFile, cache: FileCache | None) -> tuple[list[Operation], list[tuple[int, str]]] | None:
+    """The revision's operations: from the cache, else from its syntax tree."""
+    cached = cache.get(rev.digest) if cache is not None and rev.digest else None
+    if isinstance(cached, tuple):
+        return cached
+    tree = rev.tree
+    if tree is None and rev.source is not None:
+        tree, _ = parse_source(rev.source)
+    if tree is None:
+        return None
+    read = read_operations(tree)
+    if cache is not None and rev.digest:
+        cache.put(rev.digest, read)
+    return read
+
+
+def _judge_once(
+    node: Node,
+    predicate: bool,
+    columns: Columns | None,
+    table: str,
+    catalog: Catalog,
+    verdicts: dict[tuple[object, ...], Verdict],
+) -> Verdict:
+    """Long histories repeat the same index on tables of the same shape: judge each once."""
+    used = sorted({n.name.rsplit(".", 1)[-1] for n in node.walk() if isinstance(n, Column)})
+    shape = None if columns is None else tuple((c, columns[c].sql() if columns.get(c) else None) if c in columns else (c, "-") for c in used)
+    key = (to_sql(node), predicate, shape, table if columns is None else "", id(catalog))
+    if key not in verdicts:
+        verdicts[key] = judge(node, catalog, columns, table=table, predicate=predicate)
+    return verdicts[key]
+
+
+def judge_index(
+    op: CreateIndex,
+    state: SchemaState,
+    rev: RevisionFile,
+    catalog: Catalog,
+    verdicts: dict[tuple[object, ...], Verdict],
+) -> list[Finding]:
     findings = []
     columns = state.columns(op.table)
     label = f"index {op.name}" if op.name else "an unnamed index"
@@ -161,7 +192,7 @@ def judge_index(op: CreateIndex, state: SchemaState, rev: RevisionFile, catalog:
             continue
         if isinstance(part.node, Column) and not part.is_predicate:
             continue  # a plain column calls no function
-        verdict = judge(part.node, catalog, columns, table=op.table, predicate=part.is_predicate)
+        verdict = _judge_once(part.node, part.is_predicate, columns, op.table, catalog, verdicts)
         if verdict.immutable is None:
             findings.append(
                 Finding(

@@ -142,3 +142,4 @@ def from_tool_alembic(table: Mapping[str, Any], pyproject: Path) -> ScriptLocati
             raise UnusableInput(f"{pyproject}: [tool.alembic] version_locations must be a list of paths")
         return ScriptLocation(tuple(_config_path(p, pyproject) for p in locations), recursive, "[tool.alembic]")
     return ScriptLocation((_config_path(script_location, pyproject) / "versions",), recursive, "[tool.alembic]")
+
