@@ -25,7 +25,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
-    "migrations": ("devtools.migrations.command:migrations", "Lint Alembic heads and index immutability."),
+    "kernel": (
+        "devtools.kernel.command:kernel",
+        "Migrate, serve or run the reference trading kernel.",
+    ),
+    "status": (
+        "devtools.kernel.status:status",
+        "Show the trading kernel's state, positions and PnL.",
+    ),
+    "migrations": (
+        "devtools.migrations.command:migrations",
+        "Lint Alembic heads, branching and index immutability.",
+    ),
 }
 
 
