@@ -93,7 +93,7 @@ def lint(
     """
     from dataclasses import replace
 
-    from devtools.migrations.lint import INDEX_RULES, lint as run_lint, select_rules, settings_from_config
+    from devtools.migrations.lint import DB_RULES, INDEX_RULES, lint as run_lint, select_rules, settings_from_config
     from devtools.migrations.location import locate
 
     cfg = config_mod.load()
@@ -102,13 +102,14 @@ def lint(
     if pg_version is not None:
         settings = replace(settings, pg_version=pg_version)
     location = locate(path, cfg)
+    # With a database, PostgreSQL itself judges the indexes; the static graph rules still run.
     static_rules = settings.rules - set(INDEX_RULES) if db_url else settings.rules
     result = run_lint(location, replace(settings, rules=static_rules), cwd=Path.cwd(), base_ref=base_ref)
     findings = result.findings
-    if db_url and settings.rules & set(INDEX_RULES):
+    if db_url and settings.rules & set(INDEX_RULES + DB_RULES):
         from devtools.migrations.againstdb import run_against_db
 
-        findings = findings + run_against_db(result.graph, db_url)
+        findings = findings + [f for f in run_against_db(result.graph, db_url) if f.id in settings.rules]
     revisions = len(result.graph.by_id)
     heads_text = ", ".join(result.heads) or "none"
     return render_findings(

@@ -22,12 +22,14 @@ from devtools.migrations.graph import (
 )
 from devtools.migrations.location import ScriptLocation
 from devtools.migrations.ops import read_operations
+from devtools.migrations.sql import is_index_element
 from devtools.migrations.schema import Columns, CreateIndex, Operation, SchemaState
 from devtools.migrations.volatility import Culprit, Verdict, judge, user_procs
 
-INDEX_RULES = ("non-immutable-index", "unverified-index")
-RULE_GROUPS = {"graph": GRAPH_RULES, "index": INDEX_RULES}
-ALL_RULES = GRAPH_RULES + INDEX_RULES
+INDEX_RULES = ("non-immutable-index", "invalid-index-expression", "unverified-index")
+DB_RULES = ("migration-failed",)  # only with --against-db
+RULE_GROUPS = {"graph": GRAPH_RULES, "index": INDEX_RULES + DB_RULES}
+ALL_RULES = GRAPH_RULES + INDEX_RULES + DB_RULES
 
 
 def select_rules(spec: Iterable[str]) -> frozenset[str]:
@@ -190,6 +192,19 @@ def judge_index(
                 )
             )
             continue
+        if part.verbatim and not is_index_element(part.text):
+            findings.append(
+                Finding(
+                    "invalid-index-expression",
+                    Severity.ERROR,
+                    f"{where}: PostgreSQL {catalog.major} rejects `{part.text}` with a syntax error: "
+                    "SQLAlchemy pastes sa.text() into the column list as is, and an index element "
+                    "that is neither a column nor a function call must be in parentheses",
+                    rev.display,
+                    op.line,
+                    fix=f'write sa.text("({part.text})")',
+                )
+            )
         if isinstance(part.node, Column) and not part.is_predicate:
             continue  # a plain column calls no function
         verdict = _judge_once(part.node, part.is_predicate, columns, op.table, catalog, verdicts)

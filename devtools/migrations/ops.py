@@ -197,8 +197,15 @@ class Reader:
                 self._bind(stmt)
         if upgrade is None:
             return
+        dialect_flags = {
+            target.id: stmt.value
+            for stmt in ast.walk(upgrade)
+            if isinstance(stmt, ast.Assign)
+            for target in stmt.targets
+            if isinstance(target, ast.Name) and self._dialect_test(stmt.value, {}) is not None
+        }
         events: list[tuple[int, int, ast.AST]] = []
-        for node in ast.walk(upgrade):
+        for node in self._live_nodes(upgrade, dialect_flags):
             if isinstance(node, ast.Assign | ast.AnnAssign) or (isinstance(node, ast.Call) and self._is_op_call(node)):
                 events.append((node.lineno, node.col_offset, node))  # type: ignore[attr-defined]
             if isinstance(node, ast.With):
@@ -222,6 +229,45 @@ class Reader:
                 yield from self._op(node)
             except Unreadable as exc:
                 self.problems.append((node.lineno, f"{self._op_name(node)}: {exc}"))
+
+    def _live_nodes(self, root: ast.AST, flags: dict[str, ast.expr]) -> Iterator[ast.AST]:
+        """Every node that runs on PostgreSQL: `if postgres: ... else: ...` branches written for
+        another dialect are skipped, so a SQLite-only index is not judged as PostgreSQL's."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            yield node
+            if isinstance(node, ast.If):
+                taken = self._dialect_test(node.test, flags)
+                if taken is not None:
+                    stack.extend(reversed(node.body if taken else node.orelse))
+                    continue
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+    def _dialect_test(self, test: ast.expr, flags: dict[str, ast.expr], depth: int = 0) -> bool | None:
+        """True/False when `test` asks whether the dialect is PostgreSQL, else None."""
+        if depth > 10:
+            return None
+        if isinstance(test, ast.Name) and test.id in flags:
+            return self._dialect_test(flags[test.id], flags, depth + 1)
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self._dialect_test(test.operand, flags, depth + 1)
+            return None if inner is None else not inner
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+            return None
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if not (isinstance(left, ast.Attribute) and left.attr == "name" and isinstance(left.value, ast.Attribute) and left.value.attr == "dialect"):
+            return None
+        value = self.constant_or_none(right)
+        names = {value} if isinstance(value, str) else set(value) if isinstance(value, list) else None
+        if names is None:
+            return None
+        is_postgres = "postgresql" in names
+        if isinstance(op, ast.Eq | ast.In):
+            return is_postgres
+        if isinstance(op, ast.NotEq | ast.NotIn):
+            return not is_postgres
+        return None
 
     def _bind(self, stmt: ast.Assign | ast.AnnAssign) -> None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -437,7 +483,9 @@ class Reader:
             return IndexPart(None, _short(node), predicate, str(exc))
         except sqlfront.SqlError as exc:
             return IndexPart(None, _short(node), predicate, f"the SQL cannot be parsed: {exc}")
-        return IndexPart(expression, text, predicate)
+        resolved = self.resolve(node)
+        verbatim = isinstance(resolved, ast.Call) and self._raw_sql(resolved) is not None
+        return IndexPart(expression, text, predicate, verbatim=verbatim and not predicate)
 
     def sa_expression(self, node: ast.expr, *, top: bool = False) -> tuple[Node, str]:  # noqa: PLR0911, PLR0912
         """A SQLAlchemy expression as SQL: (tree, text as written)."""

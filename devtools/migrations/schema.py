@@ -75,6 +75,7 @@ class IndexPart:
     text: str
     is_predicate: bool = False
     problem: str = ""
+    verbatim: bool = False  # sa.text() SQL that SQLAlchemy pastes into the column list as is
 
 
 @dataclass(frozen=True)

@@ -842,6 +842,28 @@ def parse_expression(text: str) -> Node:
     return node
 
 
+def is_index_element(text: str) -> bool:
+    """Whether `text`, pasted verbatim into `CREATE INDEX ... (<text>)` as SQLAlchemy does with
+    `sa.text()`, is an index element: a column, a function call, or a parenthesized expression."""
+    parser = Parser(tokenize(text), text)
+    try:
+        if parser.accept_punct("("):
+            parser.expression()
+            parser.expect_punct(")")
+        else:
+            parser.primary()
+        if parser.accept_word("collate"):
+            parser.qualified_name()
+        if parser.tok.kind == "ident" and not parser.tok.is_word("asc", "desc", "nulls"):
+            parser.qualified_name()
+        parser.accept_word("asc", "desc")
+        if parser.accept_word("nulls"):
+            parser.accept_word("first", "last")
+    except SqlError:
+        return False
+    return parser.tok.kind == "end"
+
+
 def parse_type(text: str) -> TypeName:
     parser = Parser(tokenize(text))
     result = parser.type_name()
