@@ -126,16 +126,22 @@ class RevisionGraph:
     cycles: list[list[str]]
     _parents: dict[tuple[int, bool], list[RevisionFile]] = field(default_factory=dict)
 
-    def resolve(self, ref: str) -> RevisionFile | None:
-        """A down_revision / depends_on reference: a revision id, else a branch label."""
-        return self.by_id.get(ref) or self.labels.get(ref)
+    def resolve(self, ref: str, *, labels: bool = False) -> RevisionFile | None:
+        """A down_revision reference (a revision id), or a depends_on one (an id or a branch
+        label: Alembic resolves labels for depends_on only, and fails on one in down_revision)."""
+        found = self.by_id.get(ref)
+        if found is None and labels:
+            found = self.labels.get(ref)
+        return found
 
     def parents(self, rev: RevisionFile, *, dependencies: bool = True) -> list[RevisionFile]:
         key = (id(rev), dependencies)
         found = self._parents.get(key)
         if found is None:
-            refs = rev.down_revisions + (rev.dependencies if dependencies else ())
-            found = [p for p in map(self.resolve, refs) if p is not None]
+            parents = [self.resolve(ref) for ref in rev.down_revisions]
+            if dependencies:
+                parents += [self.resolve(ref, labels=True) for ref in rev.dependencies]
+            found = [p for p in parents if p is not None]
             self._parents[key] = found
         return found
 
@@ -473,7 +479,7 @@ def build_graph(files: list[RevisionFile]) -> RevisionGraph:
     for rev in by_id.values():
         for kind, refs in (("down_revision", rev.down_revisions), ("depends_on", rev.dependencies)):
             for ref in refs:
-                parent = graph.resolve(ref)
+                parent = graph.resolve(ref, labels=kind == "depends_on")
                 if parent is None:
                     graph.missing.append((rev, ref, kind))
                 elif kind == "down_revision":
@@ -628,6 +634,9 @@ def _missing(graph: RevisionGraph) -> list[Finding]:
     for rev, ref, kind in graph.missing:
         similar = [rid for rid in graph.by_id if ref and rid.startswith(ref) and rid != ref]
         hint = f"; did you mean {similar[0]!r}?" if len(similar) == 1 else ""
+        if ref in graph.labels:
+            labelled = graph.labels[ref].revision
+            hint = f" ({ref!r} is a branch label: down_revision needs the id, here {labelled!r}, or use depends_on)"
         heads = ", ".join(h for h in graph.distinct_heads() if h != rev.revision) or "none"
         findings.append(
             Finding(
