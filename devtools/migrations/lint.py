@@ -221,7 +221,10 @@ def judge_index(
                 )
             )
         elif verdict.immutable is False:
-            fix = f"write `{verdict.rewrite}` instead" if verdict.rewrite else _advice(verdict.culprits)
+            rewrite = verdict.rewrite
+            if rewrite and not part.is_predicate and not is_index_element(rewrite):
+                rewrite = f"({rewrite})"  # as an index element it needs its own parentheses
+            fix = f"write `{rewrite}` instead" if rewrite else _advice(verdict.culprits)
             findings.append(
                 Finding(
                     "non-immutable-index",
