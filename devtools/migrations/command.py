@@ -115,7 +115,7 @@ def lint(
     return render_findings(
         findings,
         fmt,
-        title=f"migrations lint: {location.describe()}",
+        title="migrations lint",
         id_key="rule",
         extra={"heads": result.heads},
         clean_message=f"{revisions} revisions, head {heads_text}",
