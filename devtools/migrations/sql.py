@@ -845,8 +845,8 @@ def parse_expression(text: str) -> Node:
 def is_index_element(text: str) -> bool:
     """Whether `text`, pasted verbatim into `CREATE INDEX ... (<text>)` as SQLAlchemy does with
     `sa.text()`, is an index element: a column, a function call, or a parenthesized expression."""
-    parser = Parser(tokenize(text), text)
     try:
+        parser = Parser(tokenize(text), text)
         if parser.accept_punct("("):
             parser.expression()
             parser.expect_punct(")")

@@ -622,6 +622,8 @@ def judge(
         typed = _analyze(node, catalog, columns, table, predicate)
     except (Undecided, ResolutionError) as exc:
         return Verdict(None, reason=str(exc))
+    except RecursionError:
+        return Verdict(None, reason="the expression is nested too deeply to analyze")
     if typed.volatility == IMMUTABLE:
         return Verdict(True)
     return Verdict(False, typed.culprits, rewrite=_rewrite(node, typed, catalog, columns, table, predicate))
