@@ -87,7 +87,7 @@ def generate(folder: Path, count: int, seed: int = 7) -> None:
                 revision=side,
                 down=repr(parent),
                 down_text=parent,
-                body="    op.execute(\"SELECT 1\")",
+                body='    op.execute("SELECT 1")',
             )
             (versions / f"{side}_side_{number}.py").write_text(side_text)
             pending_branch = side
@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 
     omc = shutil.which("omc-dev", path=str(Path(sys.executable).parent)) or shutil.which("omc-dev")
     if omc is None:
-        print("omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr)
+        print(
+            "omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr
+        )
         return 2
     with tempfile.TemporaryDirectory(prefix="omc-bench-migrations-") as tmp:
         cache_env = {**os.environ, "OMC_CACHE_DIR": str(Path(tmp) / "cache")}
@@ -162,7 +164,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         _, lint_out = run(lint, cache_env)
         report = json.loads(lint_out)
-        times: dict[str, list[float]] = {"ours": [], "theirs": [], "cold": [], "lint": [], "lint_cold": []}
+        times: dict[str, list[float]] = {
+            "ours": [],
+            "theirs": [],
+            "cold": [],
+            "lint": [],
+            "lint_cold": [],
+        }
         for _ in range(args.runs):  # interleaved, so drift hits every side alike
             times["ours"].append(run(ours, cache_env)[0])
             times["theirs"].append(run(theirs)[0])
@@ -172,10 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     ours_m, theirs_m, cold_m, lint_m, lint_cold_m = (statistics.median(t) for t in times.values())
     ratio = theirs_m / ours_m
     print(f"history: {files} revision files; heads {our_heads} (identical in both)")
-    print(f"Alembic ScriptDirectory.get_heads(): median {theirs_m * 1000:.0f} ms over {args.runs} runs (anchor)")
+    print(
+        f"Alembic ScriptDirectory.get_heads(): median {theirs_m * 1000:.0f} ms over {args.runs} runs (anchor)"
+    )
     print(f"omc-dev migrations heads:            median {ours_m * 1000:.0f} ms")
-    print(f"ratio Alembic / omc-dev heads: {ratio:.1f}x faster (target >= 4.0) {'OK' if ratio >= 4 else 'UNDER'}")
-    print(f"  cold (no parse cache): median {cold_m * 1000:.0f} ms, {theirs_m / cold_m:.1f}x faster than Alembic")
+    print(
+        f"ratio Alembic / omc-dev heads: {ratio:.1f}x faster (target >= 4.0) {'OK' if ratio >= 4 else 'UNDER'}"
+    )
+    print(
+        f"  cold (no parse cache): median {cold_m * 1000:.0f} ms, {theirs_m / cold_m:.1f}x faster than Alembic"
+    )
     print(
         f"omc-dev migrations lint (full, {len(report['findings'])} findings): median {lint_m * 1000:.0f} ms "
         f"= {lint_m / theirs_m:.2f}x the Alembic anchor (target <= 1 s) {'OK' if lint_m <= 1 else 'OVER'}"

@@ -35,7 +35,9 @@ def _engine_url(url: str) -> Any:
     try:
         parsed = make_url(re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url))
     except ArgumentError:
-        raise UnusableInput(f"--against-db: {url!r} is not a database URL (postgresql://user@host:port/db)") from None
+        raise UnusableInput(
+            f"--against-db: {url!r} is not a database URL (postgresql://user@host:port/db)"
+        ) from None
     if parsed.get_backend_name() != "postgresql":
         raise UnusableInput(f"--against-db needs a PostgreSQL URL, not {parsed.get_backend_name()}")
     return parsed
@@ -47,7 +49,9 @@ def scratch_database(url: str) -> Iterator[Any]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        raise EnvironmentMissing("--against-db needs psycopg: pip install 'omc-dev[postgres]'") from None
+        raise EnvironmentMissing(
+            "--against-db needs psycopg: pip install 'omc-dev[postgres]'"
+        ) from None
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
@@ -58,7 +62,9 @@ def scratch_database(url: str) -> Iterator[Any]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except sa.exc.OperationalError as exc:
-        raise EnvironmentMissing(f"--against-db: cannot connect to {server_url.render_as_string()}: {_first_line(exc)}") from None
+        raise EnvironmentMissing(
+            f"--against-db: cannot connect to {server_url.render_as_string()}: {_first_line(exc)}"
+        ) from None
     except sa.exc.DBAPIError as exc:
         raise EnvironmentMissing(
             f"--against-db: cannot create a scratch database ({_first_line(exc)}); use a role with CREATEDB"
@@ -89,7 +95,9 @@ def run_against_db(graph: RevisionGraph, url: str) -> list[Finding]:
             module, problem = _load(rev)
             if module is None:
                 failed.add(rev.revision)
-                findings.append(Finding("migration-failed", Severity.ERROR, problem, rev.display, 1))
+                findings.append(
+                    Finding("migration-failed", Severity.ERROR, problem, rev.display, 1)
+                )
                 continue
             transaction = conn.begin()
             try:
@@ -97,7 +105,7 @@ def run_against_db(graph: RevisionGraph, url: str) -> list[Finding]:
                 with Operations.context(context):
                     module.upgrade()
                 transaction.commit()
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a finding
+            except Exception as exc:
                 transaction.rollback()
                 failed.add(rev.revision)
                 findings.append(_finding(rev, exc))
@@ -112,7 +120,7 @@ def _load(rev: RevisionFile) -> tuple[ModuleType | None, str]:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - a broken import is a finding, not a crash
+    except Exception as exc:
         return None, f"importing {rev.display} failed: {type(exc).__name__}: {_first_line(exc)}"
     finally:
         sys.modules.pop(name, None)

@@ -61,10 +61,10 @@ class FileCache:
         if self.path is not None:
             try:
                 with self.path.open("rb") as fh:
-                    stored = pickle.load(fh)  # noqa: S301 - the user's own cache directory
+                    stored = pickle.load(fh)
                 if isinstance(stored, dict) and stored.get("fingerprint") == self.fingerprint:
                     self.entries = stored["entries"]
-            except Exception:  # noqa: BLE001 - a missing or damaged cache is just empty
+            except Exception:
                 self.entries = {}
 
     def get(self, digest: str) -> object | None:
@@ -88,7 +88,11 @@ class FileCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".migrations-")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump({"fingerprint": self.fingerprint, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+                pickle.dump(
+                    {"fingerprint": self.fingerprint, "entries": entries},
+                    fh,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            Path(tmp).replace(self.path)
         except OSError:
             return

@@ -116,6 +116,17 @@ class CoercionPath:
 NO_PATH = CoercionPath("none")
 
 
+@dataclass(frozen=True, slots=True)
+class _Polymorphic:
+    """What the arguments fixed for the polymorphic types of one call."""
+
+    elem: int
+    array_type: int
+    range_type: int
+    common: int
+    compatible_range: int
+
+
 class ResolutionError(Exception):
     """PostgreSQL would reject the expression while parsing it (not for volatility)."""
 
@@ -232,7 +243,7 @@ class Catalog:
     def can_coerce(self, inputs: Sequence[int], targets: Sequence[int], context: int) -> bool:
         generic = False
         for source, target in zip(inputs, targets, strict=True):
-            if source == target or target == self.any:
+            if target in (source, self.any):
                 continue
             if self.is_polymorphic(target):
                 generic = True
@@ -251,7 +262,7 @@ class Catalog:
             return False
         return True
 
-    def resolve_polymorphic(
+    def resolve_polymorphic(  # noqa: PLR0915 - one pass over PostgreSQL's polymorphic rules
         self, inputs: Sequence[int], targets: Sequence[int], rettype: int | None = None
     ) -> tuple[list[int], int | None]:
         """enforce_generic_type_consistency: the concrete declared types and result type."""
@@ -275,7 +286,9 @@ class Catalog:
                 elem = source
             elif kind == "anyarray":
                 if not self.element_of(source):
-                    raise ResolutionError(f"argument declared anyarray is not an array but {self.display(source)}")
+                    raise ResolutionError(
+                        f"argument declared anyarray is not an array but {self.display(source)}"
+                    )
                 if array_type and array_type != source:
                     raise ResolutionError("arguments declared anyarray are not all alike")
                 array_type = source
@@ -311,7 +324,9 @@ class Catalog:
         if "anyenum" in declared and elem and self.category(elem) != "E":
             raise ResolutionError("argument declared anyenum is not an enum")
         if needs_elem and not elem:
-            raise ResolutionError("could not determine polymorphic type because input has type unknown")
+            raise ResolutionError(
+                "could not determine polymorphic type because input has type unknown"
+            )
         common = 0
         if any(self.poly_name(t) in FAMILY2 for t in targets):
             if compatible_range:
@@ -323,13 +338,22 @@ class Catalog:
                 common = found
             if not all(self.can_coerce([c], [common], IMPLICIT) for c in compatible):
                 raise ResolutionError("arguments declared anycompatible have no common type")
-        resolved = [self._concrete(t, elem, array_type, range_type, common, compatible_range) for t in targets]
+        poly = _Polymorphic(elem, array_type, range_type, common, compatible_range)
+        resolved = [self._concrete(t, poly) for t in targets]
         result = None
         if rettype is not None:
-            result = self._concrete(rettype, elem, array_type, range_type, common, compatible_range)
+            result = self._concrete(rettype, poly)
         return resolved, result
 
-    def _concrete(self, declared: int, elem: int, array_type: int, range_type: int, common: int, compatible_range: int) -> int:
+    def _concrete(self, declared: int, found: _Polymorphic) -> int:
+        """The concrete type for a declared (possibly polymorphic) type."""
+        elem, array_type, range_type, common, compatible_range = (
+            found.elem,
+            found.array_type,
+            found.range_type,
+            found.common,
+            found.compatible_range,
+        )
         kind = self.poly_name(declared)
         if not kind:
             return declared
@@ -362,7 +386,7 @@ class Catalog:
         ptype = self.unknown
         pcategory, ppreferred = "X", False
         for ntype in types:
-            if ntype == self.unknown or ntype == ptype:
+            if ntype in (self.unknown, ptype):
                 continue
             ncategory = self.category(ntype)
             npreferred = self.types[ntype].preferred if ntype in self.types else False
@@ -396,7 +420,9 @@ class Catalog:
                 args = proc.args[:-1] + (proc.variadic,) * nvargs
                 candidate = Candidate(proc, args, nvargs=nvargs, pathpos=pathpos)
             elif use_defaults:
-                candidate = Candidate(proc, proc.args[:nargs], ndargs=pronargs - nargs, pathpos=pathpos)
+                candidate = Candidate(
+                    proc, proc.args[:nargs], ndargs=pronargs - nargs, pathpos=pathpos
+                )
             else:
                 candidate = Candidate(proc, proc.args, pathpos=pathpos)
             results = self._add_candidate(results, candidate)
@@ -424,7 +450,7 @@ class Catalog:
                 PgProc(0, previous.proc.name, previous.args, 0, 0, 0, False, VOLATILE, False),
                 previous.args,
             )
-            return results[:index] + [ambiguous] + results[index + 1 :]
+            return [*results[:index], ambiguous, *results[index + 1 :]]
         return [*results, new]
 
     def operator_candidates(self, name: str, prefix: bool) -> list[Candidate]:
@@ -450,7 +476,9 @@ class Catalog:
     def match_argtypes(self, inputs: Sequence[int], candidates: list[Candidate]) -> list[Candidate]:
         return [c for c in candidates if self.can_coerce(inputs, c.args, IMPLICIT)]
 
-    def select_candidate(self, inputs: Sequence[int], candidates: list[Candidate]) -> Candidate | None:
+    def select_candidate(
+        self, inputs: Sequence[int], candidates: list[Candidate]
+    ) -> Candidate | None:
         """func_select_candidate: PostgreSQL's heuristics for ambiguous calls."""
         nargs = len(inputs)
         unknown = self.unknown
@@ -461,7 +489,10 @@ class Catalog:
             return [c for c, s in zip(candidates, score, strict=True) if s == best]
 
         candidates = keep_best(
-            [sum(1 for i, t in enumerate(inputs) if t != unknown and c.args[i] == t) for c in candidates]
+            [
+                sum(1 for i, t in enumerate(inputs) if t != unknown and c.args[i] == t)
+                for c in candidates
+            ]
         )
         if len(candidates) == 1:
             return candidates[0]
@@ -471,7 +502,8 @@ class Catalog:
                 sum(
                     1
                     for i, t in enumerate(inputs)
-                    if t != unknown and (c.args[i] == t or self._is_preferred(categories[i], c.args[i]))
+                    if t != unknown
+                    and (c.args[i] == t or self._is_preferred(categories[i], c.args[i]))
                 )
                 for c in candidates
             ]
@@ -510,7 +542,9 @@ class Catalog:
                     self.category(c.args[i]) == slot_category[i]
                     and not (
                         slot_preferred[i]
-                        and not (self.types[c.args[i]].preferred if c.args[i] in self.types else False)
+                        and not (
+                            self.types[c.args[i]].preferred if c.args[i] in self.types else False
+                        )
                     )
                     for i in slot_category
                 )
@@ -523,21 +557,25 @@ class Catalog:
             known = {t for t in inputs if t != unknown}
             if len(known) == 1:
                 (known_type,) = known
-                matching = [c for c in candidates if self.can_coerce([known_type] * nargs, c.args, IMPLICIT)]
+                matching = [
+                    c for c in candidates if self.can_coerce([known_type] * nargs, c.args, IMPLICIT)
+                ]
                 if len(matching) == 1:
                     return matching[0]
         return None
 
     def _is_preferred(self, category: str, oid: int) -> bool:
         t = self.types.get(oid)
-        return t is not None and t.preferred and (t.category == category or category == "X")
+        return t is not None and t.preferred and (category in (t.category, "X"))
 
 
 @lru_cache(maxsize=4)
 def load_catalog(major: int = DEFAULT_PG_VERSION) -> Catalog:
     """The snapshot for one PostgreSQL major version shipped with omc-dev."""
     try:
-        text = resources.files("devtools.migrations").joinpath(f"catalogs/pg{major}.json").read_text()
+        text = (
+            resources.files("devtools.migrations").joinpath(f"catalogs/pg{major}.json").read_text()
+        )
     except FileNotFoundError:
         raise UnusableInput(
             f"no PostgreSQL {major} catalog snapshot shipped; available: "
@@ -545,10 +583,22 @@ def load_catalog(major: int = DEFAULT_PG_VERSION) -> Catalog:
             "(scripts/snapshot-pg-catalog makes one from a running server)"
         ) from None
     data = json.loads(text)
-    types = {row[0]: PgType(row[0], row[1], row[2], row[3], bool(row[4]), *row[5:]) for row in data["types"]}
+    types = {
+        row[0]: PgType(row[0], row[1], row[2], row[3], bool(row[4]), *row[5:])
+        for row in data["types"]
+    }
     procs = {
         row[0]: PgProc(
-            row[0], row[1], tuple(row[2]), row[3], row[4], row[5], bool(row[6]), row[7], bool(row[8]), row[9]
+            row[0],
+            row[1],
+            tuple(row[2]),
+            row[3],
+            row[4],
+            row[5],
+            bool(row[6]),
+            row[7],
+            bool(row[8]),
+            row[9],
         )
         for row in data["procs"]
     }
@@ -557,7 +607,8 @@ def load_catalog(major: int = DEFAULT_PG_VERSION) -> Catalog:
         if row[5] in procs:
             operators.setdefault(row[1], []).append(PgOperator(*row))
     casts = {
-        (row[0], row[1]): PgCast(row[0], row[1], row[2], _CONTEXT[row[3]], row[4]) for row in data["casts"]
+        (row[0], row[1]): PgCast(row[0], row[1], row[2], _CONTEXT[row[3]], row[4])
+        for row in data["casts"]
     }
     return Catalog(data["major"], data["server_version"], types, procs, operators, casts)
 

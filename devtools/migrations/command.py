@@ -46,7 +46,12 @@ def heads(path: str | None, fmt: str) -> int:
     broken = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
     head_ids = graph.distinct_heads()
     if fmt == "json":
-        sys.stdout.write(json.dumps({"heads": head_ids, "findings": [f.to_dict("rule") for f in broken]}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {"heads": head_ids, "findings": [f.to_dict("rule") for f in broken]}, indent=2
+            )
+            + "\n"
+        )
         return exit_code_for(broken)
     for head in head_ids:
         rev = graph.by_id[head]
@@ -63,8 +68,17 @@ def heads(path: str | None, fmt: str) -> int:
 @migrations.command()
 @click.argument("path", required=False)
 @format_option("text", "json", "github")
-@click.option("--pg-version", type=int, help="PostgreSQL major version whose catalogs judge indexes (default 15).")
-@click.option("--base", "base_ref", metavar="REF", help="Also report revisions added since REF that do not build on REF's head.")
+@click.option(
+    "--pg-version",
+    type=int,
+    help="PostgreSQL major version whose catalogs judge indexes (default 15).",
+)
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Also report revisions added since REF that do not build on REF's head.",
+)
 @click.option(
     "--select",
     multiple=True,
@@ -78,6 +92,7 @@ def heads(path: str | None, fmt: str) -> int:
     help="Run the upgrades on a scratch database on this PostgreSQL server and report what it rejects.",
 )
 def lint(
+    *,
     path: str | None,
     fmt: str,
     pg_version: int | None,
@@ -93,7 +108,15 @@ def lint(
     """
     from dataclasses import replace
 
-    from devtools.migrations.lint import DB_RULES, INDEX_RULES, lint as run_lint, select_rules, settings_from_config
+    from devtools.migrations.lint import (
+        DB_RULES,
+        INDEX_RULES,
+        select_rules,
+        settings_from_config,
+    )
+    from devtools.migrations.lint import (
+        lint as run_lint,
+    )
     from devtools.migrations.location import locate
 
     cfg = config_mod.load()
@@ -104,12 +127,16 @@ def lint(
     location = locate(path, cfg)
     # With a database, PostgreSQL itself judges the indexes; the static graph rules still run.
     static_rules = settings.rules - set(INDEX_RULES) if db_url else settings.rules
-    result = run_lint(location, replace(settings, rules=static_rules), cwd=Path.cwd(), base_ref=base_ref)
+    result = run_lint(
+        location, replace(settings, rules=static_rules), cwd=Path.cwd(), base_ref=base_ref
+    )
     findings = result.findings
     if db_url and settings.rules & set(INDEX_RULES + DB_RULES):
         from devtools.migrations.againstdb import run_against_db
 
-        findings = findings + [f for f in run_against_db(result.graph, db_url) if f.id in settings.rules]
+        findings = findings + [
+            f for f in run_against_db(result.graph, db_url) if f.id in settings.rules
+        ]
     revisions = len(result.graph.by_id)
     heads_text = ", ".join(result.heads) or "none"
     return render_findings(

@@ -248,7 +248,7 @@ def replace_node(tree: Node, old: Node, new: Node) -> Node:
 
 
 def map_children(node: Node, fn: Callable[[Node], Node]) -> Node:
-    changes = {}
+    changes: dict[str, object] = {}
     for f in fields(node):
         value = getattr(node, f.name)
         if isinstance(value, Node):
@@ -352,7 +352,7 @@ def to_sql(node: Node) -> str:
 def _operand(node: Node) -> str:
     """`node` as an operand of a tighter-binding construct: parenthesized unless atomic."""
     text = to_sql(node)
-    atomic = isinstance(node, _ATOMS + (Cast, Subscript))
+    atomic = isinstance(node, (*_ATOMS, Cast, Subscript))
     if atomic and not (isinstance(node, FuncCall) and node.special == "at time zone"):
         return text
     return f"({text})"

@@ -18,7 +18,9 @@ from devtools.migrations.location import ScriptLocation
 
 def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False
+        )
     except FileNotFoundError:
         raise EnvironmentMissing("git is not installed; --base needs it") from None
     if proc.returncode != 0:

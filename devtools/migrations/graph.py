@@ -57,7 +57,9 @@ class Declarations:
     @classmethod
     def from_record(cls, record: tuple[object, ...]) -> Declarations:
         *values, problems = record
-        return cls(*values, problems=tuple(Problem(*p) for p in problems))  # type: ignore[arg-type, attr-defined]
+        declared = dict(zip(_DECLARED_FIELDS, values, strict=True))
+        found = tuple(Problem(*p) for p in problems)  # type: ignore[attr-defined]
+        return cls(**declared, problems=found)  # type: ignore[arg-type]
 
 
 _DECLARED_FIELDS = (
@@ -197,7 +199,9 @@ class RevisionGraph:
 
 # --- reading revision files --------------------------------------------------------------------
 
-REVISION_FILE = re.compile(r"(?!\.#|__init__)(.*\.py)$")  # alembic.script.base._only_source_rev_file
+REVISION_FILE = re.compile(
+    r"(?!\.#|__init__)(.*\.py)$"
+)  # alembic.script.base._only_source_rev_file
 
 
 class Unresolvable(Exception):
@@ -237,7 +241,9 @@ def list_revision_files(locations: Sequence[Path], recursive: bool = False) -> l
     return paths
 
 
-def load_history(location: ScriptLocation, cwd: Path, *, cache: FileCache | None = None) -> RevisionGraph:
+def load_history(
+    location: ScriptLocation, cwd: Path, *, cache: FileCache | None = None
+) -> RevisionGraph:
     """Read every revision file (from the cache when its bytes are unchanged) into a graph."""
     files: list[RevisionFile] = []
     prefix = str(cwd).rstrip(os.sep) + os.sep
@@ -346,7 +352,7 @@ def declarations(tree: ast.Module) -> Declarations:
         problems.append(
             Problem(
                 "unresolvable-value",
-                "no module-level `revision = \"...\"`; omc-dev never takes revision ids from file "
+                'no module-level `revision = "..."`; omc-dev never takes revision ids from file '
                 "names (Alembic only does for legacy hex names)",
                 1,
             )
@@ -374,7 +380,10 @@ def _stored_names(stmt: ast.stmt) -> set[str]:
     stack: list[ast.AST] = [stmt]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda) and node is not stmt:
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
+            and node is not stmt
+        ):
             if not isinstance(node, ast.Lambda):
                 names.add(node.name)
             continue
@@ -391,7 +400,11 @@ def _assignments(stmt: ast.stmt) -> Iterable[tuple[str, ast.expr, int]]:
     if isinstance(stmt, ast.Assign):
         for target in stmt.targets:
             yield from _targets(target, stmt.value, stmt.lineno)
-    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+    elif (
+        isinstance(stmt, ast.AnnAssign)
+        and stmt.value is not None
+        and isinstance(stmt.target, ast.Name)
+    ):
         yield stmt.target.id, stmt.value, stmt.lineno
 
 
@@ -433,7 +446,9 @@ def _unparse(node: ast.expr) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _id_tuple(name: str, value: object, lines: Mapping[str, int], problems: list[Problem]) -> tuple[str, ...]:
+def _id_tuple(
+    name: str, value: object, lines: Mapping[str, int], problems: list[Problem]
+) -> tuple[str, ...]:
     """alembic.util.to_tuple: None -> (), "x" -> ("x",), sequences as they are."""
     if value is None:
         return ()
@@ -551,7 +566,9 @@ GRAPH_RULES = (
 )
 
 
-def graph_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int] | None = None) -> list[Finding]:
+def graph_findings(
+    graph: RevisionGraph, allowed_heads: Mapping[str, int] | None = None
+) -> list[Finding]:
     findings: list[Finding] = []
     for rev in graph.files:
         findings += [
@@ -610,7 +627,7 @@ def _duplicates(graph: RevisionGraph) -> list[Finding]:
                 f"keeps the last one loaded ({second.display}), silently dropping the other",
                 second.display,
                 second.line(),
-                fix=f"give one of the two files a new revision id and re-point its children's "
+                fix="give one of the two files a new revision id and re-point its children's "
                 "down_revision; a merge revision is the wrong fix (it cannot tell the two apart)",
             )
         )
@@ -680,7 +697,9 @@ def heads_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int]) -> li
         labels = graph.head_labels(head)
         label = next((name for name in allowed_heads if name in labels), None)
         (claimed[label] if label is not None else unclaimed).append(head)
-    groups = [(None, unclaimed, 1)] + [(label, claimed[label], allowed_heads[label]) for label in allowed_heads]
+    groups = [(None, unclaimed, 1)] + [
+        (label, claimed[label], allowed_heads[label]) for label in allowed_heads
+    ]
     findings = []
     for label, group, allowed in groups:
         if len(group) <= allowed:
@@ -697,7 +716,7 @@ def heads_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int]) -> li
                 "`alembic upgrade head` fails",
                 last.display,
                 last.line(),
-                fix=f"alembic merge -m \"merge heads\" {' '.join(group)}",
+                fix=f'alembic merge -m "merge heads" {" ".join(group)}',
             )
         )
     return findings

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from devtools.errors import UnusableInput
 from devtools.findings import Finding, Severity
+from devtools.migrations.cache import FileCache
 from devtools.migrations.catalog import DEFAULT_PG_VERSION, Catalog, load_catalog
 from devtools.migrations.expr import Column, Node, to_sql
-from devtools.migrations.cache import FileCache
 from devtools.migrations.graph import (
     GRAPH_RULES,
     RevisionFile,
@@ -22,8 +22,8 @@ from devtools.migrations.graph import (
 )
 from devtools.migrations.location import ScriptLocation
 from devtools.migrations.ops import read_operations
-from devtools.migrations.sql import is_index_element
 from devtools.migrations.schema import Columns, CreateIndex, Operation, SchemaState
+from devtools.migrations.sql import is_index_element
 from devtools.migrations.volatility import Culprit, Verdict, judge, user_procs
 
 INDEX_RULES = ("non-immutable-index", "invalid-index-expression", "unverified-index")
@@ -65,7 +65,7 @@ def settings_from_config(section: Mapping[str, object]) -> LintSettings:
     ):
         raise UnusableInput(
             "[tool.omc-dev.migrations] allowed-heads must map branch labels to head counts, "
-            'e.g. allowed-heads = { plugins = 1 }'
+            "e.g. allowed-heads = { plugins = 1 }"
         )
     return LintSettings(version, dict(allowed))
 
@@ -104,7 +104,9 @@ def lint(
 # --- indexes ------------------------------------------------------------------------------------
 
 
-def index_findings(graph: RevisionGraph, catalog: Catalog, cache: FileCache | None = None) -> list[Finding]:
+def index_findings(
+    graph: RevisionGraph, catalog: Catalog, cache: FileCache | None = None
+) -> list[Finding]:
     """Judge every index each revision creates, against the schema its ancestors built."""
     findings: list[Finding] = []
     states: dict[str, SchemaState] = {}
@@ -119,15 +121,26 @@ def index_findings(graph: RevisionGraph, catalog: Catalog, cache: FileCache | No
         if read is not None:
             operations, problems = read
             for line, message in problems:
-                if message.startswith(("op.create_index", "op.execute", "op.create_table")) or ".create_index" in message:
+                if (
+                    message.startswith(("op.create_index", "op.execute", "op.create_table"))
+                    or ".create_index" in message
+                ):
                     findings.append(
-                        Finding("unverified-index", Severity.WARNING, f"{message}; its indexes are not checked", rev.display, line)
+                        Finding(
+                            "unverified-index",
+                            Severity.WARNING,
+                            f"{message}; its indexes are not checked",
+                            rev.display,
+                            line,
+                        )
                     )
             for op in operations:
                 if isinstance(op, CreateIndex):
                     key = (state.enums, state.functions)
                     if key not in catalogs:
-                        catalogs[key] = catalog.with_additions(state.enums, user_procs(catalog, state.functions))
+                        catalogs[key] = catalog.with_additions(
+                            state.enums, user_procs(catalog, state.functions)
+                        )
                     findings += judge_index(op, state, rev, catalogs[key], verdicts)
                 state = state.apply(op)
         assert rev.revision is not None
@@ -135,7 +148,9 @@ def index_findings(graph: RevisionGraph, catalog: Catalog, cache: FileCache | No
     return findings
 
 
-def _operations(rev: RevisionFile, cache: FileCache | None) -> tuple[list[Operation], list[tuple[int, str]]] | None:
+def _operations(
+    rev: RevisionFile, cache: FileCache | None
+) -> tuple[list[Operation], list[tuple[int, str]]] | None:
     """The revision's operations: from the cache, else from its syntax tree."""
     cached = cache.get(rev.digest) if cache is not None and rev.digest else None
     if isinstance(cached, tuple):
@@ -153,6 +168,7 @@ def _operations(rev: RevisionFile, cache: FileCache | None) -> tuple[list[Operat
 
 def _judge_once(
     node: Node,
+    *,
     predicate: bool,
     columns: Columns | None,
     table: str,
@@ -161,11 +177,18 @@ def _judge_once(
 ) -> Verdict:
     """Long histories repeat the same index on tables of the same shape: judge each once."""
     used = sorted({n.name.rsplit(".", 1)[-1] for n in node.walk() if isinstance(n, Column)})
-    shape = None if columns is None else tuple((c, columns[c].sql() if columns.get(c) else None) if c in columns else (c, "-") for c in used)
+    shape = None if columns is None else tuple((c, _type_text(columns, c)) for c in used)
     key = (to_sql(node), predicate, shape, table if columns is None else "", id(catalog))
     if key not in verdicts:
         verdicts[key] = judge(node, catalog, columns, table=table, predicate=predicate)
     return verdicts[key]
+
+
+def _type_text(columns: Columns, column: str) -> str | None:
+    if column not in columns:
+        return "-"
+    type_name = columns[column]
+    return type_name.sql() if type_name is not None else None
 
 
 def judge_index(
@@ -207,7 +230,14 @@ def judge_index(
             )
         if isinstance(part.node, Column) and not part.is_predicate:
             continue  # a plain column calls no function
-        verdict = _judge_once(part.node, part.is_predicate, columns, op.table, catalog, verdicts)
+        verdict = _judge_once(
+            part.node,
+            predicate=part.is_predicate,
+            columns=columns,
+            table=op.table,
+            catalog=catalog,
+            verdicts=verdicts,
+        )
         if verdict.immutable is None:
             findings.append(
                 Finding(
@@ -229,8 +259,8 @@ def judge_index(
                 Finding(
                     "non-immutable-index",
                     Severity.ERROR,
-                    f"{where}: PostgreSQL {catalog.major} rejects it (\"functions in index {what} must "
-                    f"be marked IMMUTABLE\"): in `{part.text}`, {verdict.explain()}",
+                    f'{where}: PostgreSQL {catalog.major} rejects it ("functions in index {what} must '
+                    f'be marked IMMUTABLE"): in `{part.text}`, {verdict.explain()}',
                     rev.display,
                     op.line,
                     fix=fix,

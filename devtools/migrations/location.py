@@ -56,7 +56,9 @@ def locate(path: str | None, cfg: ProjectConfig) -> ScriptLocation:
 
 def _from_path(path: Path, found_in: str) -> ScriptLocation:
     if not path.exists():
-        raise UnusableInput(f"{path} does not exist (expected an alembic.ini or a migrations folder)")
+        raise UnusableInput(
+            f"{path} does not exist (expected an alembic.ini or a migrations folder)"
+        )
     if path.is_file():
         if path.name == "pyproject.toml":
             table = _tool_alembic(path)
@@ -86,7 +88,12 @@ def from_ini(ini: Path) -> ScriptLocation:
         script_location = section.get("script_location")
         version_locations = section.get("version_locations")
         separator = section.get("path_separator") or section.get("version_path_separator")
-        recursive = section.get("recursive_version_locations", "false").strip().lower() in ("true", "1", "yes", "on")
+        recursive = section.get("recursive_version_locations", "false").strip().lower() in (
+            "true",
+            "1",
+            "yes",
+            "on",
+        )
     except (configparser.Error, KeyError, UnicodeDecodeError) as exc:
         raise UnusableInput(f"{ini}: cannot read the [alembic] section: {exc}") from None
     if not script_location:
@@ -132,14 +139,19 @@ def _tool_alembic(pyproject: Path) -> Mapping[str, Any]:
 def from_tool_alembic(table: Mapping[str, Any], pyproject: Path) -> ScriptLocation:
     script_location = table.get("script_location")
     if not isinstance(script_location, str):
-        raise UnusableInput(f"{pyproject}: [tool.alembic] needs script_location = \"...\"")
+        raise UnusableInput(f'{pyproject}: [tool.alembic] needs script_location = "..."')
     recursive = bool(table.get("recursive_version_locations", False))
     locations = table.get("version_locations")
     if locations:
         if isinstance(locations, str):
             locations = _split_locations(locations, None)
         if not isinstance(locations, list) or not all(isinstance(p, str) for p in locations):
-            raise UnusableInput(f"{pyproject}: [tool.alembic] version_locations must be a list of paths")
-        return ScriptLocation(tuple(_config_path(p, pyproject) for p in locations), recursive, "[tool.alembic]")
-    return ScriptLocation((_config_path(script_location, pyproject) / "versions",), recursive, "[tool.alembic]")
-
+            raise UnusableInput(
+                f"{pyproject}: [tool.alembic] version_locations must be a list of paths"
+            )
+        return ScriptLocation(
+            tuple(_config_path(p, pyproject) for p in locations), recursive, "[tool.alembic]"
+        )
+    return ScriptLocation(
+        (_config_path(script_location, pyproject) / "versions",), recursive, "[tool.alembic]"
+    )

@@ -102,10 +102,25 @@ SA_TYPES = {
     "TSRANGE": "tsrange",
     "TSTZRANGE": "tstzrange",
 }
-_ZONED = {"DateTime": "timestamp", "DATETIME": "timestamp", "TIMESTAMP": "timestamp", "Time": "time", "TIME": "time"}
+_ZONED = {
+    "DateTime": "timestamp",
+    "DATETIME": "timestamp",
+    "TIMESTAMP": "timestamp",
+    "Time": "time",
+    "TIME": "time",
+}
 _ENUMS = {"Enum", "ENUM"}
 # sa.func.<name>() that SQLAlchemy renders as SQL keywords, not calls.
-_SA_VALUE_FUNCTIONS = {"current_date", "current_time", "current_timestamp", "localtime", "localtimestamp", "current_user", "session_user", "user"}
+_SA_VALUE_FUNCTIONS = {
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "current_user",
+    "session_user",
+    "user",
+}
 _COMPARE = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}
 
@@ -127,11 +142,15 @@ class Reader:
 
     def __post_init__(self) -> None:
         # The names Alembic's templates use, for files that rely on them without importing.
-        self.aliases.update(sa="sqlalchemy", op="alembic.op", postgresql="sqlalchemy.dialects.postgresql")
+        self.aliases.update(
+            sa="sqlalchemy", op="alembic.op", postgresql="sqlalchemy.dialects.postgresql"
+        )
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                    self.aliases[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0]
+                    )
             elif isinstance(node, ast.ImportFrom) and node.module:
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -161,14 +180,26 @@ class Reader:
         node = self.resolve(node)
         if isinstance(node, ast.Constant):
             return node.value
-        if isinstance(node, ast.Call) and self.qualname(node.func).endswith(("op.f", ".f", "conv")) and node.args:
+        if (
+            isinstance(node, ast.Call)
+            and self.qualname(node.func).endswith(("op.f", ".f", "conv"))
+            and node.args
+        ):
             return self.constant(node.args[0])
-        if isinstance(node, ast.Call) and self.qualname(node.func).endswith(("sqlalchemy.text", "sql.text", "expression.text")) and node.args:
+        if (
+            isinstance(node, ast.Call)
+            and self.qualname(node.func).endswith(
+                ("sqlalchemy.text", "sql.text", "expression.text")
+            )
+            and node.args
+        ):
             return self.constant(node.args[0])
         if isinstance(node, ast.JoinedStr):
             pieces = []
             for value in node.values:
-                piece = self.constant(value.value if isinstance(value, ast.FormattedValue) else value)
+                piece = self.constant(
+                    value.value if isinstance(value, ast.FormattedValue) else value
+                )
                 if not isinstance(piece, str | int):
                     raise Unreadable("an f-string with values computed at run time")
                 pieces.append(str(piece))
@@ -206,8 +237,10 @@ class Reader:
         }
         events: list[tuple[int, int, ast.AST]] = []
         for node in self._live_nodes(upgrade, dialect_flags):
-            if isinstance(node, ast.Assign | ast.AnnAssign) or (isinstance(node, ast.Call) and self._is_op_call(node)):
-                events.append((node.lineno, node.col_offset, node))  # type: ignore[attr-defined]
+            if isinstance(node, ast.Assign | ast.AnnAssign) or (
+                isinstance(node, ast.Call) and self._is_op_call(node)
+            ):
+                events.append((node.lineno, node.col_offset, node))
             if isinstance(node, ast.With):
                 for item in node.items:
                     call = item.context_expr
@@ -217,7 +250,9 @@ class Reader:
                         and isinstance(item.optional_vars, ast.Name)
                     ):
                         try:
-                            self.batch_tables[item.optional_vars.id] = self._table_name(call, 0, "table_name")
+                            self.batch_tables[item.optional_vars.id] = self._table_name(
+                                call, 0, "table_name"
+                            )
                         except Unreadable as exc:
                             self.problems.append((call.lineno, f"op.batch_alter_table: {exc}"))
         for _, _, node in sorted(events, key=lambda e: (e[0], e[1])):
@@ -244,7 +279,9 @@ class Reader:
                     continue
             stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
-    def _dialect_test(self, test: ast.expr, flags: dict[str, ast.expr], depth: int = 0) -> bool | None:
+    def _dialect_test(
+        self, test: ast.expr, flags: dict[str, ast.expr], depth: int = 0
+    ) -> bool | None:
         """True/False when `test` asks whether the dialect is PostgreSQL, else None."""
         if depth > 10:
             return None
@@ -256,10 +293,17 @@ class Reader:
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
             return None
         left, op, right = test.left, test.ops[0], test.comparators[0]
-        if not (isinstance(left, ast.Attribute) and left.attr == "name" and isinstance(left.value, ast.Attribute) and left.value.attr == "dialect"):
+        if not (
+            isinstance(left, ast.Attribute)
+            and left.attr == "name"
+            and isinstance(left.value, ast.Attribute)
+            and left.value.attr == "dialect"
+        ):
             return None
         value = self.constant_or_none(right)
-        names = {value} if isinstance(value, str) else set(value) if isinstance(value, list) else None
+        names = (
+            {value} if isinstance(value, str) else set(value) if isinstance(value, list) else None
+        )
         if names is None:
             return None
         is_postgres = "postgresql" in names
@@ -301,7 +345,7 @@ class Reader:
                 return f"{schema_name}.{name}"
         return name
 
-    def _op(self, call: ast.Call) -> Iterator[Operation]:  # noqa: PLR0912
+    def _op(self, call: ast.Call) -> Iterator[Operation]:
         assert isinstance(call.func, ast.Attribute)
         method = call.func.attr
         owner = call.func.value
@@ -315,8 +359,8 @@ class Reader:
             name = self._table_name(call, 0, "table_name")
             columns: list[tuple[str, TypeName | None]] = []
             indexes: list[ast.Call] = []
-            for arg in call.args[1:]:
-                arg = self.resolve(arg)
+            for raw in call.args[1:]:
+                arg = self.resolve(raw)
                 if not isinstance(arg, ast.Call):
                     continue
                 kind = self.qualname(arg.func).rsplit(".", 1)[-1]
@@ -371,7 +415,11 @@ class Reader:
             return None
         name_node = _arg(call, None, "name")
         positional = list(call.args)
-        if name_node is None and positional and isinstance(self.constant_or_none(positional[0]), str):
+        if (
+            name_node is None
+            and positional
+            and isinstance(self.constant_or_none(positional[0]), str)
+        ):
             name_node = positional.pop(0)
         if name_node is None:
             raise Unreadable("a column without a name")
@@ -394,7 +442,14 @@ class Reader:
     def _looks_like_type(self, node: ast.expr) -> bool:
         target = node.func if isinstance(node, ast.Call) else node
         name = self.qualname(target).rsplit(".", 1)[-1]
-        return name[:1].isupper() and name not in ("ForeignKey", "Identity", "Computed", "Sequence", "CheckConstraint", "text")
+        return name[:1].isupper() and name not in (
+            "ForeignKey",
+            "Identity",
+            "Computed",
+            "Sequence",
+            "CheckConstraint",
+            "text",
+        )
 
     def sa_type(self, node: ast.expr | None) -> TypeName | None:
         """A SQLAlchemy type expression as a PostgreSQL type; None when not known statically."""
@@ -402,7 +457,7 @@ class Reader:
             return None
         node = self.resolve(node)
         call = node if isinstance(node, ast.Call) else None
-        target = node.func if call is not None else node
+        target = call.func if call is not None else node
         if isinstance(target, ast.Attribute) and target.attr == "with_variant" and call is not None:
             return self.sa_type(target.value)
         qualified = self.qualname(target)
@@ -425,7 +480,11 @@ class Reader:
             return TypeName(self._enum_name(call) if call is not None else "anyenum")
         if name == "ARRAY" and call is not None:
             item = self.sa_type(_arg(call, 0, "item_type"))
-            return TypeName(item.name, item.modifiers, item.array_dims + 1) if item is not None else None
+            return (
+                TypeName(item.name, item.modifiers, item.array_dims + 1)
+                if item is not None
+                else None
+            )
         return None
 
     def _enum_name(self, call: ast.Call) -> str:
@@ -452,12 +511,22 @@ class Reader:
         parts: list[IndexPart] = []
         if columns_node is not None:
             columns_node = self.resolve(columns_node)
-            elements = columns_node.elts if isinstance(columns_node, ast.List | ast.Tuple) else [columns_node]
+            elements = (
+                columns_node.elts
+                if isinstance(columns_node, ast.List | ast.Tuple)
+                else [columns_node]
+            )
             parts = [self._index_element(e) for e in elements]
         where = _arg(call, None, "postgresql_where")
         if where is not None:
             parts.append(self._predicate(where))
-        return CreateIndex(name if isinstance(name, str) else None, table, tuple(parts), call.lineno, "op.create_index")
+        return CreateIndex(
+            name if isinstance(name, str) else None,
+            table,
+            tuple(parts),
+            call.lineno,
+            "op.create_index",
+        )
 
     def _sa_index(self, call: ast.Call, table: str) -> CreateIndex:
         name = self.constant_or_none(call.args[0]) if call.args else None
@@ -465,7 +534,13 @@ class Reader:
         where = _arg(call, None, "postgresql_where")
         if where is not None:
             parts.append(self._predicate(where))
-        return CreateIndex(name if isinstance(name, str) else None, table, tuple(parts), call.lineno, "sa.Index in op.create_table")
+        return CreateIndex(
+            name if isinstance(name, str) else None,
+            table,
+            tuple(parts),
+            call.lineno,
+            "sa.Index in op.create_table",
+        )
 
     def _index_element(self, node: ast.expr) -> IndexPart:
         resolved = self.resolve(node)
@@ -487,7 +562,7 @@ class Reader:
         verbatim = isinstance(resolved, ast.Call) and self._raw_sql(resolved) is not None
         return IndexPart(expression, text, predicate, verbatim=verbatim and not predicate)
 
-    def sa_expression(self, node: ast.expr, *, top: bool = False) -> tuple[Node, str]:  # noqa: PLR0911, PLR0912
+    def sa_expression(self, node: ast.expr, *, top: bool = False) -> tuple[Node, str]:
         """A SQLAlchemy expression as SQL: (tree, text as written)."""
         self.depth += 1
         try:
@@ -507,19 +582,25 @@ class Reader:
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr):
                 left, _ = self.sa_expression(node.left)
                 right, _ = self.sa_expression(node.right)
-                return self._done(BoolOp("and" if isinstance(node.op, ast.BitAnd) else "or", (left, right)))
+                return self._done(
+                    BoolOp("and" if isinstance(node.op, ast.BitAnd) else "or", (left, right))
+                )
             if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
                 left, _ = self.sa_expression(node.left)
                 right, _ = self.sa_expression(node.right)
                 name = _ARITH[type(node.op)]
-                if name == "+" and any(isinstance(x, Literal) and x.kind == "string" for x in (left, right)):
+                if name == "+" and any(
+                    isinstance(x, Literal) and x.kind == "string" for x in (left, right)
+                ):
                     name = "||"  # SQLAlchemy renders + on strings as ||
                 return self._done(Op(name, left, right))
             if isinstance(node, ast.Compare) and len(node.ops) == 1:
                 left, _ = self.sa_expression(node.left)
                 right_node = self.resolve(node.comparators[0])
                 if isinstance(right_node, ast.Constant) and right_node.value is None:
-                    return self._done(NullTest(left, negated=isinstance(node.ops[0], ast.NotEq | ast.IsNot)))
+                    return self._done(
+                        NullTest(left, negated=isinstance(node.ops[0], ast.NotEq | ast.IsNot))
+                    )
                 if type(node.ops[0]) not in _COMPARE:
                     raise Unreadable(f"the Python operator in `{_short(node)}`")
                 right, _ = self.sa_expression(right_node)
@@ -559,7 +640,7 @@ class Reader:
             return Literal("string", value)
         raise Unreadable(f"a {type(value).__name__} constant")
 
-    def _sa_call(self, call: ast.Call) -> Node:  # noqa: PLR0911, PLR0912
+    def _sa_call(self, call: ast.Call) -> Node:
         qualified = self.qualname(call.func)
         last = qualified.rsplit(".", 1)[-1]
         sa_name = qualified.startswith("sqlalchemy") or "." not in qualified
@@ -583,7 +664,11 @@ class Reader:
                 return Cast(self.sa_expression(call.args[0])[0], target)
             if last == "extract" and len(call.args) == 2:
                 fieldname = self.string(call.args[0], "extract() field")
-                return FuncCall("extract", (Literal("string", fieldname), self.sa_expression(call.args[1])[0]), special="extract")
+                return FuncCall(
+                    "extract",
+                    (Literal("string", fieldname), self.sa_expression(call.args[1])[0]),
+                    special="extract",
+                )
             if last in ("and_", "or_") and call.args:
                 return BoolOp(last[:-1], tuple(self.sa_expression(a)[0] for a in call.args))
             if last == "not_" and call.args:
@@ -593,21 +678,44 @@ class Reader:
             if last == "null" and not call.args:
                 return Literal("null", "NULL")
             if last in ("literal", "bindparam") and call.args:
-                return self._constant(self.constant(call.args[-1] if last == "bindparam" else call.args[0]), False)
-            if last in ("desc", "asc", "nulls_first", "nulls_last", "nullsfirst", "nullslast") and call.args:
+                return self._constant(
+                    self.constant(call.args[-1] if last == "bindparam" else call.args[0]), False
+                )
+            if (
+                last in ("desc", "asc", "nulls_first", "nulls_last", "nullsfirst", "nullslast")
+                and call.args
+            ):
                 return self.sa_expression(call.args[0])[0]
         if isinstance(call.func, ast.Attribute):
             return self._method(call, call.func.attr, call.func.value)
         raise Unreadable(f"`{_short(call)}` is not a SQLAlchemy expression omc-dev can read")
 
-    def _method(self, call: ast.Call, method: str, owner: ast.expr) -> Node:  # noqa: PLR0911
-        if method in ("desc", "asc", "nulls_first", "nulls_last", "nullsfirst", "nullslast", "self_group", "label"):
+    def _method(self, call: ast.Call, method: str, owner: ast.expr) -> Node:
+        if method in (
+            "desc",
+            "asc",
+            "nulls_first",
+            "nulls_last",
+            "nullsfirst",
+            "nullslast",
+            "self_group",
+            "label",
+        ):
             return self.sa_expression(owner)[0]
         subject = self.sa_expression(owner)[0]
         args = [self.resolve(a) for a in call.args]
-        if method in ("is_", "isnot", "is_not") and args and isinstance(args[0], ast.Constant) and args[0].value is None:
+        if (
+            method in ("is_", "isnot", "is_not")
+            and args
+            and isinstance(args[0], ast.Constant)
+            and args[0].value is None
+        ):
             return NullTest(subject, negated=method != "is_")
-        if method in ("in_", "notin_", "not_in") and args and isinstance(args[0], ast.List | ast.Tuple):
+        if (
+            method in ("in_", "notin_", "not_in")
+            and args
+            and isinstance(args[0], ast.List | ast.Tuple)
+        ):
             items = tuple(self.sa_expression(e)[0] for e in args[0].elts)
             return InList(subject, items, negated=method != "in_")
         if method == "cast" and args:
@@ -634,12 +742,16 @@ class Reader:
         if isinstance(resolved, ast.Call) and not self.qualname(resolved.func).endswith("text"):
             return  # op.execute(table.update()...): SQLAlchemy DML, no DDL to read
         text = self.string(node, "the SQL text")
-        string_node = resolved.args[0] if isinstance(resolved, ast.Call) and resolved.args else resolved
+        string_node = (
+            resolved.args[0] if isinstance(resolved, ast.Call) and resolved.args else resolved
+        )
         start_line = getattr(string_node, "lineno", call.lineno)
         for parsed in sqlfront.parse_statements(text):
             line = start_line + text[: parsed.offset].count("\n")
             if parsed.error is not None:
-                self.problems.append((line, f"op.execute: the SQL cannot be parsed: {parsed.error}"))
+                self.problems.append(
+                    (line, f"op.execute: the SQL cannot be parsed: {parsed.error}")
+                )
                 continue
             statement = parsed.statement
             if statement is not None:
@@ -648,7 +760,9 @@ class Reader:
 
 def _from_sql(statement: sqlfront.Statement, line: int) -> Iterator[Operation]:
     match statement:
-        case sqlfront.CreateIndex(name=name, table=table, elements=elements, where=where, where_text=where_text):
+        case sqlfront.CreateIndex(
+            name=name, table=table, elements=elements, where=where, where_text=where_text
+        ):
             parts = [IndexPart(e.expression, e.text or to_sql(e.expression)) for e in elements]
             if where is not None:
                 parts.append(IndexPart(where, where_text or to_sql(where), is_predicate=True))
@@ -672,7 +786,13 @@ def _from_sql(statement: sqlfront.Statement, line: int) -> Iterator[Operation]:
             yield RenameTable(table, new_name)
         case sqlfront.CreateEnum(name=name):
             yield CreateEnum(name)
-        case sqlfront.CreateFunction(name=name, arg_types=arg_types, returns=returns, volatility=volatility, variadic=variadic):
+        case sqlfront.CreateFunction(
+            name=name,
+            arg_types=arg_types,
+            returns=returns,
+            volatility=volatility,
+            variadic=variadic,
+        ):
             yield CreateFunction(FunctionDefinition(name, arg_types, returns, volatility, variadic))
 
 
@@ -680,7 +800,11 @@ def _arg(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
     for kw in call.keywords:
         if kw.arg == keyword:
             return kw.value
-    if position is not None and position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+    if (
+        position is not None
+        and position < len(call.args)
+        and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1])
+    ):
         return call.args[position]
     return None
 
@@ -701,4 +825,3 @@ def read_operations(tree: ast.Module) -> tuple[list[Operation], list[tuple[int, 
     except RecursionError:
         return [], [(1, "upgrade() is nested too deeply to read")]
     return operations, reader.problems
-

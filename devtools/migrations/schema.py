@@ -120,7 +120,7 @@ class SchemaState:
         functions = self.functions + tuple(f for f in other.functions if f not in self.functions)
         return SchemaState({**self.tables, **other.tables}, self.enums | other.enums, functions)
 
-    def apply(self, op: Operation) -> SchemaState:  # noqa: PLR0911
+    def apply(self, op: Operation) -> SchemaState:
         match op:
             case CreateTable(table=table, columns=columns):
                 return self._with_table(table, dict(columns))
@@ -144,9 +144,9 @@ class SchemaState:
                 return replace(self, tables=tables)
             case RenameTable(table=table, new_name=new_name):
                 tables = dict(self.tables)
-                columns = tables.pop(table_key(table), None)
-                if columns is not None:
-                    tables[table_key(new_name)] = columns
+                moved = tables.pop(table_key(table), None)
+                if moved is not None:
+                    tables[table_key(new_name)] = moved
                 return replace(self, tables=tables)
             case CreateEnum(name=name):
                 return replace(self, enums=self.enums | {name.rsplit(".", 1)[-1]})

@@ -132,7 +132,13 @@ _VALUE_TYPES = {
     "localtime": "time",
     "localtimestamp": "timestamp",
 }
-_NOW_FUNCTIONS = {"now", "statement_timestamp", "transaction_timestamp", "clock_timestamp", "timeofday"}
+_NOW_FUNCTIONS = {
+    "now",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "clock_timestamp",
+    "timeofday",
+}
 _FORMAT_FUNCTIONS = {"to_char", "to_date", "to_timestamp", "to_number"}
 _DATETIME_TYPES = {"date", "time", "timestamp", "timestamptz", "interval", "timetz"}
 
@@ -155,7 +161,7 @@ class Analyzer:
         self.depth = depth
 
     # -- entry points --
-    def visit(self, node: Node) -> Typed:  # noqa: PLR0911
+    def visit(self, node: Node) -> Typed:
         match node:
             case Column():
                 return Typed(self.column_type(node.name), has_column=True)
@@ -163,7 +169,13 @@ class Analyzer:
                 return Typed(self.catalog.unknown, literal=True)
             case Literal(kind="integer", value=value):
                 number = int(value)
-                name = "int4" if -(2**31) <= number < 2**31 else "int8" if -(2**63) <= number < 2**63 else "numeric"
+                name = (
+                    "int4"
+                    if -(2**31) <= number < 2**31
+                    else "int8"
+                    if -(2**63) <= number < 2**63
+                    else "numeric"
+                )
                 return Typed(self.catalog.oid(name))
             case Literal(kind="numeric"):
                 return Typed(self.catalog.oid("numeric"))
@@ -182,7 +194,9 @@ class Analyzer:
             case Op():
                 return self.operator(node)
             case BoolOp(args=args):
-                parts = [self.coerce(self.visit(a), self.catalog.bool, IMPLICIT, node) for a in args]
+                parts = [
+                    self.coerce(self.visit(a), self.catalog.bool, IMPLICIT, node) for a in args
+                ]
                 return merge(self.catalog.bool, parts, nonstrict=True)
             case NullTest(operand=operand):
                 return merge(self.catalog.bool, [self.visit(operand)], nonstrict=True)
@@ -220,9 +234,13 @@ class Analyzer:
     def column_type(self, name: str) -> int:
         column = name.rsplit(".", 1)[-1]
         if self.columns is None:
-            raise Undecided(f"table {self.table} is not created by these migrations, so the type of {column} is unknown")
+            raise Undecided(
+                f"table {self.table} is not created by these migrations, so the type of {column} is unknown"
+            )
         if column not in self.columns:
-            raise Undecided(f"column {column} is not in table {self.table} as the migrations define it")
+            raise Undecided(
+                f"column {column} is not in table {self.table} as the migrations define it"
+            )
         type_name = self.columns[column]
         if type_name is None:
             raise Undecided(f"the type of {self.table}.{column} cannot be read statically")
@@ -231,7 +249,9 @@ class Analyzer:
     def resolve_type(self, type_name: TypeName) -> int:
         pg_type = self.catalog.type_named(type_name.name)
         if pg_type is None:
-            raise Undecided(f"type {type_name.sql()} is not in PostgreSQL {self.catalog.major}'s catalog")
+            raise Undecided(
+                f"type {type_name.sql()} is not in PostgreSQL {self.catalog.major}'s catalog"
+            )
         oid = pg_type.oid
         for _ in range(type_name.array_dims and 1):
             oid = self.catalog.array_of(oid)
@@ -260,7 +280,7 @@ class Analyzer:
 
     def coerce(self, value: Typed, target: int, context: int, node: Node) -> Typed:
         catalog = self.catalog
-        if value.type == target or target == catalog.any or catalog.is_polymorphic(target):
+        if target in (value.type, catalog.any) or catalog.is_polymorphic(target):
             return value
         if value.literal:
             return Typed(target)  # an unknown literal becomes a constant of the target type
@@ -277,7 +297,7 @@ class Analyzer:
             return replace(value, type=target)
         if path.kind == "func":
             proc = catalog.procs[path.func]
-            args = [value] + [Typed(catalog.oid(n)) for n in ("int4", "bool")][: len(proc.args) - 1]
+            args = [value, *[Typed(catalog.oid(n)) for n in ("int4", "bool")][: len(proc.args) - 1]]
             return self.apply(proc, args, node, target, kind="cast", source=value.type)
         if path.kind == "io":
             source_type, target_type = catalog.type(value.type), catalog.type(target)
@@ -289,13 +309,30 @@ class Analyzer:
                     which.append(f"{source_type.display}'s output function")
                 if target_type.input_volatility != IMMUTABLE:
                     which.append(f"{target_type.display}'s input function")
-                why = " and ".join(which) + " " + ("are" if len(which) > 1 else "is") + " not immutable"
+                why = (
+                    " and ".join(which)
+                    + " "
+                    + ("are" if len(which) > 1 else "is")
+                    + " not immutable"
+                )
                 hint = _hint({value.type, target}, (), catalog)
                 what = f"the cast {source_type.display} -> {target_type.display} (through text)"
-                culprit = Culprit("io", volatility, what, f"{why}; {hint}" if hint else why, node, value.type, target)
+                culprit = Culprit(
+                    "io",
+                    volatility,
+                    what,
+                    f"{why}; {hint}" if hint else why,
+                    node,
+                    value.type,
+                    target,
+                )
                 culprits += (culprit,)
             return replace(
-                value, type=target, volatility=max_volatility(value.volatility, volatility), culprits=culprits, cost=value.cost + 1
+                value,
+                type=target,
+                volatility=max_volatility(value.volatility, volatility),
+                culprits=culprits,
+                cost=value.cost + 1,
             )
         assert path.kind == "array" and path.element is not None
         source_elem = catalog.element_of(value.type)
@@ -326,13 +363,17 @@ class Analyzer:
         coerced = [self.coerce(a, t, IMPLICIT, node) for a, t in zip(args, declared, strict=True)]
         return self.apply(chosen.proc, coerced, node, rettype, kind="function")
 
-    def choose(self, name: str, inputs: list[int], candidates: list[Candidate], kind: str) -> Candidate:
+    def choose(
+        self, name: str, inputs: list[int], candidates: list[Candidate], kind: str
+    ) -> Candidate:
         catalog = self.catalog
         shown = f"{name}({', '.join(catalog.display(t) for t in inputs)})"
         if not candidates:
             known = catalog.procs_named(name) if kind == "function" else catalog.operators.get(name)
             if not known:
-                raise Undecided(f"{kind} {name} is not in PostgreSQL {catalog.major}'s catalog (nor created by these migrations)")
+                raise Undecided(
+                    f"{kind} {name} is not in PostgreSQL {catalog.major}'s catalog (nor created by these migrations)"
+                )
             raise ResolutionError(f"{kind} {shown} does not exist")
         matches = catalog.match_argtypes(inputs, candidates)
         if not matches:
@@ -344,7 +385,9 @@ class Analyzer:
             raise ResolutionError(f"{kind} {shown} is not unique")
         return chosen
 
-    def concrete(self, inputs: Sequence[int], declared: Sequence[int], rettype: int) -> tuple[list[int], int]:
+    def concrete(
+        self, inputs: Sequence[int], declared: Sequence[int], rettype: int
+    ) -> tuple[list[int], int]:
         catalog = self.catalog
         if not any(catalog.is_polymorphic(t) for t in (*declared, rettype)):
             return list(declared), rettype
@@ -362,7 +405,9 @@ class Analyzer:
             assert chosen.operator is not None
             declared, rettype = self.concrete(inputs, chosen.args, chosen.operator.result)
             coerced = [self.coerce(right, declared[0], IMPLICIT, node)]
-            return self.apply(chosen.proc, coerced, node, rettype, kind="operator", operator=chosen.operator)
+            return self.apply(
+                chosen.proc, coerced, node, rettype, kind="operator", operator=chosen.operator
+            )
         return self.make_op(node.name, self.visit(node.left), right, node)
 
     def resolve_op(self, name: str, left: int, right: int) -> tuple[Candidate, list[int], int]:
@@ -378,11 +423,21 @@ class Analyzer:
         declared, rettype = self.concrete([left, right], chosen.args, chosen.operator.result)
         return chosen, declared, rettype
 
-    def make_op(self, name: str, left: Typed, right: Typed, node: Node, *, inline: bool = True) -> Typed:
+    def make_op(
+        self, name: str, left: Typed, right: Typed, node: Node, *, inline: bool = True
+    ) -> Typed:
         chosen, declared, rettype = self.resolve_op(name, left.type, right.type)
-        coerced = [self.coerce(v, t, IMPLICIT, node) for v, t in zip((left, right), declared, strict=True)]
+        coerced = [
+            self.coerce(v, t, IMPLICIT, node) for v, t in zip((left, right), declared, strict=True)
+        ]
         return self.apply(
-            chosen.proc, coerced, node, rettype, kind="operator", operator=chosen.operator, inline=inline
+            chosen.proc,
+            coerced,
+            node,
+            rettype,
+            kind="operator",
+            operator=chosen.operator,
+            inline=inline,
         )
 
     def apply(
@@ -406,7 +461,17 @@ class Analyzer:
         culprits = base.culprits
         if proc.volatility != IMMUTABLE:
             arg_types = tuple(a.type for a in args)
-            culprits += (self.culprit_for(proc, node, kind, operator, source, rettype, arg_types),)
+            culprits += (
+                self.culprit_for(
+                    proc,
+                    node,
+                    kind=kind,
+                    operator=operator,
+                    source=source,
+                    rettype=rettype,
+                    arg_types=arg_types,
+                ),
+            )
         return replace(
             base,
             volatility=max_volatility(base.volatility, proc.volatility),
@@ -419,6 +484,7 @@ class Analyzer:
         self,
         proc: PgProc,
         node: Node,
+        *,
         kind: str,
         operator: PgOperator | None,
         source: int,
@@ -434,7 +500,17 @@ class Analyzer:
         else:
             what = signature
         why = _hint(set(arg_types) | {rettype}, (proc.name,), catalog, proc.volatility)
-        return Culprit(kind, proc.volatility, what, why, node, source or (arg_types[0] if arg_types else 0), rettype, proc, arg_types)
+        return Culprit(
+            kind,
+            proc.volatility,
+            what,
+            why,
+            node,
+            source or (arg_types[0] if arg_types else 0),
+            rettype,
+            proc,
+            arg_types,
+        )
 
     def inline(self, proc: PgProc, args: list[Typed], node: Node, rettype: int) -> Typed | None:
         """inline_function's rules: one-expression SQL body, no more volatile than declared,
@@ -497,12 +573,17 @@ class Analyzer:
         rest = items
         if len(constants) > 1:
             common = self.catalog.common_type([left.type] + [c.type for c in constants])
-            if common is not None and common != self.catalog.record and self.catalog.array_of(common):
-                if all(self.catalog.can_coerce([t.type], [common], IMPLICIT) for t in [left, *constants]):
-                    coerced = [self.coerce(c, common, IMPLICIT, node) for c in constants]
-                    array = merge(self.catalog.array_of(common), coerced)
-                    parts.append(self.array_op(name, left, array, node))
-                    rest = [i for i in items if i.has_column]
+            if (
+                common is not None
+                and common != self.catalog.record
+                and self.catalog.array_of(common)
+            ) and all(
+                self.catalog.can_coerce([t.type], [common], IMPLICIT) for t in [left, *constants]
+            ):
+                coerced = [self.coerce(c, common, IMPLICIT, node) for c in constants]
+                array = merge(self.catalog.array_of(common), coerced)
+                parts.append(self.array_op(name, left, array, node))
+                rest = [i for i in items if i.has_column]
         parts += [self.make_op(name, left, item, node) for item in rest]
         return merge(self.catalog.bool, parts, nonstrict=True)
 
@@ -519,9 +600,18 @@ class Analyzer:
         array_type = catalog.array_of(declared[1])
         if not array_type:
             raise ResolutionError(f"could not find array type for {catalog.display(declared[1])}")
-        coerced = [self.coerce(left, declared[0], IMPLICIT, node), self.coerce(array, array_type, IMPLICIT, node)]
+        coerced = [
+            self.coerce(left, declared[0], IMPLICIT, node),
+            self.coerce(array, array_type, IMPLICIT, node),
+        ]
         test = self.apply(
-            chosen.proc, coerced, node, catalog.bool, kind="operator", operator=chosen.operator, inline=False
+            chosen.proc,
+            coerced,
+            node,
+            catalog.bool,
+            kind="operator",
+            operator=chosen.operator,
+            inline=False,
         )
         return replace(test, nonstrict=True)
 
@@ -538,7 +628,11 @@ class Analyzer:
             else:
                 parts.append(self.coerce(value, catalog.bool, IMPLICIT, node))
         results = [self.visit(result) for _, result in node.whens]
-        results.append(self.visit(node.default) if node.default is not None else Typed(catalog.unknown, literal=True))
+        results.append(
+            self.visit(node.default)
+            if node.default is not None
+            else Typed(catalog.unknown, literal=True)
+        )
         results = self.to_common(results, node, "CASE")
         return merge(results[0].type, parts + results, nonstrict=True)
 
@@ -548,7 +642,9 @@ class Analyzer:
             if len(args) != 2:
                 raise ResolutionError("NULLIF takes two arguments")
             test = self.make_op("=", args[0], args[1], node, inline=False)
-            result_type = args[0].type if args[0].type != self.catalog.unknown else self.catalog.text
+            result_type = (
+                args[0].type if args[0].type != self.catalog.unknown else self.catalog.text
+            )
             return merge(result_type, [test], nonstrict=True)
         if not args:
             raise ResolutionError(f"{node.kind.upper()} needs arguments")
@@ -558,7 +654,9 @@ class Analyzer:
     def subscript(self, node: Subscript) -> Typed:
         catalog = self.catalog
         value = self.visit(node.operand)
-        indexes = [self.visit(node.index)] + ([self.visit(node.upper)] if node.upper is not None else [])
+        indexes = [self.visit(node.index)] + (
+            [self.visit(node.upper)] if node.upper is not None else []
+        )
         element = catalog.element_of(value.type)
         if element:
             int4 = catalog.oid("int4")
@@ -626,11 +724,21 @@ def judge(
         return Verdict(None, reason="the expression is nested too deeply to analyze")
     if typed.volatility == IMMUTABLE:
         return Verdict(True)
-    return Verdict(False, typed.culprits, rewrite=_rewrite(node, typed, catalog, columns, table, predicate))
+    return Verdict(
+        False,
+        typed.culprits,
+        rewrite=_rewrite(
+            node, typed, catalog=catalog, columns=columns, table=table, predicate=predicate
+        ),
+    )
 
 
 def _analyze(
-    node: Node, catalog: Catalog, columns: Mapping[str, TypeName | None] | None, table: str, predicate: bool
+    node: Node,
+    catalog: Catalog,
+    columns: Mapping[str, TypeName | None] | None,
+    table: str,
+    predicate: bool,
 ) -> Typed:
     analyzer = Analyzer(catalog, columns, table)
     typed = analyzer.visit(node)
@@ -642,6 +750,7 @@ def _analyze(
 def _rewrite(
     node: Node,
     typed: Typed,
+    *,
     catalog: Catalog,
     columns: Mapping[str, TypeName | None] | None,
     table: str,
@@ -666,10 +775,13 @@ def _rewrite(
     return None
 
 
-def _rewrite_culprit(culprit: Culprit, catalog: Catalog) -> Node | None:  # noqa: PLR0911
+def _rewrite_culprit(culprit: Culprit, catalog: Catalog) -> Node | None:
     """The immutable equivalent of one non-immutable call, read as UTC."""
     node = culprit.node
-    name = lambda oid: catalog.type(oid).name if oid in catalog.types else ""  # noqa: E731
+
+    def name(oid: int) -> str:
+        return catalog.type(oid).name if oid in catalog.types else ""
+
     source, target = name(culprit.source), name(culprit.target)
     operand: Node | None = None
     if isinstance(node, Cast):
@@ -739,11 +851,29 @@ def user_procs(catalog: Catalog, definitions: Sequence[FunctionDefinition]) -> l
         try:
             analyzer = Analyzer(catalog, {})
             args = tuple(analyzer.resolve_type(t) for t in definition.arg_types)
-            rettype = analyzer.resolve_type(definition.returns) if definition.returns else catalog.oid("void")
+            rettype = (
+                analyzer.resolve_type(definition.returns)
+                if definition.returns
+                else catalog.oid("void")
+            )
         except Undecided:
             continue
         variadic = catalog.element_of(args[-1]) if definition.variadic and args else 0
         name = definition.name.rsplit(".", 1)[-1]
-        procs.append(PgProc(next_oid, name, args, variadic, 0, rettype, False, definition.volatility, False, None, True))
+        procs.append(
+            PgProc(
+                next_oid,
+                name,
+                args,
+                variadic,
+                0,
+                rettype,
+                False,
+                definition.volatility,
+                False,
+                None,
+                True,
+            )
+        )
         next_oid += 1
     return procs

@@ -9,7 +9,8 @@ import pytest
 
 from tests.fixtures.cli import REPO_ROOT, omc
 from tests.fixtures.git import GitRepo
-from tests.fixtures.migrations import revision_file as rf, write_versions
+from tests.fixtures.migrations import revision_file as rf
+from tests.fixtures.migrations import write_versions
 
 BAD_INDEX = '    op.create_table("t", sa.Column("at", sa.DateTime(timezone=True)))\n    op.create_index("ix", "t", [sa.text("(at::date)")])'
 
@@ -40,7 +41,9 @@ def test_heads_text_and_json(tmp_path: Path, env: dict[str, str]) -> None:
     assert json.loads(proc.stdout) == {"heads": ["b2", "c3"], "findings": []}
 
 
-def test_heads_on_a_broken_history_exits_1_with_the_reason(tmp_path: Path, env: dict[str, str]) -> None:
+def test_heads_on_a_broken_history_exits_1_with_the_reason(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     folder = history(tmp_path / "m", ("c3", "nope", "    pass"))
     proc = omc("migrations", "heads", str(folder), "--format", "json", cwd=tmp_path, env=env)
     assert proc.returncode == 1
@@ -78,8 +81,28 @@ def test_lint_github_annotations(tmp_path: Path, env: dict[str, str]) -> None:
 
 def test_select_runs_only_the_chosen_rules(tmp_path: Path, env: dict[str, str]) -> None:
     folder = history(tmp_path / "m", ("c3", "a1", BAD_INDEX))
-    graph = omc("migrations", "lint", str(folder), "--select", "graph", "--format", "json", cwd=tmp_path, env=env)
-    index = omc("migrations", "lint", str(folder), "--select", "non-immutable-index", "--format", "json", cwd=tmp_path, env=env)
+    graph = omc(
+        "migrations",
+        "lint",
+        str(folder),
+        "--select",
+        "graph",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env=env,
+    )
+    index = omc(
+        "migrations",
+        "lint",
+        str(folder),
+        "--select",
+        "non-immutable-index",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env=env,
+    )
     assert [f["rule"] for f in json.loads(graph.stdout)["findings"]] == ["multiple-heads"]
     assert [f["rule"] for f in json.loads(index.stdout)["findings"]] == ["non-immutable-index"]
 
@@ -95,7 +118,9 @@ def test_select_runs_only_the_chosen_rules(tmp_path: Path, env: dict[str, str]) 
         (["migrations", "lint", "M", "--against-db", "mysql://x/y"], "needs a PostgreSQL URL"),
     ],
 )
-def test_unusable_input_is_one_line_and_exit_2(tmp_path: Path, env: dict[str, str], args: list[str], words: str) -> None:
+def test_unusable_input_is_one_line_and_exit_2(
+    tmp_path: Path, env: dict[str, str], args: list[str], words: str
+) -> None:
     folder = history(tmp_path / "m")
     proc = omc(*[str(folder) if a == "M" else a for a in args], cwd=tmp_path, env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -103,7 +128,7 @@ def test_unusable_input_is_one_line_and_exit_2(tmp_path: Path, env: dict[str, st
 
 
 def test_path_forms_and_configured_defaults(tmp_path: Path, env: dict[str, str]) -> None:
-    folder = history(tmp_path / "proj" / "db")
+    history(tmp_path / "proj" / "db")
     (tmp_path / "proj" / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/db\n")
     for path in ("alembic.ini", "db", "db/versions"):
         proc = omc("migrations", "heads", path, cwd=tmp_path / "proj", env=env)
@@ -112,12 +137,19 @@ def test_path_forms_and_configured_defaults(tmp_path: Path, env: dict[str, str])
     assert omc("migrations", "heads", cwd=tmp_path / "proj", env=env).stdout.split()[0] == "b2"
     # [tool.alembic] in pyproject.toml (no alembic.ini).
     (tmp_path / "proj" / "alembic.ini").unlink()
-    (tmp_path / "proj" / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "%(here)s/db"\n')
+    (tmp_path / "proj" / "pyproject.toml").write_text(
+        '[tool.alembic]\nscript_location = "%(here)s/db"\n'
+    )
     assert omc("migrations", "heads", cwd=tmp_path / "proj", env=env).stdout.split()[0] == "b2"
     # [tool.omc-dev.migrations] wins, and carries the allowed heads.
-    other = write_versions(tmp_path / "proj" / "other", {"x.py": rf("x", None), "p.py": rf("p", None, labels="plugins")})
+    other = write_versions(
+        tmp_path / "proj" / "other",
+        {"x.py": rf("x", None), "p.py": rf("p", None, labels="plugins")},
+    )
     assert other.exists()
-    (tmp_path / "proj" / "pyproject.toml").write_text('[tool.omc-dev.migrations]\npath = "other"\nallowed-heads = { plugins = 1 }\n')
+    (tmp_path / "proj" / "pyproject.toml").write_text(
+        '[tool.omc-dev.migrations]\npath = "other"\nallowed-heads = { plugins = 1 }\n'
+    )
     proc = omc("migrations", "lint", cwd=tmp_path / "proj", env=env)
     assert proc.returncode == 0 and "2 revisions, head p, x" in proc.stdout, proc.stdout
 
@@ -126,7 +158,9 @@ def test_version_locations_from_alembic_ini(tmp_path: Path, env: dict[str, str])
     write_versions(tmp_path / "a", {"a1.py": rf("a1", None)})
     write_versions(tmp_path / "b", {"b1.py": rf("b1", "a1")})
     ini = tmp_path / "alembic.ini"
-    ini.write_text("[alembic]\nscript_location = a\nversion_locations = %(here)s/a/versions %(here)s/b/versions\n")
+    ini.write_text(
+        "[alembic]\nscript_location = a\nversion_locations = %(here)s/a/versions %(here)s/b/versions\n"
+    )
     proc = omc("migrations", "heads", str(ini), "--format", "json", cwd=tmp_path, env=env)
     assert json.loads(proc.stdout)["heads"] == ["b1"]
 
@@ -144,7 +178,17 @@ def test_green_prs_red_merge_with_base(git_repo: GitRepo, env: dict[str, str]) -
     git_repo.git("checkout", "--quiet", "feature")
     alone = omc("migrations", "lint", "db", cwd=git_repo.path, env=env)
     assert alone.returncode == 0, alone.stdout
-    proc = omc("migrations", "lint", "db", "--base", "origin/main", "--format", "json", cwd=git_repo.path, env=env)
+    proc = omc(
+        "migrations",
+        "lint",
+        "db",
+        "--base",
+        "origin/main",
+        "--format",
+        "json",
+        cwd=git_repo.path,
+        env=env,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (finding,) = json.loads(proc.stdout)["findings"]
     assert finding["rule"] == "multiple-heads" and finding["path"] == "db/versions/c3.py"
@@ -153,7 +197,12 @@ def test_green_prs_red_merge_with_base(git_repo: GitRepo, env: dict[str, str]) -
     # Rebased onto main's head: clean.
     git_repo.commit({"db/versions/c3.py": rf("c3", "b2")}, "rebase c3")
     git_repo.git("merge", "--quiet", "origin/main", "-m", "merge main")
-    assert omc("migrations", "lint", "db", "--base", "origin/main", cwd=git_repo.path, env=env).returncode == 0
+    assert (
+        omc(
+            "migrations", "lint", "db", "--base", "origin/main", cwd=git_repo.path, env=env
+        ).returncode
+        == 0
+    )
 
 
 def test_base_that_does_not_exist_is_unusable_input(git_repo: GitRepo, env: dict[str, str]) -> None:
@@ -170,7 +219,15 @@ def test_the_kernel_migrations_pass(env: dict[str, str]) -> None:
 
 def test_the_parse_cache_gives_the_same_answers(tmp_path: Path, env: dict[str, str]) -> None:
     folder = history(tmp_path / "m", ("c3", "a1", BAD_INDEX))
-    cold = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env={**env, "OMC_NO_CACHE": "1"})
+    cold = omc(
+        "migrations",
+        "lint",
+        str(folder),
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env={**env, "OMC_NO_CACHE": "1"},
+    )
     first = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env=env)
     warm = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env=env)
     assert cold.stdout == first.stdout == warm.stdout

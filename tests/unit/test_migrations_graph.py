@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,8 @@ from alembic.script.revision import RevisionError
 
 from devtools.migrations.graph import build_graph, graph_findings, load_history, read_revision
 from devtools.migrations.location import ScriptLocation
-from tests.fixtures.migrations import alembic_heads, revision_file as rf, write_versions
+from tests.fixtures.migrations import alembic_heads, write_versions
+from tests.fixtures.migrations import revision_file as rf
 
 Files = dict[str, str]
 
@@ -40,7 +42,9 @@ def random_dag(seed: int) -> Files:
         deps = rng.choice(ids) if ids and rng.random() < 0.2 else None
         labels = f"label{i}" if rng.random() < 0.1 else None
         style = rng.choice(["template", "plain", "list"])
-        files[f"{rng.getrandbits(16):04x}_{rid}.py"] = rf(rid, down, depends_on=deps, labels=labels, style=style)
+        files[f"{rng.getrandbits(16):04x}_{rid}.py"] = rf(
+            rid, down, depends_on=deps, labels=labels, style=style
+        )
         ids.append(rid)
     return files
 
@@ -51,7 +55,9 @@ def misleading_doc() -> Files:
 
 
 def comments() -> Files:
-    text = rf("b1", "r001").replace("def upgrade", '# revision = "fake"\n# down_revision = "r000"\ndef upgrade')
+    text = rf("b1", "r001").replace(
+        "def upgrade", '# revision = "fake"\n# down_revision = "r000"\ndef upgrade'
+    )
     return {**chain(2), "b1.py": text}
 
 
@@ -61,7 +67,10 @@ def reassigned() -> Files:
 
 
 def helper_function_assignment() -> Files:
-    text = rf("b1", "r001", style="plain") + '\n\ndef helper():\n    revision = "nope"\n    return revision\n'
+    text = (
+        rf("b1", "r001", style="plain")
+        + '\n\ndef helper():\n    revision = "nope"\n    return revision\n'
+    )
     return {**chain(2), "b.py": text}
 
 
@@ -78,7 +87,9 @@ def name_reference() -> Files:
 
 
 def future_import() -> Files:
-    return {"a.py": '"""doc"""\nfrom __future__ import annotations\n\nrevision = "a1"\ndown_revision = None\n'}
+    return {
+        "a.py": '"""doc"""\nfrom __future__ import annotations\n\nrevision = "a1"\ndown_revision = None\n'
+    }
 
 
 def noise_files() -> Files:
@@ -98,8 +109,18 @@ SHAPES: dict[str, Callable[[], Files]] = {
     "linear-12-plain": lambda: chain(12, style="plain"),
     "two-bases": lambda: {**chain(2, "a"), **chain(2, "b")},
     "branch-point": lambda: {"a.py": rf("a", None), "b.py": rf("b", "a"), "c.py": rf("c", "a")},
-    "merge-tuple": lambda: {"a.py": rf("a", None), "b.py": rf("b", "a"), "c.py": rf("c", "a"), "d.py": rf("d", ("b", "c"))},
-    "merge-list": lambda: {"a.py": rf("a", None), "b.py": rf("b", "a"), "c.py": rf("c", "a"), "d.py": rf("d", ["b", "c"], style="list")},
+    "merge-tuple": lambda: {
+        "a.py": rf("a", None),
+        "b.py": rf("b", "a"),
+        "c.py": rf("c", "a"),
+        "d.py": rf("d", ("b", "c")),
+    },
+    "merge-list": lambda: {
+        "a.py": rf("a", None),
+        "b.py": rf("b", "a"),
+        "c.py": rf("c", "a"),
+        "d.py": rf("d", ["b", "c"], style="list"),
+    },
     "merge-of-three": lambda: {
         "a.py": rf("a", None),
         "b.py": rf("b", "a"),
@@ -122,8 +143,16 @@ SHAPES: dict[str, Callable[[], Files]] = {
         "e.py": rf("e", "a"),
         "m.py": rf("m", ("b", "c")),
     },
-    "depends-on-other-root": lambda: {**chain(2, "a"), **chain(2, "b"), "z.py": rf("z", "a001", depends_on="b000")},
-    "depends-on-tuple": lambda: {**chain(2, "a"), **chain(2, "b"), "z.py": rf("z", "a001", depends_on=("b000", "b001"))},
+    "depends-on-other-root": lambda: {
+        **chain(2, "a"),
+        **chain(2, "b"),
+        "z.py": rf("z", "a001", depends_on="b000"),
+    },
+    "depends-on-tuple": lambda: {
+        **chain(2, "a"),
+        **chain(2, "b"),
+        "z.py": rf("z", "a001", depends_on=("b000", "b001")),
+    },
     "depends-on-label": lambda: {
         "p.py": rf("p0", None, labels="plugins"),
         "p1.py": rf("p1", "p0"),
@@ -136,7 +165,11 @@ SHAPES: dict[str, Callable[[], Files]] = {
         **chain(2, "b"),
         "m.py": rf("m", ("a001", "b001"), depends_on="b000"),
     },
-    "branch-labels-multi-root": lambda: {**chain(3), "p.py": rf("p0", None, labels="plugins"), "p1.py": rf("p1", "p0")},
+    "branch-labels-multi-root": lambda: {
+        **chain(3),
+        "p.py": rf("p0", None, labels="plugins"),
+        "p1.py": rf("p1", "p0"),
+    },
     "labels-tuple": lambda: {**chain(2), "p.py": rf("p0", None, labels=("plugins", "extras"))},
     "annotated-template": lambda: chain(4, style="template"),
     "plain-style": lambda: chain(4, style="plain"),
@@ -158,7 +191,9 @@ SHAPES: dict[str, Callable[[], Files]] = {
     "future-import": future_import,
     "helper-function-assignment": helper_function_assignment,
     "tuple-unpacking": unpacking,
-    "many-heads-order": lambda: {f"{name}.py": rf(rid, None) for name, rid in zip("qwertyuiop", "abcdefghij", strict=True)},
+    "many-heads-order": lambda: {
+        f"{name}.py": rf(rid, None) for name, rid in zip("qwertyuiop", "abcdefghij", strict=True)
+    },
     "heads-order-with-branches": lambda: {
         "9.py": rf("a", None),
         "1.py": rf("b", "a"),
@@ -176,7 +211,7 @@ SHAPES: dict[str, Callable[[], Files]] = {
     "duplicate-id-head": lambda: {**chain(2), "dup.py": rf("r001", "r000")},
     "duplicate-id-inner": lambda: {**chain(3), "dup.py": rf("r001", "r000")},
     "duplicate-id-base": lambda: {**chain(2), "zz.py": rf("r000", None), "zzz.py": rf("x", "r000")},
-    **{f"random-dag-{seed}": (lambda seed=seed: random_dag(seed)) for seed in range(16)},
+    **{f"random-dag-{seed}": functools.partial(random_dag, seed) for seed in range(16)},
 }
 
 
@@ -196,14 +231,24 @@ def test_there_are_at_least_forty_shapes() -> None:
 
 
 def test_recursive_version_locations_match_alembic(tmp_path: Path) -> None:
-    files = {**chain(2), "sub/b.py": rf("b1", "r001"), "sub/deeper/c.py": rf("c1", "b1"), "z/d.py": rf("d1", "r000")}
+    files = {
+        **chain(2),
+        "sub/b.py": rf("b1", "r001"),
+        "sub/deeper/c.py": rf("c1", "b1"),
+        "z/d.py": rf("d1", "r000"),
+    }
     folder = write_versions(tmp_path / "m", files)
-    assert our_heads(folder, recursive=True) == alembic_heads(folder, recursive=True) == ["c1", "d1"]
+    assert (
+        our_heads(folder, recursive=True) == alembic_heads(folder, recursive=True) == ["c1", "d1"]
+    )
 
 
 def test_multiple_version_locations_match_alembic(tmp_path: Path) -> None:
     a = write_versions(tmp_path / "a", chain(2, "a")) / "versions"
-    b = write_versions(tmp_path / "b", {"x.py": rf("x", "a001"), "y.py": rf("y", None)}) / "versions"
+    b = (
+        write_versions(tmp_path / "b", {"x.py": rf("x", "a001"), "y.py": rf("y", None)})
+        / "versions"
+    )
     graph = load_history(ScriptLocation((a, b)), tmp_path)
     assert list(graph.heads) == alembic_heads(tmp_path / "a", version_locations=[a, b])
 
@@ -260,11 +305,24 @@ def test_duplicate_revision_fix_says_merge_is_wrong(tmp_path: Path) -> None:
     [
         ({"a.py": rf("a", "b"), "b.py": rf("b", "a")}, {"a", "b"}),
         ({"a.py": rf("a", "a")}, {"a"}),
-        ({"r.py": rf("r", None), "a.py": rf("a", ("r", "c")), "b.py": rf("b", "a"), "c.py": rf("c", "b")}, {"a", "b", "c"}),
-        ({"a.py": rf("a", None), "b.py": rf("b", "a", depends_on="c"), "c.py": rf("c", "b")}, {"b", "c"}),
+        (
+            {
+                "r.py": rf("r", None),
+                "a.py": rf("a", ("r", "c")),
+                "b.py": rf("b", "a"),
+                "c.py": rf("c", "b"),
+            },
+            {"a", "b", "c"},
+        ),
+        (
+            {"a.py": rf("a", None), "b.py": rf("b", "a", depends_on="c"), "c.py": rf("c", "b")},
+            {"b", "c"},
+        ),
     ],
 )
-def test_cycles_are_reported_where_alembic_refuses(tmp_path: Path, files: Files, members: set[str]) -> None:
+def test_cycles_are_reported_where_alembic_refuses(
+    tmp_path: Path, files: Files, members: set[str]
+) -> None:
     folder = write_versions(tmp_path / "m", files)
     with pytest.raises(RevisionError):
         alembic_heads(folder)
@@ -299,12 +357,14 @@ def test_a_32_character_id_is_fine(tmp_path: Path) -> None:
         'import os\nrevision = os.environ["REV"]\ndown_revision = None\n',
         'revision = "a"\ndown_revision = compute()\n',
         'revision = "a"\nif True:\n    down_revision = "x"\n',
-        'from elsewhere import revision\ndown_revision = None\n',
-        'down_revision = None\n',
+        "from elsewhere import revision\ndown_revision = None\n",
+        "down_revision = None\n",
         'revision = "a"\ndown_revision = ("x", 3)\n',
     ],
 )
-def test_values_that_cannot_be_read_statically_are_reported_as_such(tmp_path: Path, source: str) -> None:
+def test_values_that_cannot_be_read_statically_are_reported_as_such(
+    tmp_path: Path, source: str
+) -> None:
     found = findings_for(tmp_path, {"a.py": source})
     assert "unresolvable-value" in [r for r, _, _ in found]
 
@@ -315,7 +375,9 @@ def test_syntax_errors_are_findings_with_a_line(tmp_path: Path) -> None:
 
 
 def test_multiple_heads_lists_heads_and_the_merge_command(tmp_path: Path) -> None:
-    folder = write_versions(tmp_path / "m", {"a.py": rf("a", None), "b.py": rf("b", "a"), "c.py": rf("c", "a")})
+    folder = write_versions(
+        tmp_path / "m", {"a.py": rf("a", None), "b.py": rf("b", "a"), "c.py": rf("c", "a")}
+    )
     graph = load_history(ScriptLocation((folder / "versions",)), tmp_path)
     (finding,) = graph_findings(graph)
     assert finding.id == "multiple-heads"
@@ -339,7 +401,9 @@ def test_allowed_heads_per_branch_label(tmp_path: Path) -> None:
 
 def test_read_revision_never_imports(tmp_path: Path) -> None:
     path = tmp_path / "boom.py"
-    path.write_text('raise SystemExit("imported!")\nimport nonexistent_app.models\nrevision = "a"\ndown_revision = None\n')
+    path.write_text(
+        'raise SystemExit("imported!")\nimport nonexistent_app.models\nrevision = "a"\ndown_revision = None\n'
+    )
     rev = read_revision(str(path), "boom.py")
     assert rev.revision == "a" and rev.problems == ()
     assert list(build_graph([rev]).heads) == ["a"]

@@ -9,7 +9,8 @@ import pytest
 
 from devtools.migrations.lint import LintSettings, lint, select_rules
 from devtools.migrations.location import ScriptLocation
-from tests.fixtures.migrations import revision_file as rf, write_versions
+from tests.fixtures.migrations import revision_file as rf
+from tests.fixtures.migrations import write_versions
 
 ORDERS = """\
     op.create_table(
@@ -29,8 +30,16 @@ def body(text: str) -> str:
     return textwrap.indent(textwrap.dedent(text), "    ")
 
 
-def run(tmp_path: Path, *revisions: tuple[str, str | tuple[str, ...] | None, str], pg: int = 15) -> list[tuple[str, str, int | None, str, str | None]]:
-    files = {f"{rid}.py": rf(rid, down, upgrade=upgrade).replace("import sqlalchemy as sa", "import sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql") for rid, down, upgrade in revisions}
+def run(
+    tmp_path: Path, *revisions: tuple[str, str | tuple[str, ...] | None, str], pg: int = 15
+) -> list[tuple[str, str, int | None, str, str | None]]:
+    files = {
+        f"{rid}.py": rf(rid, down, upgrade=upgrade).replace(
+            "import sqlalchemy as sa",
+            "import sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql",
+        )
+        for rid, down, upgrade in revisions
+    }
     folder = write_versions(tmp_path / "m", files)
     settings = LintSettings(pg_version=pg, rules=select_rules(["index"]))
     result = lint(ScriptLocation((folder / "versions",)), settings, cwd=tmp_path)
@@ -38,7 +47,9 @@ def run(tmp_path: Path, *revisions: tuple[str, str | tuple[str, ...] | None, str
 
 
 def test_the_classic_timestamptz_to_date_unique_index(tmp_path: Path) -> None:
-    upgrade = ORDERS + body('op.create_index("uq_day", "orders", [sa.text("(created_at::date)")], unique=True)')
+    upgrade = ORDERS + body(
+        'op.create_index("uq_day", "orders", [sa.text("(created_at::date)")], unique=True)'
+    )
     ((rule, rid, line, message, fix),) = run(tmp_path, ("a1", None, upgrade))
     assert (rule, rid) == ("non-immutable-index", "a1")
     assert "uq_day on orders" in message and "date(timestamp with time zone)" in message
@@ -47,13 +58,17 @@ def test_the_classic_timestamptz_to_date_unique_index(tmp_path: Path) -> None:
 
 
 def test_the_fixed_version_is_clean(tmp_path: Path) -> None:
-    upgrade = ORDERS + body('op.create_index("uq_day", "orders", [sa.text("((created_at AT TIME ZONE \'UTC\')::date)")], unique=True)')
+    upgrade = ORDERS + body(
+        'op.create_index("uq_day", "orders", [sa.text("((created_at AT TIME ZONE \'UTC\')::date)")], unique=True)'
+    )
     assert run(tmp_path, ("a1", None, upgrade)) == []
 
 
 def test_column_types_follow_the_history(tmp_path: Path) -> None:
     first = ORDERS + body('op.create_index("ix_placed", "orders", [sa.text("(placed::date)")])')
-    altered = body('op.alter_column("orders", "placed", type_=sa.DateTime(timezone=True))\nop.create_index("ix_placed2", "orders", [sa.text("(placed::date)")])')
+    altered = body(
+        'op.alter_column("orders", "placed", type_=sa.DateTime(timezone=True))\nop.create_index("ix_placed2", "orders", [sa.text("(placed::date)")])'
+    )
     found = run(tmp_path, ("a1", None, first), ("b2", "a1", altered))
     assert [(r, rid) for r, rid, *_ in found] == [("non-immutable-index", "b2")]
 
@@ -70,12 +85,18 @@ def test_sqlalchemy_expressions_and_predicates(tmp_path: Path) -> None:
         """
     )
     found = run(tmp_path, ("a1", None, upgrade))
-    flagged = {m.split(" on ")[0].removeprefix("index ") for r, _, _, m, _ in found if r == "non-immutable-index"}
+    flagged = {
+        m.split(" on ")[0].removeprefix("index ")
+        for r, _, _, m, _ in found
+        if r == "non-immutable-index"
+    }
     assert flagged == {"ix_recent", "ix_trunc", "ix_cast", "ix_mood"}
 
 
 def test_sixteen_accepts_three_argument_date_trunc(tmp_path: Path) -> None:
-    upgrade = ORDERS + body('op.create_index("ix", "orders", [sa.text("date_trunc(\'day\', created_at, \'UTC\')")])')
+    upgrade = ORDERS + body(
+        'op.create_index("ix", "orders", [sa.text("date_trunc(\'day\', created_at, \'UTC\')")])'
+    )
     assert [r for r, *_ in run(tmp_path, ("a1", None, upgrade), pg=15)] == ["non-immutable-index"]
     assert run(tmp_path / "16", ("a1", None, upgrade), pg=16) == []
 
@@ -94,7 +115,9 @@ def test_sa_index_in_create_table_and_batch_operations(tmp_path: Path) -> None:
         """
     )
     found = run(tmp_path, ("a1", None, create))
-    assert [(r, m.split(" on ")[0]) for r, _, _, m, _ in found] == [("non-immutable-index", "index ix_events_day")]
+    assert [(r, m.split(" on ")[0]) for r, _, _, m, _ in found] == [
+        ("non-immutable-index", "index ix_events_day")
+    ]
 
 
 def test_sql_in_op_execute_with_line_numbers(tmp_path: Path) -> None:
@@ -116,10 +139,10 @@ def test_sql_in_op_execute_with_line_numbers(tmp_path: Path) -> None:
 
 def test_an_immutable_wrapper_function_created_by_a_migration_is_trusted(tmp_path: Path) -> None:
     upgrade = ORDERS + body(
-        '''
+        """
         op.execute("CREATE FUNCTION utc_day(timestamptz) RETURNS date LANGUAGE sql IMMUTABLE AS $$ SELECT ($1 AT TIME ZONE 'UTC')::date $$")
         op.create_index("ix", "orders", [sa.text("utc_day(created_at)")])
-        '''
+        """
     )
     assert run(tmp_path, ("a1", None, upgrade)) == []
 
@@ -154,9 +177,17 @@ def test_module_constants_and_unreadable_values(tmp_path: Path) -> None:
         op.create_index("ix_b", "orders", [make_expression()])
         """
     )
-    files = {"a1.py": rf("a1", None, upgrade=upgrade).replace("def upgrade", 'TABLE = "orders"\nEXPR = "(created_at::date)"\n\n\ndef upgrade')}
+    files = {
+        "a1.py": rf("a1", None, upgrade=upgrade).replace(
+            "def upgrade", 'TABLE = "orders"\nEXPR = "(created_at::date)"\n\n\ndef upgrade'
+        )
+    }
     folder = write_versions(tmp_path / "m", files)
-    result = lint(ScriptLocation((folder / "versions",)), LintSettings(rules=select_rules(["index"])), cwd=tmp_path)
+    result = lint(
+        ScriptLocation((folder / "versions",)),
+        LintSettings(rules=select_rules(["index"])),
+        cwd=tmp_path,
+    )
     assert [(f.id, f.message.split(" on ")[0]) for f in result.findings] == [
         ("non-immutable-index", "index ix_a"),
         ("unverified-index", "index ix_b"),
@@ -164,10 +195,12 @@ def test_module_constants_and_unreadable_values(tmp_path: Path) -> None:
 
 
 def test_sa_text_without_parentheses_is_a_syntax_error_in_postgres(tmp_path: Path) -> None:
-    upgrade = ORDERS + body('op.create_index("ix", "orders", [sa.text("(created_at AT TIME ZONE \'UTC\')::date")])')
+    upgrade = ORDERS + body(
+        'op.create_index("ix", "orders", [sa.text("(created_at AT TIME ZONE \'UTC\')::date")])'
+    )
     found = run(tmp_path, ("a1", None, upgrade))
     assert [r for r, *_ in found] == ["invalid-index-expression"]
-    assert found[0][4] == 'write sa.text("((created_at AT TIME ZONE \'UTC\')::date)")'
+    assert found[0][4] == "write sa.text(\"((created_at AT TIME ZONE 'UTC')::date)\")"
 
 
 @pytest.mark.parametrize(
@@ -176,7 +209,11 @@ def test_sa_text_without_parentheses_is_a_syntax_error_in_postgres(tmp_path: Pat
         ('sa.Column("c", sa.DateTime(True))', "(c::date)", False),
         ('sa.Column("c", sa.TIMESTAMP())', "(c::date)", True),
         ('sa.Column("c", sa.Float(precision=10))', "(c::text)", True),
-        ('sa.Column("c", sa.Numeric(12, 2).with_variant(sa.String(64), "sqlite"))', "(c::text)", True),
+        (
+            'sa.Column("c", sa.Numeric(12, 2).with_variant(sa.String(64), "sqlite"))',
+            "(c::text)",
+            True,
+        ),
         ('sa.Column("c", postgresql.JSONB())', "((c->>'at')::date)", False),
         ('sa.Column("c", sa.Date())', "(c::text)", False),
         ('sa.Column("c", sa.Uuid())', "(c::text)", True),
@@ -184,6 +221,8 @@ def test_sa_text_without_parentheses_is_a_syntax_error_in_postgres(tmp_path: Pat
     ],
 )
 def test_sqlalchemy_types(tmp_path: Path, column: str, sql: str, ok: bool) -> None:
-    upgrade = body(f'op.create_table("t", {column})\nop.create_index("ix", "t", [sa.text("{sql}")])')
+    upgrade = body(
+        f'op.create_table("t", {column})\nop.create_index("ix", "t", [sa.text("{sql}")])'
+    )
     found = run(tmp_path, ("a1", None, upgrade))
     assert [r for r, *_ in found] == ([] if ok else ["non-immutable-index"])

@@ -22,7 +22,7 @@ from devtools.migrations.expr import to_sql
         ("a != b", "a <> b"),
         ("E'it\\'s' || 'x'", "'it''s' || 'x'"),
         ("$$dollar$$ || $t$tag$t$", "'dollar' || 'tag'"),
-        ("\"Mixed\" IS NOT NULL", '"Mixed" IS NOT NULL'),
+        ('"Mixed" IS NOT NULL', '"Mixed" IS NOT NULL'),
         ("x::timestamp(3) with time zone", "x::timestamptz(3)"),
         ("x::double precision", "x::float8"),
         ("x::character varying(20)[]", "x::varchar(20)[]"),
@@ -43,7 +43,7 @@ from devtools.migrations.expr import to_sql
         ("$1 operator(pg_catalog.||) $2::pg_catalog.text", "$1 || $2::text"),
         ("a /* comment */ + -- to the end\n b", "a + b"),
         ("tags[1]", "tags[1]"),
-        ("x COLLATE \"C\"", 'x COLLATE "C"'),
+        ('x COLLATE "C"', 'x COLLATE "C"'),
     ],
 )
 def test_expressions_parse_with_postgres_precedence(text: str, deparsed: str) -> None:
@@ -52,7 +52,19 @@ def test_expressions_parse_with_postgres_precedence(text: str, deparsed: str) ->
 
 @pytest.mark.parametrize(
     "text",
-    ["a +", "(a", "'unterminated", "a ? ? ?", "f(", "CASE END", "x::", "(SELECT 1)", "count(DISTINCT x)", "f(x) OVER ()", "a" + "(" * 500],
+    [
+        "a +",
+        "(a",
+        "'unterminated",
+        "a ? ? ?",
+        "f(",
+        "CASE END",
+        "x::",
+        "(SELECT 1)",
+        "count(DISTINCT x)",
+        "f(x) OVER ()",
+        "a" + "(" * 500,
+    ],
 )
 def test_bad_or_unsupported_sql_raises_sql_error(text: str) -> None:
     with pytest.raises(sql.SqlError):
@@ -68,14 +80,23 @@ def test_create_index_statement() -> None:
     statement = parsed.statement
     assert isinstance(statement, sql.CreateIndex)
     assert statement.name == "ix" and statement.table == "public.orders" and statement.unique
-    assert [e.text for e in statement.elements] == ["((created_at AT TIME ZONE 'UTC')::date)", "lower(email)", "id"]
+    assert [e.text for e in statement.elements] == [
+        "((created_at AT TIME ZONE 'UTC')::date)",
+        "lower(email)",
+        "id",
+    ]
     assert statement.where_text == "deleted_at IS NULL"
 
 
 def test_statements_are_split_by_sqlparse_and_offsets_kept() -> None:
-    text = "INSERT INTO t VALUES (';');\nCREATE INDEX a ON t (x);\n\n  CREATE INDEX b ON t ((x + 1));"
+    text = (
+        "INSERT INTO t VALUES (';');\nCREATE INDEX a ON t (x);\n\n  CREATE INDEX b ON t ((x + 1));"
+    )
     parsed = sql.parse_statements(text)
-    assert [p.statement.name for p in parsed if isinstance(p.statement, sql.CreateIndex)] == ["a", "b"]
+    assert [p.statement.name for p in parsed if isinstance(p.statement, sql.CreateIndex)] == [
+        "a",
+        "b",
+    ]
     assert [text[: p.offset].count("\n") for p in parsed] == [1, 3]
 
 
@@ -97,9 +118,19 @@ def test_schema_statements() -> None:
     statements = [p.statement for p in sql.parse_statements(text)]
     table, alter, rename_column, rename, drop, enum, function = statements
     assert isinstance(table, sql.CreateTable)
-    assert [(c.name, c.type.sql()) for c in table.columns] == [("id", "int4"), ("at", "timestamptz"), ("n", "numeric(10, 2)")]
-    assert isinstance(alter, sql.AlterTable) and alter.actions == (("add", "d"), ("type", "n"), ("drop", "x"))
-    assert isinstance(rename_column, sql.AlterTable) and rename_column.actions == (("rename", "d", "day"),)
+    assert [(c.name, c.type.sql()) for c in table.columns] == [
+        ("id", "int4"),
+        ("at", "timestamptz"),
+        ("n", "numeric(10, 2)"),
+    ]
+    assert isinstance(alter, sql.AlterTable) and alter.actions == (
+        ("add", "d"),
+        ("type", "n"),
+        ("drop", "x"),
+    )
+    assert isinstance(rename_column, sql.AlterTable) and rename_column.actions == (
+        ("rename", "d", "day"),
+    )
     assert isinstance(rename, sql.RenameTable) and rename.new_name == "u"
     assert isinstance(drop, sql.DropTable) and drop.tables == ("v", "w")
     assert isinstance(enum, sql.CreateEnum) and enum.name == "mood"

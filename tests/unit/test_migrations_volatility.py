@@ -17,7 +17,8 @@ DATA = Path(__file__).resolve().parents[1] / "fixtures" / "data"
 
 
 def corpus(major: int) -> dict[str, Any]:
-    return json.loads((DATA / f"index_verdicts_pg{major}.json").read_text())
+    data: dict[str, Any] = json.loads((DATA / f"index_verdicts_pg{major}.json").read_text())
+    return data
 
 
 @pytest.mark.parametrize("major", [15, 16])
@@ -31,21 +32,43 @@ def test_static_verdict_agrees_with_postgresql_on_every_corpus_case(major: int) 
     assert {c["kind"] for c in decided} == {"expression", "predicate"}
     disagreements = []
     for case in data["cases"]:
-        verdict = judge(parse_expression(case["sql"]), catalog, columns, table="corpus", predicate=case["kind"] == "predicate")
+        verdict = judge(
+            parse_expression(case["sql"]),
+            catalog,
+            columns,
+            table="corpus",
+            predicate=case["kind"] == "predicate",
+        )
         if verdict.immutable is not case["immutable"]:
-            disagreements.append((case["kind"], case["sql"], case["immutable"], verdict.immutable, verdict.reason))
+            disagreements.append(
+                (case["kind"], case["sql"], case["immutable"], verdict.immutable, verdict.reason)
+            )
     assert disagreements == []
 
 
 @pytest.mark.parametrize("major", [15, 16])
 def test_corpus_covers_what_the_issue_names(major: int) -> None:
     sql = " ".join(c["sql"] for c in corpus(major)["cases"])
-    for needle in ("::date", "::timestamptz", "::timestamp", "::text", "payload", "date_trunc", "||", "AT TIME ZONE", "now()", "random()", "lower("):
+    for needle in (
+        "::date",
+        "::timestamptz",
+        "::timestamp",
+        "::text",
+        "payload",
+        "date_trunc",
+        "||",
+        "AT TIME ZONE",
+        "now()",
+        "random()",
+        "lower(",
+    ):
         assert needle in sql, needle
 
 
 def test_sixteen_made_three_argument_date_trunc_immutable() -> None:
-    cases = {major: {c["sql"]: c["immutable"] for c in corpus(major)["cases"]} for major in (15, 16)}
+    cases = {
+        major: {c["sql"]: c["immutable"] for c in corpus(major)["cases"]} for major in (15, 16)
+    }
     assert cases[15]["date_trunc('day', created_at, 'UTC')"] is False
     assert cases[16]["date_trunc('day', created_at, 'UTC')"] is True
 
@@ -97,12 +120,20 @@ def test_messages_say_why() -> None:
 
 def test_no_rewrite_is_offered_unless_it_is_verified() -> None:
     # The date is fixed, but text || date still formats the date through DateStyle.
-    verdict = judge(parse_expression("name || created_at::date"), load_catalog(15), COLUMNS, table="t")
+    verdict = judge(
+        parse_expression("name || created_at::date"), load_catalog(15), COLUMNS, table="t"
+    )
     assert verdict.immutable is False and verdict.rewrite is None
 
 
 def test_predicates_on_the_current_time_have_no_rewrite() -> None:
-    verdict = judge(parse_expression("created_at > now() - interval '1 day'"), load_catalog(15), COLUMNS, table="t", predicate=True)
+    verdict = judge(
+        parse_expression("created_at > now() - interval '1 day'"),
+        load_catalog(15),
+        COLUMNS,
+        table="t",
+        predicate=True,
+    )
     assert verdict.immutable is False and verdict.rewrite is None
 
 
@@ -116,7 +147,9 @@ def test_predicates_on_the_current_time_have_no_rewrite() -> None:
         ("(SELECT 1)", COLUMNS, "subqueries"),
     ],
 )
-def test_what_cannot_be_judged_is_undecided_never_guessed(sql: str, columns: dict[str, TypeName] | None, reason: str) -> None:
+def test_what_cannot_be_judged_is_undecided_never_guessed(
+    sql: str, columns: dict[str, TypeName] | None, reason: str
+) -> None:
     try:
         node = parse_expression(sql)
     except ValueError as exc:
@@ -132,9 +165,19 @@ def test_functions_created_by_migrations_take_part_in_overload_resolution() -> N
     base = load_catalog(15)
     fn = FunctionDefinition("utc_day", (TypeName("timestamptz"),), TypeName("date"), "i")
     catalog = base.with_additions(functions=user_procs(base, [fn]))
-    assert judge(parse_expression("utc_day(created_at)"), catalog, COLUMNS, table="t").immutable is True
-    stable = base.with_additions(functions=user_procs(base, [FunctionDefinition("utc_day", (TypeName("timestamptz"),), TypeName("date"), "s")]))
-    assert judge(parse_expression("utc_day(created_at)"), stable, COLUMNS, table="t").immutable is False
+    assert (
+        judge(parse_expression("utc_day(created_at)"), catalog, COLUMNS, table="t").immutable
+        is True
+    )
+    stable = base.with_additions(
+        functions=user_procs(
+            base, [FunctionDefinition("utc_day", (TypeName("timestamptz"),), TypeName("date"), "s")]
+        )
+    )
+    assert (
+        judge(parse_expression("utc_day(created_at)"), stable, COLUMNS, table="t").immutable
+        is False
+    )
 
 
 def test_snapshots_ship_for_fifteen_and_sixteen() -> None:
