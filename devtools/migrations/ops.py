@@ -145,7 +145,13 @@ class Reader:
         self.aliases.update(
             sa="sqlalchemy", op="alembic.op", postgresql="sqlalchemy.dialects.postgresql"
         )
-        for node in ast.walk(self.tree):
+        # Imports at module level and at the top of functions: walking every node of every
+        # revision for the rare nested import would cost more than the rest of the reading.
+        statements = [
+            *self.tree.body,
+            *(s for f in self.tree.body if isinstance(f, ast.FunctionDef) for s in f.body),
+        ]
+        for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name.split(".")[0]] = (
@@ -230,7 +236,7 @@ class Reader:
             return
         dialect_flags = {
             target.id: stmt.value
-            for stmt in ast.walk(upgrade)
+            for stmt in upgrade.body
             if isinstance(stmt, ast.Assign)
             for target in stmt.targets
             if isinstance(target, ast.Name) and self._dialect_test(stmt.value, {}) is not None

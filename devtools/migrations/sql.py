@@ -975,12 +975,15 @@ class ParsedStatement:
 
 
 def split_statements(text: str) -> Iterator[tuple[int, str]]:
-    """Each statement with its offset, as sqlparse splits them."""
-    import sqlparse
+    """Each statement with its offset, as sqlparse's splitter finds them (no grouping needed)."""
+    if ";" not in text.rstrip().rstrip(";"):
+        pieces = [text]  # one statement: nothing to split
+    else:
+        from sqlparse.engine import FilterStack
 
+        pieces = [str(stmt) for stmt in FilterStack().run(text)]
     offset = 0
-    for stmt in sqlparse.parse(text):
-        raw = str(stmt)
+    for raw in pieces:
         stripped = raw.strip()
         if stripped and stripped != ";":
             yield offset + (len(raw) - len(raw.lstrip())), stripped
