@@ -12,8 +12,6 @@ from devtools import config as config_mod
 from devtools.findings import exit_code_for
 from devtools.render import format_option, render_findings
 
-PATH_HELP = "alembic.ini, a script location (folder holding versions/) or a versions folder."
-
 
 @click.group()
 def migrations() -> None:
@@ -30,6 +28,8 @@ def migrations() -> None:
 @format_option("text", "json")
 def heads(path: str | None, fmt: str) -> int:
     """Print the head revisions, exactly as Alembic computes them.
+
+    PATH is an alembic.ini, a script location (folder holding versions/) or a versions folder.
 
     Exit 0, or 1 when the history is broken (missing parent, cycle, duplicate id, unreadable
     value), since the heads shown may then differ from what Alembic would do.
@@ -102,9 +102,11 @@ def lint(
 ) -> int:
     """Check the revision graph and every index the migrations create.
 
+    PATH is an alembic.ini, a script location (folder holding versions/) or a versions folder.
     Rules: multiple-heads, missing-parent, duplicate-revision, revision-cycle,
     invalid-revision-id, unresolvable-value, syntax-error (graph); non-immutable-index,
-    unverified-index (index). Exit 0 clean, 1 errors found, 2 unusable input.
+    invalid-index-expression, unverified-index, and with --against-db migration-failed
+    (index). Exit 0 clean, 1 errors found, 2 unusable input, 125 database unreachable.
     """
     from dataclasses import replace
 

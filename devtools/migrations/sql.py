@@ -57,7 +57,6 @@ class Token:
         return self.kind == "ident" and not self.quoted and self.value in words
 
 
-_OP_CHARS = set("+-*/<>=~!@#%^&|`?")
 _OP_SPECIAL = set("~!@#%^&|`?")
 _TOKEN = re.compile(
     r"""
@@ -240,18 +239,6 @@ _RESERVED = {
     "when",
     "where",
     "with",
-}
-_TYPE_START_WORDS = {
-    "double",
-    "character",
-    "char",
-    "national",
-    "nchar",
-    "bit",
-    "timestamp",
-    "time",
-    "interval",
-    "varchar",
 }
 _INTERVAL_FIELDS = {"year", "month", "day", "hour", "minute", "second"}
 
@@ -981,7 +968,8 @@ def split_statements(text: str) -> Iterator[tuple[int, str]]:
     else:
         from sqlparse.engine import FilterStack
 
-        pieces = [str(stmt) for stmt in FilterStack().run(text)]
+        splitter = FilterStack()  # type: ignore[no-untyped-call]
+        pieces = [str(stmt) for stmt in splitter.run(text)]  # type: ignore[no-untyped-call]
     offset = 0
     for raw in pieces:
         stripped = raw.strip()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from devtools.migrations.catalog import (
+    ASSIGNMENT,
     EXPLICIT,
     IMMUTABLE,
     IMPLICIT,
@@ -253,7 +254,7 @@ class Analyzer:
                 f"type {type_name.sql()} is not in PostgreSQL {self.catalog.major}'s catalog"
             )
         oid = pg_type.oid
-        for _ in range(type_name.array_dims and 1):
+        if type_name.array_dims:  # PostgreSQL arrays of any dimension share one type
             oid = self.catalog.array_of(oid)
             if not oid:
                 raise Undecided(f"type {type_name.sql()} has no array type")
@@ -660,14 +661,11 @@ class Analyzer:
         element = catalog.element_of(value.type)
         if element:
             int4 = catalog.oid("int4")
-            parts = [self.coerce(i, int4, ASSIGNMENT_CONTEXT, node) for i in indexes]
+            parts = [self.coerce(i, int4, ASSIGNMENT, node) for i in indexes]
             return merge(value.type if node.is_slice else element, [value, *parts])
         if catalog.type(value.type).name == "jsonb" and catalog.major >= 14:
             return merge(value.type, [value, *indexes])
         raise ResolutionError(f"cannot subscript type {catalog.display(value.type)}")
-
-
-ASSIGNMENT_CONTEXT = 1
 
 
 @lru_cache(maxsize=64)
