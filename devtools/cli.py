@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.migrations.command:migrations",
         "Lint Alembic heads, branching and index immutability.",
     ),
+    "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
 }
 
 
