@@ -26,6 +26,12 @@ ORDERS = """\
 """
 
 
+@pytest.fixture(autouse=True)
+def no_user_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process lint runs must not write into the developer's ~/.cache."""
+    monkeypatch.setenv("OMC_NO_CACHE", "1")
+
+
 def body(text: str) -> str:
     return textwrap.indent(textwrap.dedent(text), "    ")
 
