@@ -51,7 +51,12 @@ def _print_checks(results: list[CheckResult]) -> None:
     from rich.text import Text
 
     console = Console(highlight=False)
-    marks = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "skip": ("-", "dim")}
+    marks = {
+        "pass": ("✓", "green"),
+        "warn": ("!", "yellow"),
+        "fail": ("✗", "bold red"),
+        "skip": ("-", "dim"),
+    }
     for r in results:
         mark, style = marks[r.status]
         line = Text(f"{mark} ", style=style).append(f"{r.title}: ").append(r.detail, style="dim")
