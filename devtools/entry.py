@@ -7,11 +7,13 @@ Everything else, and every run the fast path declines, goes to the click CLI (`d
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _ensure_standard_fds()
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["run"]:
         from devtools.container.fast import fast_run
@@ -27,6 +29,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from devtools.cli import main as cli_main
 
     return cli_main(args)
+
+
+def _ensure_standard_fds() -> None:
+    """Started with stdin, stdout or stderr closed (`cmd <&-`): put /dev/null there, or the next
+    socket we open would take the free number and be read or written as if it were stdin."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
 
 
 def _raising(exc: BaseException) -> Callable[[], None]:

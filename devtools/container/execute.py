@@ -17,7 +17,6 @@ import select
 import signal
 import socket
 import struct
-import threading
 import time
 
 from devtools.container.engine_api import Engine, EngineError
@@ -70,7 +69,6 @@ class _Session:
                 if terminal:
                     terminal.enter()
                     self._resize()
-                threading.Thread(target=_pump_stdin, args=(sock,), daemon=True).start()
                 self._stream(sock, rest, wake_r)
         finally:
             if terminal:
@@ -85,15 +83,39 @@ class _Session:
     # -- output -----------------------------------------------------------------------------
 
     def _stream(self, sock: socket.socket, pending: bytes, wake_r: int) -> None:
-        buffer = pending
+        """One loop for everything: output, stdin, signals. (No thread: a thread left blocked
+        reading a terminal can hold up the process's exit.)"""
+        fd = sock.fileno()
+        sock.setblocking(False)
+        buffer, outgoing = pending, b""
+        stdin_open = True
         while True:
             buffer = self._emit(buffer)
-            ready, _, _ = select.select([sock.fileno(), wake_r], [], [])
-            if wake_r in ready:
+            want_read = [fd, wake_r] + ([0] if stdin_open and not outgoing else [])
+            readable, writable, _ = select.select(want_read, [fd] if outgoing else [], [])
+            if wake_r in readable:
                 for signum in os.read(wake_r, 64):
                     self._on_signal(signum)
-            if sock.fileno() in ready:
-                chunk = sock.recv(65536)
+            if 0 in readable:
+                try:
+                    outgoing = os.read(0, 65536)
+                except OSError:
+                    outgoing = b""
+                if not outgoing:
+                    stdin_open = False
+                    _close_stdin(sock)
+            if fd in writable:
+                try:
+                    outgoing = outgoing[sock.send(outgoing) :]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    outgoing, stdin_open = b"", False  # the exec no longer reads
+            if fd in readable:
+                try:
+                    chunk = sock.recv(65536)
+                except BlockingIOError:
+                    continue
                 if not chunk:
                     self._emit(buffer)
                     return
@@ -219,13 +241,8 @@ def _note(signum: int, frame: FrameType | None) -> None:
     """The handler is a no-op: the wakeup fd carries the signal to the stream loop."""
 
 
-def _pump_stdin(sock: socket.socket) -> None:
-    """Copy our stdin into the exec until EOF, then close its stdin (half-close)."""
-    try:
-        while data := os.read(0, 65536):
-            sock.sendall(data)
-    except OSError:
-        pass  # no stdin, or the exec ended first
+def _close_stdin(sock: socket.socket) -> None:
+    """Our stdin ended: close the exec's stdin (a half-close; its output keeps coming)."""
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
 
