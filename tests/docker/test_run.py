@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import users
 from tests.fixtures.cli import REPO_ROOT, omc
 from tests.fixtures.docker import ComposeStack
-from tests.fixtures import users
 
 PRINT_ARGV = "import sys, json; print(json.dumps(sys.argv[1:]))"
 
@@ -139,13 +139,15 @@ def test_user_host_leaves_files_owned_by_the_developer(
 ) -> None:
     # omc-dev itself runs as the non-root developer (in the docker group), from the scratch
     # folder (mounted at /scratch), for the project at REPO_ROOT.
-    as_dev = {"cwd": stack.scratch, "user": test_user, "env": {"OMC_PROJECT_DIR": str(REPO_ROOT)}}
-    proc = stack.run("--user", "host", "--", "touch", "mine", **as_dev)
+    as_dev = {"OMC_PROJECT_DIR": str(REPO_ROOT)}
+    proc = stack.run(
+        "--user", "host", "--", "touch", "mine", cwd=stack.scratch, user=test_user, env=as_dev
+    )
     assert proc.returncode == 0, proc.stderr
     assert (stack.scratch / "mine").stat().st_uid == test_user.uid
     assert (stack.scratch / "mine").stat().st_gid == test_user.gid
     # Without it the container's default user (root) owns what it writes.
-    proc = stack.run("--", "touch", "roots", **as_dev)
+    proc = stack.run("--", "touch", "roots", cwd=stack.scratch, user=test_user, env=as_dev)
     assert proc.returncode == 0, proc.stderr
     assert (stack.scratch / "roots").stat().st_uid == 0
 

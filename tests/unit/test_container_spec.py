@@ -34,7 +34,7 @@ def exists(path: str) -> bool:
     return path in HOST_FILES
 
 
-def tr(argv, cwd, workdir):
+def tr(argv: list[str], cwd: str, workdir: str | None) -> list[str]:
     return translate_args(argv, cwd, workdir, MOUNTS, exists=exists)
 
 

@@ -25,10 +25,10 @@ def tree(root: Path, *folders: str) -> None:
 
 
 def backend(root: Path, *mounted: str, read_only: bool = False) -> Service:
-    mounts = tuple(
-        Mount("bind", str(root / m), f"/app/{m}", read_only=read_only) for m in mounted
-    ) + (Mount("volume", "cache", "/root/.cache"),)
-    return Service("backend", build_context=root, volumes=mounts)
+    binds = [Mount("bind", str(root / m), f"/app/{m}", read_only=read_only) for m in mounted]
+    return Service(
+        "backend", build_context=root, volumes=(*binds, Mount("volume", "cache", "/root/.cache"))
+    )
 
 
 def test_a_sibling_left_out_is_reported_with_the_line_to_add(tmp_path: Path) -> None:
