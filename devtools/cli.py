@@ -25,6 +25,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
+    "kernel": (
+        "devtools.kernel.command:kernel",
+        "Migrate, serve or run the reference trading kernel.",
+    ),
+    "status": (
+        "devtools.kernel.status:status",
+        "Show the trading kernel's state, positions and PnL.",
+    ),
+    "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
     "run": ("devtools.container.command:run", "Run a command in the service's container."),
     "up": ("devtools.stack.command:up", "Start the track's stack and wait until healthy."),
     "down": ("devtools.stack.command:down", "Stop the track's stack (--volumes: its data too)."),
