@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import users
-from tests.fixtures.cli import REPO_ROOT, omc
+from tests.fixtures.cli import REPO_ROOT, cli_env, omc, omc_argv
 from tests.fixtures.docker import ComposeStack
 
 PRINT_ARGV = "import sys, json; print(json.dumps(sys.argv[1:]))"
@@ -187,12 +187,10 @@ def test_tty_only_when_stdin_and_stdout_are_terminals(stack: Stack) -> None:
 def test_ctrl_c_stops_the_command_inside_the_container(stack: Stack) -> None:
     marker = f"sleeper-{uuid.uuid4().hex[:8]}"
     code = f"import sys, time; print('ready', flush=True); time.sleep(120)  # {marker}"
-    env = {**os.environ, **stack.env, "PYTHONPATH": str(REPO_ROOT)}
-    env.pop("OMC_RUN_CACHE", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools", "run", "--", "python3", "-c", code],
+        omc_argv("run", "--", "python3", "-c", code),
         cwd=REPO_ROOT,
-        env=env,
+        env=cli_env(stack.env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -216,6 +214,33 @@ def test_ctrl_c_stops_the_command_inside_the_container(stack: Stack) -> None:
     )
     left = stack.compose.compose("exec", "-T", "backend", "python3", "-c", find, *marker.split("-"))
     assert left.stdout.strip() == "", f"still running in the container: {left.stdout}"
+
+
+def test_scripts_relaunch_themselves_in_the_container(stack: Stack) -> None:
+    venv_bin = str(Path(sys.executable).parent)
+    env = cli_env({**stack.env, "PATH": f"{venv_bin}:{os.environ['PATH']}"})
+    # The shell form: started on the host, it migrates the stack's PostgreSQL, not a local file.
+    proc = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "migrate")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "postgresql+psycopg://omc:***@db:5432/omc is at revision" in proc.stdout
+    # The Python form (reexec_if_host), from a subfolder, by a relative path.
+    proc = subprocess.run(
+        [sys.executable, "../scripts/stack-health"],
+        cwd=REPO_ROOT / "tests",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"status": "ok", "database": "ok"}
 
 
 # -- the environment is missing -------------------------------------------------------------
@@ -302,6 +327,9 @@ def test_db_reset_needs_confirmation_then_gives_a_clean_migrated_database(stack:
     assert stack.run("--", "python3", "-c", SQL, exists).stdout == "False\n"
     migrated = "select count(*) from alembic_version"
     assert stack.run("--", "python3", "-c", SQL, migrated).stdout == "1\n"
+    # The backend, untouched by the reset, is healthy again on the fresh database.
+    health = stack.run("--", "python3", str(REPO_ROOT / "scripts" / "stack-health"))
+    assert health.returncode == 0, health.stdout + health.stderr
 
 
 def test_down_volumes_needs_confirmation(stack: Stack) -> None:
@@ -315,11 +343,10 @@ class Pty:
 
     def __init__(self, stack: Stack, *cmd: str) -> None:
         self.master, slave = pty.openpty()
-        env = {**os.environ, **stack.env, "PYTHONPATH": str(REPO_ROOT)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "devtools", "run", "--", *cmd],
+            omc_argv("run", "--", *cmd),
             cwd=REPO_ROOT,
-            env=env,
+            env=cli_env(stack.env),
             stdin=slave,
             stdout=slave,
             stderr=slave,
