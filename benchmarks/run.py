@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         "omc-dev"
     )
     if omc_dev is None:
-        print("omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr)
+        print(
+            "omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr
+        )
         return 2
     track = args.track or f"bench-{uuid.uuid4().hex[:8]}"
     # This is the host, whatever a stray /.dockerenv says.
@@ -88,13 +90,21 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.track is None:
             subprocess.run(
-                [omc_dev, "down", "--volumes", "--yes"], cwd=ROOT, env=env, capture_output=True
+                [omc_dev, "down", "--volumes", "--yes"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                check=False,
             )
     median = {name: statistics.median(values) for name, values in times.items()}
     anchor = median["compose"]
-    print(f"docker compose exec -T backend true: median {anchor * 1000:.1f} ms over {args.runs} runs (anchor)")
+    print(
+        f"docker compose exec -T backend true: median {anchor * 1000:.1f} ms over {args.runs} runs (anchor)"
+    )
     print(f"omc-dev run -- true:                 median {median['omc-dev'] * 1000:.1f} ms")
-    print(f"docker exec CONTAINER true:          median {median['docker'] * 1000:.1f} ms (for reference)")
+    print(
+        f"docker exec CONTAINER true:          median {median['docker'] * 1000:.1f} ms (for reference)"
+    )
     ratio = median["omc-dev"] / anchor
     verdict = "OK" if ratio <= TARGET else "OVER"
     print(f"ratio omc-dev run / compose exec: {ratio:.2f}x (target <= {TARGET:.2f}) {verdict}")

@@ -21,7 +21,7 @@ from devtools.tracks.identity import resolve_track
 def doctor(track: str | None, fmt: str) -> int:
     """Check the engine, Compose and the stack's files; say what to fix.
 
-    Every check is listed as passed, failed or skipped (with the check it needs).
+    Every check is listed as passed, warned, failed or skipped (with the check it needs).
     Exit 0 when nothing is wrong, 1 when a check found an error.
     """
     cfg = config_mod.load()
