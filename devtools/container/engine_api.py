@@ -145,6 +145,10 @@ class Engine:
             raise
         return sock, rest
 
+    def start_detached(self, exec_id: str) -> None:
+        """Start an exec without attaching to it."""
+        self.request("POST", f"/exec/{exec_id}/start", {"Detach": True, "Tty": False})
+
     def inspect_exec(self, exec_id: str) -> dict[str, Any]:
         doc = self.request("GET", f"/exec/{exec_id}/json")
         assert isinstance(doc, dict)

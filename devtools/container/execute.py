@@ -54,6 +54,7 @@ class _Session:
         self.stdout_open = True
         self.warned = False
         self.first_frame = True
+        self.killers: list[tuple[str, signal.Signals, int]] = []  # signal execs not yet checked
         self.held: bytes | None = None  # a start failure message, shown once we know it is one
 
     def run(self) -> int:
@@ -92,7 +93,10 @@ class _Session:
         while True:
             buffer = self._emit(buffer)
             want_read = [fd, wake_r] + ([0] if stdin_open and not outgoing else [])
-            readable, writable, _ = select.select(want_read, [fd] if outgoing else [], [])
+            timeout = 0.05 if self.killers else None
+            readable, writable, _ = select.select(want_read, [fd] if outgoing else [], [], timeout)
+            if self.killers:
+                self._check_killers()
             if wake_r in readable:
                 for signum in os.read(wake_r, 64):
                     self._on_signal(signum)
@@ -164,37 +168,54 @@ class _Session:
                 signum = signal.SIGKILL
         self._forward(signal.Signals(signum))
 
-    def _forward(self, sig: signal.Signals) -> None:
-        """Signal the command's processes in the container; retry briefly while it is starting."""
-        name = sig.name.removeprefix("SIG")
+    def _forward(self, sig: signal.Signals, attempt: int = 0) -> None:
+        """Start a detached exec that signals the command's processes in the container.
+
+        Detached, because waiting for it here would stop us reading the command's output, and a
+        command blocked on a full pipe is not one the engine finishes. `_check_killers` reads
+        its result later, and tries again while the command is still starting.
+        """
         config = {
-            "Cmd": ["sh", "-c", KILL_SCRIPT, "omc-signal", f"{RUN_ID}={self.spec.run_id}", name],
+            "Cmd": [
+                "sh",
+                "-c",
+                KILL_SCRIPT,
+                "omc-signal",
+                f"{RUN_ID}={self.spec.run_id}",
+                sig.name[3:],
+            ],
             "User": "0",
-            "AttachStdout": True,
-            "AttachStderr": True,
         }
-        for _attempt in range(10):
+        try:
+            killer = self.engine.create_exec(self.spec.container, config)
+            self.engine.start_detached(killer)
+        except (EngineError, OSError):
+            return  # the container went away: the stream ends on its own
+        self.killers.append((killer, sig, attempt))
+
+    def _check_killers(self) -> None:
+        pending, self.killers = self.killers, []
+        for killer, sig, attempt in pending:
             try:
-                killer = self.engine.create_exec(self.spec.container, config)
-                sock, _ = self.engine.start_exec(killer, tty=False)
-                with sock:
-                    while sock.recv(65536):
-                        pass
-                code = _wait_exit(self.engine, killer)
+                info = self.engine.inspect_exec(killer)
+                code = info.get("ExitCode")
+                if info.get("Running") or code is None:
+                    self.killers.append((killer, sig, attempt))
+                elif (
+                    code == 1
+                    and attempt < 10
+                    and self.engine.inspect_exec(self.exec_id).get("Running")
+                ):
+                    self._forward(sig, attempt + 1)  # nothing matched: not started yet, look again
+                elif code not in (0, 1) and not self.warned:
+                    self.warned = True
+                    os.write(
+                        2,
+                        f"omc-dev: could not forward {sig.name} into {self.spec.service} "
+                        f"(exit {code}: the image needs sh, tr and grep)\n".encode(),
+                    )
             except (EngineError, OSError):
-                return  # the container went away: the stream ends on its own
-            if code == 0:
-                return
-            if code != 1 or not self.engine.inspect_exec(self.exec_id).get("Running"):
-                break
-            time.sleep(0.05)  # not started yet, or just exited: look once more
-        if code not in (0, 1) and not self.warned:
-            self.warned = True
-            os.write(
-                2,
-                f"omc-dev: could not forward SIG{name} into {self.spec.service} "
-                f"(exit {code}: the image needs sh, tr and grep)\n".encode(),
-            )
+                continue
 
     def _resize(self) -> None:
         try:
@@ -263,4 +284,5 @@ class _RawTerminal:
     def leave(self) -> None:
         import termios
 
-        termios.tcsetattr(0, termios.TCSADRAIN, self.saved)
+        # TCSANOW: TCSADRAIN would wait until the terminal has read everything we wrote.
+        termios.tcsetattr(0, termios.TCSANOW, self.saved)

@@ -216,6 +216,26 @@ def test_ctrl_c_stops_the_command_inside_the_container(stack: Stack) -> None:
     assert left.stdout.strip() == "", f"still running in the container: {left.stdout}"
 
 
+def test_a_closed_stdout_ends_the_command_as_in_a_pipeline(stack: Stack) -> None:
+    # `omc-dev run -- yes | head -1`: the reader goes away, `yes` gets SIGPIPE in the container.
+    proc = subprocess.Popen(
+        omc_argv("run", "--", "yes", "pipe-test"),
+        cwd=REPO_ROOT,
+        env=cli_env(stack.env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"pipe-test\n"
+        proc.stdout.close()
+        assert proc.wait(timeout=30) == 128 + signal.SIGPIPE
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_scripts_relaunch_themselves_in_the_container(stack: Stack) -> None:
     venv_bin = str(Path(sys.executable).parent)
     env = cli_env({**stack.env, "PATH": f"{venv_bin}:{os.environ['PATH']}"})
@@ -379,5 +399,14 @@ class Pty:
     def write(self, data: bytes) -> None:
         os.write(self.master, data)
 
-    def wait(self, timeout: float = 20) -> int:
-        return self.proc.wait(timeout=timeout)
+    def wait(self, timeout: float = 30) -> int:
+        """The exit code, reading the terminal meanwhile (as a terminal emulator does)."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    os.read(self.master, 4096)
+                except OSError:
+                    break  # every writer has closed the terminal
+        return self.proc.wait(timeout=max(deadline - time.monotonic(), 1))
