@@ -16,7 +16,6 @@ import os
 import select
 import signal
 import socket
-import struct
 import time
 
 from devtools.container.engine_api import Engine, EngineError
@@ -131,7 +130,7 @@ class _Session:
             self._write(1, buffer)
             return b""
         while len(buffer) >= 8:
-            stream, size = buffer[0], struct.unpack(">I", buffer[4:8])[0]
+            stream, size = buffer[0], int.from_bytes(buffer[4:8], "big")  # [type, 0, 0, 0, size]
             if len(buffer) < 8 + size:
                 break
             payload, buffer = buffer[8 : 8 + size], buffer[8 + size :]

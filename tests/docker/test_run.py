@@ -89,6 +89,10 @@ def test_argv_passes_through_exactly(stack: Stack) -> None:
     proc = stack.run("--", "python3", "-c", PRINT_ARGV, *args)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == args
+    proc = stack.run(
+        "-e", "GREETING=a b $c", "-e", "HOME", "--", "sh", "-c", 'echo "$GREETING|$HOME"'
+    )
+    assert proc.stdout == f"a b $c|{os.environ['HOME']}\n", proc.stderr
 
 
 def test_stdin_is_piped(stack: Stack) -> None:
