@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.kernel.status:status",
         "Show the trading kernel's state, positions and PnL.",
     ),
+    "migrations": (
+        "devtools.migrations.command:migrations",
+        "Lint Alembic heads, branching and index immutability.",
+    ),
     "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
     "run": ("devtools.container.command:run", "Run a command in the service's container."),
     "up": ("devtools.stack.command:up", "Start the track's stack and wait until healthy."),
