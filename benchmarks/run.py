@@ -44,7 +44,7 @@ def wall(argv: list[str], env: dict[str, str]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--track", help="measure this track's running stack (default: a new one)")
     parser.add_argument("--no-bytecode-cache", action="store_true")
     args = parser.parse_args(argv)
