@@ -28,7 +28,7 @@ RUN python3 -m venv /opt/venv \
 COPY README.md ./
 COPY devtools devtools
 COPY kernel kernel
-RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation --config-settings editable_mode=compat -e . \
  && omc-dev --version
 # The container runs as root: keep root-owned __pycache__ folders out of the bind-mounted tree.
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -8,7 +8,6 @@ inside, it returns and the script goes on.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def reexec_if_host(service: str | None = None) -> None:
@@ -17,6 +16,8 @@ def reexec_if_host(service: str | None = None) -> None:
 
     if inside_container():
         return
+    from pathlib import Path
+
     from devtools.container.fast import fast_exec
     from devtools.container.request import RunRequest
 

@@ -11,6 +11,7 @@ from tests.fixtures.cli import REPO_ROOT
 # Each of these costs milliseconds per `omc-dev run`; the full path may use them, the fast one not.
 HEAVY = (
     "click",
+    "pathlib",
     "dataclasses",
     "tomllib",
     "typing",
