@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,6 +73,8 @@ def stack() -> Iterator[Stack]:
     finally:
         omc("down", "--volumes", "--yes", env=env, timeout=300)
         compose.down()  # a safety net: nothing of ours may outlive the module
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # -- the command's own result ---------------------------------------------------------------
