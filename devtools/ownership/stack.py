@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from devtools.compose.cli import ComposeTarget, compose_files, load_project, run_compose
+from devtools.compose.cli import ComposeTarget, load_project, run_compose
 from devtools.config import ProjectConfig
 from devtools.errors import EnvironmentMissing
 from devtools.ownership.plan import Outcome, Step
+from devtools.stack.target import stack_target
 from devtools.tracks.identity import Track, project_name, repo_name
 
 if TYPE_CHECKING:
@@ -61,13 +62,13 @@ def host_ports(container: Any) -> set[int]:
     return ports
 
 
-def _target(config: ProjectConfig, project: str) -> ComposeTarget:
-    # Compose can take a project down by name alone; the files, when there, let it check more.
+def _target(config: ProjectConfig, track: Track) -> ComposeTarget:
+    """The track's stack as `up` made it; by name alone when its compose files are gone
+    (compose can take a project down without them)."""
     try:
-        files = compose_files(config)
+        return stack_target(config, track)
     except EnvironmentMissing:
-        files = ()
-    return ComposeTarget(project, files)
+        return ComposeTarget(project_name(config, track), ())
 
 
 def _wanted_ports(target: ComposeTarget, running: Iterable[Any]) -> set[int]:
@@ -89,7 +90,7 @@ def plan_stack(
 
     engine = client()
     project = project_name(config, track)
-    target = _target(config, project)
+    target = _target(config, track)
     mine = _resources(engine, project, volumes)
     steps: list[Step] = []
     notes: list[str] = []

@@ -482,3 +482,56 @@ def test_clean_removes_stale_containers_of_this_repo_holding_its_ports_and_no_ot
         assert alive.stdout.strip() == "true"
     finally:
         subprocess.run(["docker", "rm", "-f", stale, foreign], capture_output=True, check=False)
+
+
+def test_run_fix_ownership_gives_back_only_what_the_command_wrote(
+    as_test_user: UserEnv, user_base: Path, compose_stack: Callable[..., ComposeStack]
+) -> None:
+    env = as_test_user
+    name = f"omc6f{uuid.uuid4().hex[:8]}"
+    compose = (
+        "services:\n  app:\n    image: debian:bookworm-slim\n    init: true\n"
+        '    command: ["sleep", "infinity"]\n    working_dir: /w\n    volumes: [".:/w"]\n'
+    )
+    repo = make_user_repo(
+        env,
+        user_base,
+        {
+            "pyproject.toml": _pyproject(
+                name, '[tool.omc-dev.run]\nservice = "app"\nfix-ownership = ["touch"]\n'
+            ),
+            "compose.yaml": compose,
+        },
+    )
+    stack = compose_stack(repo, "compose.yaml", project=f"{name}-main")
+    stack.compose("up", "--detach", "--wait")
+    run_env = {"OMC_IN_CONTAINER": "0", "XDG_CACHE_HOME": str(user_base / "cache")}
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return env.omc("run", *args, cwd=repo, env={**run_env, **extra})
+
+    # A configured generator (full path: no cache yet): what it wrote is the user's.
+    generated = run("--", "touch", "gen.txt", OMC_RUN_CACHE="0")
+    assert generated.returncode == 0, generated.stderr
+    assert "gave 1 entries the command created or changed back" in generated.stderr
+    assert os.lstat(repo / "gen.txt").st_uid == env.user.uid
+
+    # Not configured: left as the container wrote it.
+    plain = run("--", "mkdir", "plain")
+    assert plain.returncode == 0 and plain.stderr == ""
+    assert os.lstat(repo / "plain").st_uid == 0
+
+    # Asked for on the command line; the command's exit code stands; older root files stay.
+    script = "mkdir -p out/deep && echo x > out/deep/f && chmod 700 out/deep; exit 3"
+    asked = run("--fix-ownership", "--", "sh", "-c", script)
+    assert asked.returncode == 3, asked.stderr
+    assert "gave 3 entries" in asked.stderr
+    assert {os.lstat(repo / p).st_uid for p in ("out", "out/deep", "out/deep/f")} == {env.user.uid}
+    assert os.lstat(repo / "plain").st_uid == 0  # it existed before this command started
+
+    refused = run("--no-fix-ownership", "--", "touch", "root.txt")
+    assert refused.returncode == 0 and os.lstat(repo / "root.txt").st_uid == 0
+
+    as_host = run("--user", "host", "--", "touch", "host.txt")
+    assert as_host.returncode == 0 and as_host.stderr == ""  # already the user's: nothing to do
+    assert os.lstat(repo / "host.txt").st_uid == env.user.uid

@@ -18,7 +18,7 @@ from devtools.errors import UnusableInput
 from devtools.ownership.artifacts import Globs, find_artifacts, globs
 from devtools.ownership.clean import Selection
 from devtools.ownership.command import top_level
-from devtools.ownership.fix import give_back_after, mounted_parts, wanted
+from devtools.ownership.fix import Setting, give_back_after, mounted_parts, setting, wanted
 from devtools.ownership.git import Tracked, tracked
 from devtools.ownership.scan import Entry, gnu_find, scan, scan_with_find, scan_with_python
 from devtools.ownership.tree import resolve_all, resolve_inside
@@ -253,22 +253,26 @@ def test_clean_artifacts_plan_only_dry_run_and_tracked_files_kept(tmp_path: Path
 
 
 def test_fix_ownership_setting_flag_wins_then_commands_by_argv_prefix(tmp_path: Path) -> None:
-    def cfg(value: object) -> ProjectConfig:
-        return ProjectConfig(
-            tmp_path, {"run": {"fix-ownership": value}}, tmp_path / "pyproject.toml"
+    def cfg(value: object) -> Setting:
+        return setting(
+            ProjectConfig(tmp_path, {"run": {"fix-ownership": value}}, tmp_path / "pyproject.toml")
         )
 
     generators = cfg(["alembic revision", "openapi-python-client generate"])
     assert wanted(generators, ["alembic", "revision", "-m", "x"], None)
     assert wanted(generators, ["/usr/local/bin/alembic", "revision"], None)
+    assert wanted(generators, ["alembic", "-c", "kernel/alembic.ini", "revision", "-m", "x"], None)
+    assert not wanted(generators, ["alembic", "-c", "revision.ini", "upgrade"], None)
+    assert not wanted(generators, ["generate", "openapi-python-client"], None)
     assert not wanted(generators, ["alembic", "upgrade", "head"], None)
     assert not wanted(generators, ["openapi-python-client"], None)
     assert not wanted(generators, ["alembic", "revision"], False)
     assert wanted(cfg(False), ["pytest"], True)
     assert wanted(cfg(True), ["pytest"], None)
-    assert not wanted(ProjectConfig(tmp_path, {}), ["alembic", "revision"], None)
-    with pytest.raises(UnusableInput, match="must be true, false or a list"):
-        wanted(cfg("alembic"), ["alembic"], None)
+    assert not wanted(setting(ProjectConfig(tmp_path, {})), ["alembic", "revision"], None)
+    for bad in ("alembic", [""], [1]):
+        with pytest.raises(UnusableInput, match="must be true, false or a list"):
+            cfg(bad)
 
 
 def test_only_mounted_parts_of_the_worktree_are_looked_at(tmp_path: Path) -> None:
