@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
+    "env": ("devtools.envfiles.command:env", "Environment files: write a .env.example template."),
+    "ports": (
+        "devtools.tracks.command:ports",
+        "Host ports per track: allocate, list, release, who.",
+    ),
 }
 
 
