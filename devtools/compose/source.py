@@ -81,6 +81,23 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
+def input_problem(files: Sequence[Path]) -> str | None:
+    """`file:line: what` for the first compose file or env file that does not parse, else None.
+
+    Used after compose refused the project, to name the exact line.
+    """
+    from devtools.compose.dotenv import parse_file
+
+    try:
+        source = read_source(files)
+        for path in (source.project_dir / ".env", *(r.path for r in source.env_files)):
+            if path.is_file():
+                parse_file(path)
+    except UnusableInput as exc:
+        return str(exc)
+    return None
+
+
 def _load(path: Path) -> yaml.Node | None:
     try:
         text = path.read_text(encoding="utf-8")
