@@ -126,6 +126,11 @@ def preferred_port(ref: TrackRef, request: PortRequest, ports: PortRange) -> int
     return ports.low + int.from_bytes(digest[:8], "big") % ports.size
 
 
+def _bound_ip(address: str) -> str | None:
+    """The engine reports "0.0.0.0" / "::" for mappings without a host IP."""
+    return None if address in ("", "0.0.0.0", "::") else address
+
+
 class _Occupancy:
     """Why a port cannot be used by this track right now (None: it can)."""
 
@@ -139,6 +144,12 @@ class _Occupancy:
         }
         self.containers = {(p.port, p.protocol): p for p in published or ()}
         self.own_project = ref.project
+        # Ports the track's own running containers publish, by the request they serve.
+        self.running = {
+            port_key(p.service, p.container_port, p.protocol, _bound_ip(p.host_ip)): p.port
+            for p in published or ()
+            if p.project == ref.project and p.service
+        }
         self.chosen: set[int] = set()
 
     def reason(self, port: int, protocol: str, *, held: bool) -> str | None:
@@ -175,11 +186,19 @@ def allocate(
     skipped: list[Skip] = []
     for request in sorted(requests, key=lambda r: r.key):
         old = held.get(request.key)
-        if old is not None:
-            why = occupancy.reason(old.published, request.protocol, held=True)
+        # What the track has: its registered port, else what its running stack publishes
+        # (after the registry lost it), kept unless something else now claims it.
+        current = old.published if old else occupancy.running.get(request.key)
+        why = None
+        if current is not None:
+            why = occupancy.reason(current, request.protocol, held=True)
             if why is None:
-                occupancy.chosen.add(old.published)
-                assignments.append(old)
+                occupancy.chosen.add(current)
+                assignments.append(
+                    PortAssignment(
+                        request.service, request.target, request.protocol, request.host_ip, current
+                    )
+                )
                 continue
         new = PortAssignment(
             request.service,

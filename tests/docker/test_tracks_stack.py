@@ -12,7 +12,7 @@ import pytest
 from devtools import config
 from devtools.compose.cli import run_compose
 from devtools.errors import UnusableInput
-from devtools.tracks import stack
+from devtools.tracks import registry, stack
 from devtools.tracks.identity import Track
 from tests.fixtures.cli import REPO_ROOT
 
@@ -48,6 +48,12 @@ def test_two_tracks_of_the_reference_stack_run_at_once(two_tracks: list[Track]) 
         shown = run_compose(target, "port", "db", "5432").stdout.strip()
         assert shown.rpartition(":")[2] == str(db.published)
     assert len(set(ports.values())) == 2
+    # A registry that lost the track (deleted by hand): its running stack's ports are adopted.
+    first = two_tracks[0]
+    with registry.locked() as reg:
+        reg.remove(stack.track_ref(cfg, first).repo, first.name)
+    again = stack.ensure_ports(cfg, first).allocation.entry
+    assert [p.published for p in again.ports if p.service == "db"] == [ports[first.name]]
     for track in two_tracks:  # both answer, each on its own port, each its own database
         with psycopg.connect(
             host="127.0.0.1",
