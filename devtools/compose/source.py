@@ -114,7 +114,17 @@ def _load(path: Path) -> yaml.Node | None:
 
 
 def _mapping(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
-    return list(node.value) if isinstance(node, yaml.MappingNode) else []
+    """The pairs of a mapping, with `<<: *anchor` merges flattened (explicit keys first)."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    own = [(k, v) for k, v in node.value if _scalar(k) != "<<"]
+    merged = []
+    for key, value in node.value:
+        if _scalar(key) == "<<":
+            for source in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+                merged += _mapping(source)
+    names = {_scalar(k) for k, _ in own}
+    return own + [(k, v) for k, v in merged if _scalar(k) not in names]
 
 
 def _scalar(node: yaml.Node | None) -> str | None:
@@ -187,22 +197,37 @@ def _environment(service: str, node: yaml.Node | None, file: Path) -> list[Envir
     return entries
 
 
+def _before_colon(text: str) -> str:
+    """The part before the first `:` that is not inside `${...}` (`${SRC:-.}:/src` -> `${SRC:-.}`)."""
+    depth = 0
+    for i, char in enumerate(text):
+        if text.startswith("${", i):
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == ":" and not depth:
+            return text[:i]
+    return text
+
+
 def _host_side(service: str, svc: yaml.Node, file: Path) -> list[VariableUse]:
     """Variables in the host half of `ports` and in bind-mount sources."""
-    uses = []
-    for item in _items(_get(svc, "ports")):
-        text = _scalar(item)
-        host_part = (
-            text.rpartition(":")[0] if text is not None else _scalar(_get(item, "published"))
-        )
-        for name, default in variables_in(host_part or ""):
-            uses.append(VariableUse(name, default, file, _line(item), True, service))
-    for item in _items(_get(svc, "volumes")):
-        text = _scalar(item)
-        source = text.partition(":")[0] if text is not None else _scalar(_get(item, "source"))
-        for name, default in variables_in(source or ""):
-            uses.append(VariableUse(name, default, file, _line(item), True, service))
-    return uses
+    halves: list[tuple[yaml.Node, str]] = []
+    for field, short, long_key in (
+        ("ports", lambda t: t.rpartition(":")[0], "published"),
+        ("volumes", _before_colon, "source"),
+    ):
+        for item in _items(_get(svc, field)):
+            text = _scalar(item)
+            node = item if text is not None else _get(item, long_key)
+            value = short(text) if text is not None else _scalar(node)
+            if node is not None and value:
+                halves.append((node, value))
+    return [
+        VariableUse(name, default, file, _line(node), True, service)
+        for node, value in halves
+        for name, default in variables_in(value)
+    ]
 
 
 def read_source(files: Sequence[Path]) -> ComposeSource:

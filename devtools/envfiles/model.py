@@ -105,8 +105,15 @@ def collect(
             continue
         files.append(env_file)
         settings += [Setting(v.name, v.value, v.path, v.line, env_file.services) for v in parsed]
+    # One `environment:` block shared through a YAML anchor is one setting for all its services.
+    shared: dict[tuple[Path, int, str], list[str]] = {}
+    values: dict[tuple[Path, int, str], str | None] = {}
     for entry in source.environment:
-        settings.append(Setting(entry.name, entry.value, entry.file, entry.line, (entry.service,)))
+        key = (entry.file, entry.line, entry.name)
+        shared.setdefault(key, []).append(entry.service)
+        values[key] = entry.value
+    for (file, line, name), services in shared.items():
+        settings.append(Setting(name, values[(file, line, name)], file, line, tuple(services)))
     ports = dict(host_ports or {})
     for service in project.services.values():
         for mapping in service.ports:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from devtools.compose.dotenv import parse_file
 from devtools.envfiles.model import DOTENV, EXAMPLE, Setting, StackView
-from devtools.envfiles.rules import endpoints, host_only_reason, judge
+from devtools.envfiles.rules import endpoints, host_only_reason, judge, prefix
 
 SECRET = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 PLACEHOLDER = "change-me"
@@ -89,13 +90,27 @@ class _Values:
         return _without_password(private)
 
 
+def _documented(view: StackView) -> Callable[[str], bool]:
+    """Which container variables belong in the example: those env files feed in, connection
+    settings, and their siblings (`POSTGRES_USER` next to `POSTGRES_SERVER`). Not markers and
+    constants compose sets itself (`OMC_IN_CONTAINER=1` would mislead a host that loads .env)."""
+    from_files = {s.name for s in view.settings if s.path not in view.source.files}
+    connection = {e.setting.name for e in endpoints(view)}
+    groups = tuple(
+        prefix(name) + "_" for name in connection if prefix(name) not in ("", name.upper())
+    )
+    return lambda name: name in from_files or name in connection or name.upper().startswith(groups)
+
+
 def entries(view: StackView) -> list[Entry]:
     values = _Values(view)
+    documented = _documented(view)
     found: dict[str, Entry] = {}
     for service in sorted(view.project.services.values(), key=lambda s: s.name):
         for name in sorted(service.environment):
-            if name not in found and host_only_reason(view, name) is None:
-                found[name] = Entry(name, values.pick(name), "containers")
+            if name in found or not documented(name) or host_only_reason(view, name):
+                continue
+            found[name] = Entry(name, values.pick(name), "containers")
     for use in view.source.variables:
         if use.name not in found:
             found[use.name] = Entry(use.name, values.pick(use.name), "compose")

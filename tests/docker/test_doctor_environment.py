@@ -27,6 +27,7 @@ services:
     env_file: [backend.env]
     environment:
       SMTP_HOST: mail.example.com
+      OMC_IN_CONTAINER: "1"
 """
 CLEAN_BACKEND = "POSTGRES_SERVER=db\nPOSTGRES_PORT=5432\nREDIS_URL=redis://redis:6379/0\n"
 
@@ -163,6 +164,8 @@ def test_template_uses_service_names_and_container_ports(tmp_path: Path, state_d
     assert values["DATABASE_URL"] == "postgresql://app:change-me@db:5432/app"
     assert values["POSTGRES_PASSWORD"] == "app"  # written in compose.yaml: already shared
     assert "hunter2" not in text
+    assert values["SMTP_HOST"] == "mail.example.com"  # a connection setting, outside the stack
+    assert "OMC_IN_CONTAINER" not in values  # a constant compose sets: no example needed
     # DB_HOST_PORT is compose's own (a published port): listed for compose, not for containers.
     containers, _, compose_part = text.partition("# Read by compose itself")
     assert "DB_HOST_PORT" not in containers and "DB_HOST_PORT=5433" in compose_part
