@@ -22,8 +22,8 @@ from devtools import config
 from devtools.compose.model import ComposeProject, parse_config
 from devtools.tracks import registry
 from devtools.tracks.identity import Track
+from devtools.tracks.ports import ensure_ports, track_ref
 from devtools.tracks.registry import PortAssignment, TrackEntry
-from devtools.tracks.stack import ensure_ports, track_ref
 
 TARGET_MS = 100.0
 

@@ -64,7 +64,7 @@ def show(ctx: click.Context, track: str, fmt: str | None) -> int:
 
 
 def _show(track_name: str | None, fmt: str) -> int:
-    from devtools.tracks.stack import ensure_ports
+    from devtools.tracks.ports import ensure_ports
 
     cfg = config_mod.load()
     track = resolve_track(cfg, track_name)
@@ -178,12 +178,12 @@ def list_(fmt: str) -> int:
 @click.option("--yes", is_flag=True, help="Do it without asking.")
 def release(track: str, yes: bool) -> int:
     """Give back a track's ports (and delete its override file)."""
-    from devtools.tracks import stack
+    from devtools.tracks import ports as track_ports
     from devtools.tracks.occupancy import published_or_none
 
     cfg = config_mod.load()
     name = resolve_track(cfg, track).name
-    entry = stack.registered(cfg, name)
+    entry = track_ports.registered(cfg, name)
     plan = [f"release the ports of track {name} ({entry.repo_name}):"]
     plan += [f"  {p.key} -> host port {p.published}" for p in entry.ports]
     running = [p for p in published_or_none() or () if p.project == entry.project]
@@ -199,7 +199,7 @@ def release(track: str, yes: bool) -> int:
         if not click.confirm("release?", default=False):
             click.echo("not released")
             return 1
-    stack.release(entry)
+    track_ports.release(entry)
     click.echo(f"released track {name}")
     return 0
 

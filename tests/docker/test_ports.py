@@ -14,7 +14,7 @@ import pytest
 from devtools import config
 from devtools.tracks.allocate import port_range, preferred_port, requests_for
 from devtools.tracks.identity import Track
-from devtools.tracks.stack import track_ref
+from devtools.tracks.ports import track_ref
 from tests.fixtures.cli import omc
 from tests.fixtures.docker import ComposeStack
 from tests.fixtures.git import GitRepo

@@ -12,7 +12,8 @@ import pytest
 from devtools import config
 from devtools.compose.cli import run_compose
 from devtools.errors import UnusableInput
-from devtools.tracks import registry, stack
+from devtools.tracks import ports as track_ports
+from devtools.tracks import registry
 from devtools.tracks.identity import Track
 from tests.fixtures.cli import REPO_ROOT
 
@@ -27,19 +28,19 @@ def two_tracks(state_dir: object) -> Iterator[list[Track]]:
     finally:
         for track in tracks:
             run_compose(
-                stack.current_target(cfg, track),
+                track_ports.current_target(cfg, track),
                 "down", "--volumes", "--remove-orphans", "--timeout", "2",
                 check=False,
             )  # fmt: skip
             with contextlib.suppress(UnusableInput):  # never allocated: nothing to release
-                stack.release(stack.registered(cfg, track.name))
+                track_ports.release(track_ports.registered(cfg, track.name))
 
 
 def test_two_tracks_of_the_reference_stack_run_at_once(two_tracks: list[Track]) -> None:
     cfg = config.load(REPO_ROOT)
     ports = {}
     for track in two_tracks:
-        target, allocated = stack.up_target(cfg, track)
+        target, allocated = track_ports.up_target(cfg, track)
         assert target.files[-1] == allocated.override
         run_compose(target, "up", "--detach", "--wait", "db", timeout=300)
         (db,) = [p for p in allocated.allocation.entry.ports if p.service == "db"]
@@ -51,8 +52,8 @@ def test_two_tracks_of_the_reference_stack_run_at_once(two_tracks: list[Track]) 
     # A registry that lost the track (deleted by hand): its running stack's ports are adopted.
     first = two_tracks[0]
     with registry.locked() as reg:
-        reg.remove(stack.track_ref(cfg, first).repo, first.name)
-    again = stack.ensure_ports(cfg, first).allocation.entry
+        reg.remove(track_ports.track_ref(cfg, first).repo, first.name)
+    again = track_ports.ensure_ports(cfg, first).allocation.entry
     assert [p.published for p in again.ports if p.service == "db"] == [ports[first.name]]
     for track in two_tracks:  # both answer, each on its own port, each its own database
         with psycopg.connect(

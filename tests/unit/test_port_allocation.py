@@ -16,7 +16,7 @@ from devtools.tracks import registry
 from devtools.tracks.allocate import PortRange, port_range, preferred_port, requests_for
 from devtools.tracks.identity import Track
 from devtools.tracks.override import render_override
-from devtools.tracks.stack import ensure_ports, track_ref
+from devtools.tracks.ports import ensure_ports, track_ref
 from tests.fixtures.cli import REPO_ROOT
 from tests.fixtures.tracks import free_span, listen_in_other_process, project_dir, published, stop
 
@@ -183,7 +183,7 @@ import json, sys, time
 from pathlib import Path
 from devtools import config
 from devtools.tracks.identity import Track
-from devtools.tracks.stack import ensure_ports
+from devtools.tracks.ports import ensure_ports
 from tests.fixtures.tracks import published
 
 folder, track, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])

@@ -1,4 +1,4 @@
-"""A track's stack: its compose project name, its ports, and the compose target that uses them.
+"""A track's ports: allocate them for its compose project, write its override, release them.
 
 `omc-dev ports`, `up` and `down` go through here, so they agree on the project name, the
 override file and the registry entry.
