@@ -1,0 +1,236 @@
+"""Where the kernel's database is, and the one way to talk to it.
+
+Resolution order for the URL: an explicit `--db URL`, then `OMC_DATABASE_URL`, then the
+compose-style `POSTGRES_*` variables (what the reference stack's containers get), else the
+embedded SQLite file `.omc/kernel.db` under the project root.
+
+Writers are serialised, not lucky: on PostgreSQL every write transaction first takes a row lock
+on the `trading_state` singleton (`SELECT ... FOR UPDATE`); on SQLite every write transaction
+starts with `BEGIN IMMEDIATE` (the database's single write lock), and threads of one process
+queue on a mutex first so they do not spin in SQLite's busy handler.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from devtools.errors import EnvironmentMissing, UnusableInput
+
+DEFAULT_SQLITE = Path(".omc") / "kernel.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE = "omc_write"
+
+
+def database_url(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
+    """The database to use: `explicit`, `OMC_DATABASE_URL`, `POSTGRES_*`, else `.omc/kernel.db`."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return explicit
+    if env.get("OMC_DATABASE_URL"):
+        return env["OMC_DATABASE_URL"]
+    if env.get("POSTGRES_SERVER"):
+        # The same defaults as the postgres image: user "postgres", database named after the user.
+        user = env.get("POSTGRES_USER") or "postgres"
+        port = env.get("POSTGRES_PORT") or "5432"
+        if not port.isdigit():
+            raise UnusableInput(f"POSTGRES_PORT must be a port number, got {port!r}")
+        return URL.create(
+            "postgresql+psycopg",
+            username=user,
+            password=env.get("POSTGRES_PASSWORD") or None,
+            host=env["POSTGRES_SERVER"],
+            port=int(port),
+            database=env.get("POSTGRES_DB") or user,
+        ).render_as_string(hide_password=False)
+    from devtools.config import find_root
+
+    root = find_root(Path(env.get("OMC_PROJECT_DIR") or Path.cwd()))
+    return f"sqlite:///{root / DEFAULT_SQLITE}"
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden, for messages and status output."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UnusableInput(
+            f"not a database URL: {url!r} (expected sqlite:///path or postgresql://user@host/db)"
+        ) from None
+    # Accept the short spellings people paste; the kernel ships the psycopg 3 driver only.
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise UnusableInput(
+            f"unsupported database {parsed.get_backend_name()!r} in {redact(url)}: "
+            "use sqlite:///path or postgresql://user@host/db"
+        )
+    return parsed
+
+
+def _sqlite_engine(parsed: URL, synchronous: str) -> Engine:
+    path = parsed.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentMissing(
+                f"cannot create the folder for {path}: {exc.strerror} (pass --db with a writable path)"
+            ) from None
+    engine = create_engine(
+        parsed, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit one is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode = WAL",
+            f"synchronous = {synchronous}",
+            "foreign_keys = ON",
+            f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
+    """An engine for `url`; SQLite gets WAL, durable commits, foreign keys and a busy timeout."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, sqlite_synchronous)
+    try:
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    except (NoSuchModuleError, ModuleNotFoundError):
+        raise EnvironmentMissing(
+            "the PostgreSQL driver psycopg is not installed: pip install 'omc-dev[postgres]'"
+        ) from None
+
+
+def unreachable(url: str, exc: BaseException) -> EnvironmentMissing:
+    """One line for a database that does not answer: which one, what it said, what to do."""
+    orig = getattr(exc, "orig", None) or exc
+    said = " ".join(str(orig).split()) or type(orig).__name__
+    return EnvironmentMissing(
+        f"cannot reach the database {redact(url)}: {said} "
+        "(check --db / OMC_DATABASE_URL, and that the server is running)"
+    )
+
+
+@dataclass
+class Database:
+    """An engine plus the kernel's transaction discipline: `read()` and serialised `write()`."""
+
+    url: str
+    engine: Engine
+    _local_writer: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._reads = sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        return redact(self.url)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work (SQLite: a deferred transaction, readers never block)."""
+        with self._guard(), self._reads() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A serialised unit of work: committed on exit, rolled back on error."""
+        local = self._local_writer if self.dialect == "sqlite" else nullcontext()
+        with self._guard(), local, self._writes() as session, session.begin():
+            if self.dialect == "postgresql":
+                session.execute(text("SELECT id FROM trading_state WHERE id = 1 FOR UPDATE"))
+            yield session
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except DBAPIError as exc:
+            if exc.connection_invalidated or _is_connect_error(exc):
+                raise unreachable(self.url, exc) from None
+            raise
+
+    def ping(self) -> None:
+        """Connect once; an unreachable database becomes one `EnvironmentMissing` line."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            raise unreachable(self.url, exc) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _is_connect_error(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return False
+    message = str(exc.orig).lower()
+    return any(
+        phrase in message
+        for phrase in ("connection", "could not connect", "unable to open", "server closed")
+    )
+
+
+def open_database(
+    url: str | None = None, *, create: bool = True, sqlite_synchronous: str = "FULL"
+) -> Database:
+    """The kernel database for `--db URL` (or the resolved default), not yet connected.
+
+    `create=False` is for commands that only look: a missing SQLite file is then an error
+    instead of a new empty database.
+    """
+    resolved = database_url(url)
+    if not create:
+        parsed = _parse(resolved)
+        path = parsed.database
+        if (
+            parsed.get_backend_name() == "sqlite"
+            and path not in (None, "", ":memory:")
+            and not Path(path).exists()
+        ):
+            raise EnvironmentMissing(
+                f"no kernel database at {path}: run `omc-dev kernel migrate` (or pass --db URL)"
+            )
+    return Database(resolved, make_engine(resolved, sqlite_synchronous=sqlite_synchronous))

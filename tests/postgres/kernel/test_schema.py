@@ -1,0 +1,1 @@
+from tests.kernel_cases.schema import *  # noqa: F403

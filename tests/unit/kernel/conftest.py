@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def kernel_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'kernel.db'}"
