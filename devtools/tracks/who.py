@@ -111,7 +111,10 @@ def _process_holders(port: int, protocol: str, containers_found: bool) -> list[H
     socks = hostsockets.sockets(port, protocol)
     owners = hostsockets.owners({s.inode for s in socks})
     seen: set[int] = set()
+    verb = "listens on" if protocol == "tcp" else "bound to"
     for sock in socks:
+        address = f"[{sock.address}]" if ":" in sock.address else sock.address
+        endpoint = f"{address}:{port}/{protocol}"
         procs = owners.get(sock.inode, [])
         for proc in procs:
             if proc.pid in seen:
@@ -126,7 +129,7 @@ def _process_holders(port: int, protocol: str, containers_found: bool) -> list[H
                 Holder(
                     "process",
                     f"pid {proc.pid} ({proc.name})",
-                    f"listens on {sock.address}:{port}/{protocol}: {proc.command}",
+                    f"{verb} {endpoint}: {proc.command}",
                     fix,
                     {"pid": proc.pid, "command": proc.command, "address": sock.address},
                 )
@@ -136,7 +139,7 @@ def _process_holders(port: int, protocol: str, containers_found: bool) -> list[H
                 Holder(
                     "process",
                     f"uid {sock.uid}",
-                    f"a socket on {sock.address}:{port}/{protocol} whose process this user cannot see",
+                    f"a socket on {endpoint} whose process this user cannot see",
                     f"run as root, or: ss --listening --processes 'sport = :{port}'",
                     {"uid": sock.uid, "address": sock.address},
                 )
