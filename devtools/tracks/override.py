@@ -8,6 +8,7 @@ the base files say. It lives in the checkout's `.omc/` folder (ignored by git), 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def write_override(config: ProjectConfig, project: ComposeProject, entry: TrackE
 
 def remove_override(checkout: Path, track: str) -> bool:
     path = override_path(checkout, track)
-    if path.is_file() and not path.is_symlink():
-        path.unlink()
-        return True
-    return False
+    if not path.is_file() or path.is_symlink():
+        return False
+    path.unlink()
+    with contextlib.suppress(OSError):  # the last one: leave no empty folder behind
+        path.parent.rmdir()
+    return True
