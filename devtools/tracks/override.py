@@ -71,6 +71,7 @@ def remove_override(checkout: Path, track: str) -> bool:
     if not path.is_file() or path.is_symlink():
         return False
     path.unlink()
-    with contextlib.suppress(OSError):  # the last one: leave no empty folder behind
+    with contextlib.suppress(OSError):  # the last one: leave no empty folders behind
         path.parent.rmdir()
+        path.parent.parent.rmdir()
     return True
