@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.kernel.status:status",
         "Show the trading kernel's state, positions and PnL.",
     ),
+    "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
 }
 
 
