@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.kernel.status:status",
         "Show the trading kernel's state, positions and PnL.",
     ),
+    "migrations": (
+        "devtools.migrations.command:migrations",
+        "Lint Alembic heads, branching and index immutability.",
+    ),
     "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
 }
 
