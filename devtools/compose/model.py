@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from devtools.compose.paths import container_path
 from devtools.errors import UnusableInput
 
 
@@ -63,18 +64,13 @@ class Service:
 
     def container_path(self, host_path: Path) -> PurePosixPath | None:
         """The path inside the container for `host_path`, through the most specific bind mount."""
-        best: tuple[int, PurePosixPath] | None = None
-        for mount in self.bind_mounts:
-            assert mount.source is not None
-            source = Path(mount.source)
-            try:
-                rel = host_path.relative_to(source)
-            except ValueError:
-                continue
-            depth = len(source.parts)
-            if best is None or depth > best[0]:
-                best = (depth, PurePosixPath(mount.target, *rel.parts))
-        return best[1] if best else None
+        found = container_path(str(host_path), self.mount_pairs)
+        return PurePosixPath(found) if found is not None else None
+
+    @property
+    def mount_pairs(self) -> tuple[tuple[str, str], ...]:
+        """(host source, container target) of every bind mount."""
+        return tuple((m.source, m.target) for m in self.volumes if m.is_bind and m.source)
 
 
 @dataclass(frozen=True)

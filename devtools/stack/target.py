@@ -1,0 +1,42 @@
+"""Which compose project and files a track's stack is: the one target `up`, `down`, `db reset`
+and `run` all act on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from devtools.compose.cli import ComposeTarget, targets_for
+from devtools.config import ProjectConfig
+from devtools.tracks.identity import Track, project_name
+
+# Local CA certificates (Debian's place for them). A build behind a TLS-intercepting proxy must
+# trust the same ones the host trusts, or pip cannot reach PyPI.
+LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
+CA_VARIABLE = "OMC_BUILD_CA_CERTS"
+
+
+def stack_target(
+    config: ProjectConfig, track: Track, extra_files: Sequence[Path] = ()
+) -> ComposeTarget:
+    """The track's compose project (`<project>-<track>`) over the project's compose files.
+
+    Per-track override files (such as generated host ports) are passed as `extra_files`; they
+    come after the project's own files, so they override them.
+    """
+    return targets_for(config, project_name(config, track), extra_files)
+
+
+def compose_env() -> dict[str, str]:
+    """Variables for compose commands that may build: the host's local CA certificates, which
+    compose.yaml passes to the build as EXTRA_CA_CERTS (unless already set by the user)."""
+    if os.environ.get(CA_VARIABLE) is not None or not LOCAL_CA_DIR.is_dir():
+        return {}
+    pems = []
+    for path in sorted(LOCAL_CA_DIR.rglob("*.crt")):
+        try:
+            pems.append(path.read_text(errors="replace").strip())
+        except OSError:
+            continue  # unreadable to this user: the build goes on without it
+    return {CA_VARIABLE: "\n".join(pems)} if pems else {}
