@@ -1,7 +1,7 @@
 """A track's ports: allocate them for its compose project, write its override, release them.
 
-`omc-dev ports`, `up` and `down` go through here, so they agree on the project name, the
-override file and the registry entry.
+`omc-dev ports` and the commands that start the stack (`devtools.stack.target.ports_target`)
+go through here, so they agree on the project name, the override file and the registry entry.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from devtools.tracks import registry
 from devtools.tracks.allocate import Allocation, TrackRef, allocate, port_range, requests_for
 from devtools.tracks.identity import Track, git_layout, project_name, repo_key, repo_name
 from devtools.tracks.occupancy import published_or_none
-from devtools.tracks.override import override_path, remove_override, write_override
+from devtools.tracks.override import remove_override, write_override
 
 
 def track_ref(config: ProjectConfig, track: Track) -> TrackRef:
@@ -64,22 +64,6 @@ def ensure_ports(
         remove_override(config.root, track.name)
         return TrackPorts(ref, allocation, None, reclaimed)
     return TrackPorts(ref, allocation, write_override(config, project, allocation.entry), reclaimed)
-
-
-def up_target(config: ProjectConfig, track: Track) -> tuple[ComposeTarget, TrackPorts]:
-    """The compose target `omc-dev up` runs: base files plus the track's port override."""
-    base = base_target(config, track)
-    ports = ensure_ports(config, track, load_project(base))
-    extra = (ports.override,) if ports.override else ()
-    return ComposeTarget(base.name, (*base.files, *extra)), ports
-
-
-def current_target(config: ProjectConfig, track: Track) -> ComposeTarget:
-    """The track's compose target as it was last brought up (for `down`, `ps`, `exec`)."""
-    base = base_target(config, track)
-    override = override_path(config.root, track.name)
-    extra = (override,) if override.is_file() else ()
-    return ComposeTarget(base.name, (*base.files, *extra))
 
 
 def registered(config: ProjectConfig, track_name: str) -> registry.TrackEntry:
