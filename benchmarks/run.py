@@ -97,13 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                 cpu[name].append(used)
     finally:
         if args.track is None:
-            subprocess.run(
-                [omc_dev, "down", "--volumes", "--yes"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                check=False,
-            )
+            for cleanup in (["down", "--volumes", "--yes"], ["ports", "release", track, "--yes"]):
+                subprocess.run(
+                    [omc_dev, *cleanup], cwd=ROOT, env=env, capture_output=True, check=False
+                )
     median = {name: statistics.median(values) for name, values in times.items()}
     busy = {name: statistics.median(values) * 1000 for name, values in cpu.items()}
     anchor = median["compose"]

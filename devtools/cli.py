@@ -30,9 +30,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
+    "env": ("devtools.envfiles.command:env", "Environment files: write a .env.example template."),
     "kernel": (
         "devtools.kernel.command:kernel",
         "Migrate, serve or run the reference trading kernel.",
+    ),
+    "ports": (
+        "devtools.tracks.command:ports",
+        "Host ports per track: allocate, list, release, who.",
     ),
     "status": (
         "devtools.kernel.status:status",

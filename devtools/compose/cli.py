@@ -115,6 +115,11 @@ def load_project(target: ComposeTarget) -> ComposeProject:
         stderr = proc.stderr or ""
         if "is not a docker command" in stderr:
             raise EnvironmentMissing(NO_COMPOSE)
+        from devtools.compose.source import input_problem
+
+        problem = input_problem(target.files)  # compose-go often names the wrong line
+        if problem:
+            raise UnusableInput(problem)
         files = ", ".join(str(f) for f in target.files)
         raise UnusableInput(f"{files}: compose cannot resolve it: {_first_error_line(stderr)}")
     try:

@@ -49,6 +49,14 @@ class Service:
     labels: Mapping[str, str] = field(default_factory=dict)
     has_healthcheck: bool = False
     profiles: tuple[str, ...] = ()
+    # Other names it answers to on its networks: container_name, hostname, aliases, links.
+    aliases: tuple[str, ...] = ()
+    expose: tuple[int, ...] = ()  # container ports declared with `expose`
+
+    @property
+    def container_ports(self) -> frozenset[int]:
+        """Ports the service is known to listen on inside its container."""
+        return frozenset({p.target for p in self.ports} | set(self.expose))
 
     @property
     def bind_mounts(self) -> tuple[Mount, ...]:
@@ -100,6 +108,18 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+def _aliases(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    names = [raw.get("container_name"), raw.get("hostname")]
+    networks = raw.get("networks") or {}
+    if isinstance(networks, Mapping):
+        for net in networks.values():
+            if isinstance(net, Mapping):
+                names += list(net.get("aliases") or ())
+    for link in raw.get("links") or ():
+        names.append(str(link).rpartition(":")[2])
+    return tuple(sorted({str(n) for n in names if n}))
+
+
 def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
     build = raw.get("build")
     context = network = None
@@ -140,6 +160,12 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
         labels={str(k): str(v) for k, v in (raw.get("labels") or {}).items()},
         has_healthcheck=bool(raw.get("healthcheck")) and not raw["healthcheck"].get("disable"),
         profiles=tuple(raw.get("profiles") or ()),
+        aliases=_aliases(raw),
+        expose=tuple(
+            port
+            for item in raw.get("expose") or ()
+            if (port := _int_or_none(str(item).partition("/")[0].partition("-")[0])) is not None
+        ),
     )
 
 

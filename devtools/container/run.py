@@ -33,7 +33,8 @@ def run_command(request: RunRequest) -> int:
     if reason:
         return run_directly(request, reason)
     cfg = config_mod.load()
-    target = stack_target(cfg, resolve_track(cfg, request.track))
+    track = resolve_track(cfg, request.track)
+    target = stack_target(cfg, track)
     project = load_project(target)
     service = project.service(request.service) if request.service else default_service(cfg, project)
     engine = Engine()
@@ -42,7 +43,9 @@ def run_command(request: RunRequest) -> int:
         if not request.start:
             raise not_running(service.name, target.name, request.track)
         from devtools.stack.ops import up
+        from devtools.stack.target import ports_target
 
+        target = ports_target(cfg, track)  # on the track's own host ports
         up(target, [service.name])
         container = find_container(engine, target.name, service.name)
         if container is None:

@@ -6,7 +6,7 @@ import click
 
 from devtools import config as config_mod
 from devtools.stack import ops
-from devtools.stack.target import stack_target
+from devtools.stack.target import ports_target, stack_target
 from devtools.tracks.identity import resolve_track
 
 TRACK = click.option(
@@ -26,7 +26,7 @@ def up(services: tuple[str, ...], build: bool, track: str | None) -> int:
     state and published ports.
     """
     cfg = config_mod.load()
-    target = stack_target(cfg, resolve_track(cfg, track))
+    target = ports_target(cfg, resolve_track(cfg, track))
     ops.up(target, services, build=build)
     _print_status(ops.status(target), target.name)
     return 0
@@ -77,10 +77,11 @@ def reset(yes: bool, track: str | None) -> int:
     from devtools.confirm import confirm_plan
 
     cfg = config_mod.load()
-    target = stack_target(cfg, resolve_track(cfg, track))
+    chosen = resolve_track(cfg, track)
+    target = stack_target(cfg, chosen)
     plan = ops.reset_plan(cfg, load_project(target))
     confirm_plan(f"omc-dev db reset (compose project {target.name}) will:", plan.steps(), yes=yes)
-    ops.reset_db(target, plan)
+    ops.reset_db(ports_target(cfg, chosen), plan)  # db starts on the track's own host port
     click.echo(f"database of {target.name} reset and migrated")
     return 0
 

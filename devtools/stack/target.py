@@ -10,6 +10,7 @@ from pathlib import Path
 from devtools.compose.cli import ComposeTarget, targets_for
 from devtools.config import ProjectConfig
 from devtools.tracks.identity import Track, project_name
+from devtools.tracks.override import override_path
 
 # Local CA certificates (Debian's place for them). A build behind a TLS-intercepting proxy must
 # trust the same ones the host trusts, or pip cannot reach PyPI.
@@ -22,10 +23,25 @@ def stack_target(
 ) -> ComposeTarget:
     """The track's compose project (`<project>-<track>`) over the project's compose files.
 
-    Per-track override files (such as generated host ports) are passed as `extra_files`; they
-    come after the project's own files, so they override them.
+    The track's generated host-port override (`omc-dev ports`) comes right after them when it
+    exists, so every command sees the stack as `up` started it; other per-track override files
+    are passed as `extra_files`. Later files override earlier ones.
     """
-    return targets_for(config, project_name(config, track), extra_files)
+    override = override_path(config.root, track.name)
+    ports = (override,) if override.is_file() else ()
+    return targets_for(config, project_name(config, track), (*ports, *extra_files))
+
+
+def ports_target(
+    config: ProjectConfig, track: Track, extra_files: Sequence[Path] = ()
+) -> ComposeTarget:
+    """`stack_target` for commands that start containers (`up`, `db reset`, `run --start`):
+    the track's host ports are allocated (or confirmed) and its override written first, so two
+    tracks never publish the same host port."""
+    from devtools.tracks.ports import ensure_ports
+
+    ensure_ports(config, track)
+    return stack_target(config, track, extra_files)
 
 
 def compose_env() -> dict[str, str]:

@@ -73,6 +73,7 @@ def stack() -> Iterator[Stack]:
     finally:
         omc("down", "--volumes", "--yes", env=env, timeout=300)
         compose.down()  # a safety net: nothing of ours may outlive the module
+        omc("ports", "release", track, "--yes", env=env)  # and its port override file
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)
 
