@@ -21,6 +21,11 @@ from devtools.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 # name -> ("module:attribute", one-line help shown by `omc-dev --help` without importing it).
 # Each landed command adds one line here; nothing is listed before it works.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "chown": ("devtools.ownership.command:chown", "Give files containers left behind back to you."),
+    "clean": (
+        "devtools.ownership.command:clean",
+        "Tear down a track: containers, artifacts, worktree.",
+    ),
     "doctor": (
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",

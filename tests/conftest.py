@@ -21,6 +21,7 @@ from tests.fixtures.git import GitRepo, make_repo
 from tests.fixtures.kernel import migrated
 from tests.fixtures.postgres import PgCluster, running_cluster
 from tests.fixtures.tiers import docker_unavailable, postgres_unavailable, required
+from tests.fixtures.userenv import UserEnv, user_env
 from tests.fixtures.users import TestUser, ensure_test_user
 from tests.fixtures.webhook import WebhookServer
 
@@ -119,6 +120,13 @@ def webhook_server() -> Iterator[WebhookServer]:
 def test_user() -> TestUser:
     """A non-root user in the docker group (created once when running as root)."""
     return ensure_test_user(docker_group=True)
+
+
+@pytest.fixture(scope="session")
+def as_test_user(test_user: TestUser) -> Iterator[UserEnv]:
+    """Run omc-dev (and any command) as the non-root test user, from a copy it can read."""
+    with user_env(test_user) as env:
+        yield env
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: fix_ownership
 MAX_ENTRIES = 64
 # Environment variables that change which project, files or engine a resolution used.
 ENV_KEYS = (
@@ -56,14 +56,19 @@ def _key(cwd: str, track: str | None) -> str:
 class Resolution:
     """What the full path learned for one folder: the project, its default service, services."""
 
-    __slots__ = ("default_service", "project", "services")
+    __slots__ = ("default_service", "fix_ownership", "project", "services")
 
     def __init__(
-        self, project: str, default_service: str | None, services: Mapping[str, ServiceInfo]
+        self,
+        project: str,
+        default_service: str | None,
+        services: Mapping[str, ServiceInfo],
+        fix_ownership: bool | list[str] = False,
     ) -> None:
         self.project = project
         self.default_service = default_service
         self.services = dict(services)
+        self.fix_ownership = fix_ownership  # [tool.omc-dev.run] fix-ownership, checked
 
 
 class RunCache:
@@ -96,7 +101,12 @@ class RunCache:
             services = {
                 name: ServiceInfo.from_json(name, doc) for name, doc in entry["services"].items()
             }
-            return Resolution(entry["project"], entry.get("default_service"), services)
+            return Resolution(
+                entry["project"],
+                entry.get("default_service"),
+                services,
+                entry.get("fix_ownership", False),
+            )
         except (KeyError, TypeError, ValueError):
             return None  # written by another version: resolve afresh
 
@@ -116,6 +126,7 @@ class RunCache:
             "stats": stats,
             "project": resolution.project,
             "default_service": resolution.default_service,
+            "fix_ownership": resolution.fix_ownership,
             "services": {name: info.to_json() for name, info in resolution.services.items()},
         }
         old = entries.pop(key, None)

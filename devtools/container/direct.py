@@ -18,6 +18,11 @@ def run_directly(request: RunRequest, reason: str) -> int:
     env = dict(os.environ)
     env.update(pair.split("=", 1) for pair in environment(request.env, os.environ))  # type: ignore[misc]
     env[RUN_ID] = env.get(RUN_ID) or os.urandom(8).hex()
+    if request.fix_ownership:
+        sys.stderr.write(
+            f"omc-dev: --fix-ownership is ignored inside a container ({reason}): "
+            "run it on the host\n"
+        )
     if request.user:
         sys.stderr.write(
             f"omc-dev: --user is ignored inside a container ({reason}): running as uid {os.getuid()}\n"

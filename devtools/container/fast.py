@@ -9,6 +9,7 @@ container the engine no longer runs. The full path then handles the call and ref
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 
 from devtools.container.cache import RunCache
@@ -49,7 +50,20 @@ def fast_exec(request: RunRequest) -> int | None:
             run_id=os.urandom(8).hex(),
         )
         engine = Engine()
+        started = time.time()
         exec_id = engine.create_exec(info.container, spec.exec_config())
     except (UserError, EngineError):
         return None  # bad input, no engine, or the container changed: the full path says which
-    return execute(engine, spec, exec_id)
+    code = execute(engine, spec, exec_id)
+    if request.fix_ownership or (request.fix_ownership is None and resolution.fix_ownership):
+        from devtools.ownership.fix import after_run  # only now: it is not light
+
+        after_run(
+            resolution.fix_ownership,
+            request.cmd,
+            flag=request.fix_ownership,
+            mounts=info.mounts,
+            exec_user=spec.user,
+            started=started,
+        )
+    return code

@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# dest, flags, kind ("value", "multiple" or "flag"), metavar, help
+# dest, flags, kind ("value", "multiple", "flag" or "switch": --x/--no-x), metavar, help
 OPTIONS: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
     (
         "service",
@@ -51,13 +51,20 @@ OPTIONS: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
         "NAME",
         "Track whose stack to use (default: OMC_TRACK, else the branch).",
     ),
+    (
+        "fix_ownership",
+        ("--fix-ownership", "--no-fix-ownership"),
+        "switch",
+        "",
+        "After CMD, give files it created or changed under bind mounts back to you (default: fix-ownership in [tool.omc-dev.run]).",
+    ),
 )
 
 
 class RunRequest:
     """The parsed command line of `omc-dev run`."""
 
-    __slots__ = ("cmd", "env", "service", "start", "track", "user", "workdir")
+    __slots__ = ("cmd", "env", "fix_ownership", "service", "start", "track", "user", "workdir")
 
     def __init__(
         self,
@@ -69,6 +76,7 @@ class RunRequest:
         env: Sequence[str] = (),
         start: bool = False,
         track: str | None = None,
+        fix_ownership: bool | None = None,
     ) -> None:
         self.cmd = list(cmd)
         self.service = service
@@ -77,6 +85,7 @@ class RunRequest:
         self.env = tuple(env)
         self.start = start
         self.track = track
+        self.fix_ownership = fix_ownership  # None: as configured
 
 
 _BY_FLAG = {flag: (dest, kind) for dest, flags, kind, _, _ in OPTIONS for flag in flags}
@@ -103,10 +112,10 @@ def parse_run_args(args: Sequence[str]) -> RunRequest | None:
         if spec is None:
             return None
         dest, kind = spec
-        if kind == "flag":
+        if kind in ("flag", "switch"):
             if has_inline:
                 return None
-            values[dest] = True
+            values[dest] = kind == "flag" or not flag.startswith("--no-")
         else:
             if not has_inline:
                 i += 1
@@ -131,6 +140,9 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for dest, flags, kind, metavar, help_text in reversed(OPTIONS):
         if kind == "flag":
             command = click.option(*flags, dest, is_flag=True, help=help_text)(command)
+        elif kind == "switch":
+            on, off = flags
+            command = click.option(f"{on}/{off}", dest, default=None, help=help_text)(command)
         else:
             command = click.option(
                 *flags, dest, metavar=metavar, multiple=kind == "multiple", help=help_text

@@ -6,6 +6,7 @@ Every call that gets here records what it resolved for the fast path (`devtools.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from devtools import config as config_mod
@@ -20,6 +21,8 @@ from devtools.container.execute import execute
 from devtools.container.request import RunRequest
 from devtools.container.spec import ServiceInfo, build_spec, resolve_user
 from devtools.errors import EnvironmentMissing, UnusableInput, UserError
+from devtools.ownership.fix import after_run
+from devtools.ownership.fix import setting as fix_setting
 from devtools.stack.target import stack_target
 from devtools.tracks.identity import git_layout, resolve_track
 
@@ -54,7 +57,9 @@ def run_command(request: RunRequest) -> int:
         service.working_dir,
         default_user(cfg, service.name),
     )
-    resolution = Resolution(target.name, _default_name(cfg, project), {service.name: info})
+    resolution = Resolution(
+        target.name, _default_name(cfg, project), {service.name: info}, fix_setting(cfg)
+    )
     cwd = str(Path.cwd())
     RunCache().store(cwd, request.track, resolution, watched_inputs(cfg, target))
     spec = build_spec(
@@ -65,13 +70,23 @@ def run_command(request: RunRequest) -> int:
         tty=os.isatty(0) and os.isatty(1),
         run_id=os.urandom(8).hex(),
     )
+    started = time.time()
     try:
         exec_id = engine.create_exec(container, spec.exec_config())
     except EngineError as exc:
         if exc.status in (404, 409):  # stopped between the lookup and now
             raise not_running(service.name, target.name, request.track) from None
         raise UserError(f"the engine refused the exec: {exc.message}", exit_code=1) from None
-    return execute(engine, spec, exec_id)
+    code = execute(engine, spec, exec_id)
+    after_run(
+        resolution.fix_ownership,
+        request.cmd,
+        flag=request.fix_ownership,
+        mounts=info.mounts,
+        exec_user=spec.user,
+        started=started,
+    )
+    return code
 
 
 def not_running(service: str, project: str, track: str | None) -> EnvironmentMissing:

@@ -28,6 +28,9 @@ TOKENS = st.sampled_from(
         "--start=1",
         "--track",
         "--track=x",
+        "--fix-ownership",
+        "--no-fix-ownership",
+        "--fix-ownership=1",
         "--",
         "-",
         "-x",
@@ -73,6 +76,8 @@ def test_common_forms() -> None:
         ("A=1", "B=2"),
         ["psql", "-c", "select 1"],
     )
+    fix = parse_run_args(["--no-fix-ownership", "alembic", "revision"])
+    assert fix is not None and fix.fix_ownership is False and fix.cmd == ["alembic", "revision"]
     plain = parse_run_args(["pytest", "-x", "--", "tests"])
     assert plain is not None and plain.cmd == ["pytest", "-x", "--", "tests"]
 

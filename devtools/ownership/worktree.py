@@ -1,0 +1,121 @@
+"""Remove a linked worktree so that git never fails half-way.
+
+`git worktree remove --force` deletes `.git` first and then stops on the first file it may not
+delete, leaving an orphaned tree git no longer knows. So, before git runs: everything becomes the
+developer's again and every folder writable by its owner; only then does git remove the tree and
+prune, and we check that neither the folder nor git's record of it is left.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path, PurePosixPath
+
+from devtools.errors import UnusableInput
+from devtools.ownership import git
+from devtools.ownership.artifacts import Globs
+from devtools.ownership.chown import HOW, give_back
+from devtools.ownership.developer import Developer
+from devtools.ownership.plan import Outcome, Step
+from devtools.ownership.scan import scan
+from devtools.ownership.tree import relative as _rel
+from devtools.tracks.identity import GitLayout
+
+_OWNER_RWX = stat.S_IRWXU
+
+
+def _guard(layout: GitLayout, root: Path, developer: Developer, patterns: Globs) -> None:
+    """Refuse when removing the worktree would lose work that is not committed."""
+    if not layout.is_linked_worktree:
+        raise UnusableInput(
+            f"{root} is the repository's main worktree: --worktree removes a linked worktree "
+            "(one made by `git worktree add`); run it there"
+        )
+    lost = []
+    for change in git.changes(root):
+        if change.untracked:
+            path = root / change.path
+            name = PurePosixPath(change.path).name
+            try:
+                made_by_developer = os.lstat(path).st_uid == developer.uid
+            except OSError:
+                continue
+            # Root-owned files came from a container, artifacts are regenerated: both may go.
+            if not made_by_developer or Globs.matches(patterns.artifacts, name, change.path):
+                continue
+        lost.append(change.path)
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" (+{len(lost) - 5} more)" if len(lost) > 5 else "")
+        raise UnusableInput(
+            f"the worktree {root} has work that is not committed: {shown}: "
+            "commit, stash or delete it, then run clean --worktree again"
+        )
+
+
+def open_up_folders(root: Path) -> list[str]:
+    """Give every folder (ours by now) owner rwx, so nothing inside is undeletable; the changes."""
+    changed = []
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        mode = os.lstat(folder).st_mode
+        if mode & _OWNER_RWX != _OWNER_RWX:
+            folder.chmod(stat.S_IMODE(mode) | _OWNER_RWX, follow_symlinks=False)
+            changed.append(str(folder))
+        with os.scandir(folder) as it:
+            folders += [Path(e.path) for e in it if e.is_dir(follow_symlinks=False)]
+    return changed
+
+
+def _make_removable(root: Path, developer: Developer, image: str) -> Outcome:
+    report = give_back(root, [root], developer, image=image)
+    done = [f"gave {len(report.changed)} entries back to {developer.owner} ({HOW[report.method]})"]
+    failed = [f"could not give back {_rel(root, f.entry.path)}: {f.reason}" for f in report.failed]
+    failed += [f"could not look inside {_rel(root, u)}" for u in report.unreadable]
+    if not failed:
+        try:
+            opened = open_up_folders(root)
+        except OSError as exc:
+            failed.append(f"could not make {exc.filename} writable: {exc.strerror}")
+        else:
+            done += [f"made {_rel(root, folder)} writable for its owner" for folder in opened]
+    return Outcome(tuple(done), tuple(failed))
+
+
+def _remove(layout: GitLayout, root: Path) -> Outcome:
+    main = layout.main_worktree
+    git.remove_worktree(main, root)
+    failed = []
+    if os.path.lexists(root):
+        failed.append(f"{root} is still there after git worktree remove")
+    if root in git.worktree_paths(main):
+        failed.append(f"git still lists {root} as a worktree")
+    if failed:
+        return Outcome((), tuple(failed))
+    return Outcome((f"removed worktree {root} (git worktree remove; git worktree prune)",))
+
+
+def plan_worktree(
+    layout: GitLayout, root: Path, developer: Developer, patterns: Globs, image: str
+) -> list[Step]:
+    _guard(layout, root, developer, patterns)
+    found = scan([root], developer.uid)
+    items = (
+        [f"{len(found.entries)} entries not owned by {developer.owner}"] if found.entries else []
+    )
+    items += [f"{_rel(root, u)}/ (cannot look inside yet)" for u in found.unreadable]
+    return [
+        Step(
+            "ownership",
+            f"give everything in {root} back to {developer.owner} and make its folders writable",
+            tuple(items) or ("nothing to give back",),
+            lambda: _make_removable(root, developer, image),
+        ),
+        Step(
+            "worktree",
+            f"remove the worktree {root} with git and prune",
+            (f"{root}", f"git record {layout.git_dir}"),
+            lambda: _remove(layout, root),
+        ),
+    ]

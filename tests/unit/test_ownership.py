@@ -1,0 +1,339 @@
+"""The ownership library without an engine: scan engines, containment, artifacts, tracked files.
+
+Tests that hand files to other uids need root (CI runs as root); they skip otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from devtools.config import ProjectConfig
+from devtools.errors import UnusableInput
+from devtools.ownership.artifacts import Globs, find_artifacts, globs
+from devtools.ownership.clean import Selection
+from devtools.ownership.command import top_level
+from devtools.ownership.fix import Setting, give_back_after, mounted_parts, setting, wanted
+from devtools.ownership.git import Tracked, tracked
+from devtools.ownership.scan import Entry, gnu_find, scan, scan_with_find, scan_with_python
+from devtools.ownership.tree import resolve_all, resolve_inside
+from tests.fixtures.cli import omc
+from tests.fixtures.git import make_repo
+from tests.fixtures.userenv import UserEnv, user_tempdir
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="giving files to another uid needs root")
+OTHER = 54321  # a uid nobody has
+
+
+def _tricky_tree(base: Path) -> tuple[Path, Path]:
+    """A tree with foreign-owned entries, odd names, and symlinks out of it."""
+    tree, outside = base / "tree", base / "outside"
+    (tree / "gen" / "deep").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret").write_text("not ours to touch")
+    (tree / "mine.txt").write_text("x")
+    (tree / "gen" / "a file with spaces").write_text("x")
+    (tree / "gen" / "new\nline").write_text("x")
+    (tree / "gen" / "deep" / "f").write_text("x")
+    (tree / "link-out").symlink_to(outside / "secret")
+    (tree / "dir-out").symlink_to(outside)
+    for path in (tree / "gen", tree / "gen" / "new\nline", tree / "gen" / "deep" / "f"):
+        os.chown(path, OTHER, OTHER)
+    os.chown(tree / "link-out", OTHER, OTHER, follow_symlinks=False)
+    os.chown(outside / "secret", OTHER, OTHER)
+    return tree, outside
+
+
+def _keys(entries: list[Entry]) -> set[tuple[str, int, int, str]]:
+    return {(e.path, e.uid, e.gid, e.kind) for e in entries}
+
+
+@needs_root
+def test_both_scan_engines_find_exactly_the_foreign_entries_and_never_follow_links(
+    tmp_path: Path,
+) -> None:
+    tree, _outside = _tricky_tree(tmp_path)
+    expected = {
+        (str(tree / "gen"), OTHER, OTHER, "dir"),
+        (str(tree / "gen" / "new\nline"), OTHER, OTHER, "file"),
+        (str(tree / "gen" / "deep" / "f"), OTHER, OTHER, "file"),
+        (str(tree / "link-out"), OTHER, OTHER, "link"),
+    }
+    python = scan_with_python([str(tree)], os.getuid())
+    assert _keys(python.entries) == expected
+    find = gnu_find()
+    assert find is not None, "GNU find is part of Debian's essential set"
+    assert _keys(scan_with_find(find, [str(tree)], os.getuid()).entries) == expected
+    # `outside/secret` is foreign too, but only reachable through the symlinks: never reported.
+
+
+@needs_root
+def test_scan_since_keeps_only_entries_changed_after_it(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.write_text("x")
+    os.chown(old, OTHER, OTHER)
+    time.sleep(0.05)
+    since = time.time()
+    new.write_text("x")
+    os.chown(new, OTHER, OTHER)
+    assert [e.path for e in scan([old, new], os.getuid(), since=since).entries] == [str(new)]
+
+
+def test_paths_are_resolved_inside_the_worktree_and_links_are_kept_as_links(
+    tmp_path: Path,
+) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "x").touch()
+    (root / "to-outside").symlink_to(outside)
+    (root / "sub-link").symlink_to(root / "sub")
+    assert resolve_inside(root, "sub", base=root) == root / "sub"
+    # A symlink named on the command line is the link itself, inside the tree.
+    assert resolve_inside(root, "to-outside", base=root) == root / "to-outside"
+    with pytest.raises(UnusableInput, match="outside the worktree"):
+        resolve_inside(root, "../outside", base=root)
+    with pytest.raises(UnusableInput, match="outside the worktree"):
+        resolve_inside(root, "to-outside/x", base=root)  # through the link: outside
+    with pytest.raises(UnusableInput, match="no such file"):
+        resolve_inside(root, "missing", base=root)
+    assert resolve_all(root, ["sub", ".", "sub-link"], base=root) == [root]
+
+
+def test_top_level_groups_entries_under_their_topmost_folder() -> None:
+    def e(path: str) -> Entry:
+        return Entry(path, 0, 0, "dir", 0.0)
+
+    grouped = top_level([e("/t/gen/a"), e("/t/gen-x"), e("/t/gen"), e("/t/gen/a/b")])
+    assert [(entry.path, below) for entry, below in grouped] == [("/t/gen", 2), ("/t/gen-x", 0)]
+
+
+def test_tracked_covers_files_and_every_folder_above_them() -> None:
+    t = Tracked(["a/b/c.py", "top.txt"])
+    assert t.covers("a/b/c.py") and t.covers("a/b") and t.covers("a") and t.covers("top.txt")
+    assert not t.covers("a/b/c.pyc") and not t.covers("b") and not t.covers("a/bb")
+
+
+def test_artifacts_match_names_and_paths_skip_git_keep_and_symlinked_folders(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "__pycache__").mkdir(parents=True)
+    root = tmp_path / "root"
+    for folder in (
+        "src/pkg/__pycache__",
+        ".git/__pycache__",
+        ".venv/lib/__pycache__",
+        "clients/generated/api",
+        "other/generated",
+    ):
+        (root / folder).mkdir(parents=True)
+    (root / "src" / "linked").symlink_to(outside)  # not entered: its __pycache__ is not ours
+    (root / "__pycache__").symlink_to(outside / "__pycache__")  # a match: the link itself
+    patterns = Globs(("__pycache__", "clients/generated"), (".venv",))
+    found, unreadable = find_artifacts(root, patterns)
+    assert [(a.rel, a.is_dir) for a in found] == [
+        ("__pycache__", False),
+        ("clients/generated", True),
+        ("src/pkg/__pycache__", True),
+    ]
+    assert unreadable == []
+
+
+def test_artifact_globs_come_from_config_and_bad_values_are_one_line_errors(
+    tmp_path: Path,
+) -> None:
+    cfg = ProjectConfig(tmp_path, {"clean": {"artifacts": ["build"], "keep": []}})
+    assert globs(cfg) == Globs(("build",), ())
+    bad = ProjectConfig(tmp_path, {"clean": {"artifacts": "build"}}, tmp_path / "pyproject.toml")
+    with pytest.raises(UnusableInput, match=r"\[tool.omc-dev.clean\] artifacts must be a list"):
+        globs(bad)
+
+
+def test_selection_defaults_and_implications() -> None:
+    flags = {"containers": False, "volumes": False, "artifacts": False, "worktree": False}
+    assert Selection.from_flags(**flags) == Selection(True, False, True, False)
+    assert Selection.from_flags(**{**flags, "volumes": True}) == Selection(True, True, False, False)
+    assert Selection.from_flags(**{**flags, "worktree": True, "artifacts": True}) == Selection(
+        True, False, False, True
+    )
+
+
+def test_git_tracked_lists_the_index(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"a/b.py": "x", "c.txt": "y"})
+    (repo.path / "staged.py").write_text("z")
+    repo.git("add", "staged.py")
+    t = tracked(repo.path)
+    assert t.files == {"a/b.py", "c.txt", "staged.py"}
+
+
+def test_chown_refuses_a_path_outside_the_worktree(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    proc = omc("chown", str(tmp_path / "origin.git"), cwd=repo.path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "outside the worktree" in proc.stderr
+
+
+@needs_root
+def test_chown_as_root_under_sudo_gives_back_directly_and_leaves_link_targets(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path)
+    tree, outside = _tricky_tree(repo.path)
+    dev = {"SUDO_UID": "4242", "SUDO_GID": "4343"}
+    for path in (repo.path, *repo.path.rglob("*")):  # the developer's checkout
+        if os.lstat(path).st_uid == 0 and not path.is_relative_to(outside):
+            os.chown(path, 4242, 4343, follow_symlinks=False)
+
+    proc = omc("chown", "tree", "--format", "json", cwd=repo.path, env=dev)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["method"] == "direct" and doc["developer"] == "4242:4343"
+    assert {c["path"] for c in doc["changed"]} == {
+        str(tree / "gen"),
+        str(tree / "gen" / "new\nline"),
+        str(tree / "gen" / "deep" / "f"),
+        str(tree / "link-out"),
+    }
+    assert os.lstat(tree / "link-out").st_uid == 4242
+    assert os.stat(outside / "secret").st_uid == OTHER  # the link's target is untouched
+    assert os.stat(tree / "gen" / "deep" / "f").st_gid == 4343
+
+
+def test_clean_artifacts_plan_only_dry_run_and_tracked_files_kept(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.omc-dev.clean]\nartifacts = ["__pycache__", "*.pyc", "generated"]\n',
+            "generated/README.md": "tracked, inside a generated folder\n",
+            "lib/legacy.pyc": "tracked bytecode\n",
+            "src/app.py": "print()\n",
+        },
+    )
+    (repo.path / "src" / "__pycache__").mkdir()
+    (repo.path / "src" / "__pycache__" / "app.cpython-311.pyc").write_text("x")
+    (repo.path / "src" / "stray.pyc").write_text("x")
+    removable = [repo.path / "src" / "__pycache__", repo.path / "src" / "stray.pyc"]
+
+    plan_only = omc("clean", "--artifacts", cwd=repo.path)
+    assert plan_only.returncode == 2
+    assert "src/__pycache__/" in plan_only.stdout and "src/stray.pyc" in plan_only.stdout
+    assert "kept generated: holds tracked files" in plan_only.stdout
+    assert "kept lib/legacy.pyc: tracked by git" in plan_only.stdout
+    assert plan_only.stderr.strip().endswith("rerun with --yes to apply it")
+    assert all(p.exists() for p in removable)
+
+    dry = omc("clean", "--artifacts", "--dry-run", "--format", "json", cwd=repo.path)
+    assert dry.returncode == 0
+    doc = json.loads(dry.stdout)
+    assert doc["applied"] is False and [s["id"] for s in doc["plan"]] == ["artifacts"]
+    assert all(p.exists() for p in removable)
+
+    applied = omc("clean", "--artifacts", "--yes", "--format", "json", cwd=repo.path)
+    assert applied.returncode == 0, applied.stderr
+    doc = json.loads(applied.stdout)
+    assert doc["results"] == [
+        {
+            "id": "artifacts",
+            "status": "ok",
+            "done": ["removed src/__pycache__/", "removed src/stray.pyc"],
+            "failed": [],
+        }
+    ]
+    assert not any(p.exists() for p in removable)
+    assert repo.git("status", "--porcelain") == ""  # every tracked file is still there
+
+    again = omc("clean", "--artifacts", cwd=repo.path)
+    assert again.returncode == 0 and "nothing to clean" in again.stdout
+
+
+def test_fix_ownership_setting_flag_wins_then_commands_by_argv_prefix(tmp_path: Path) -> None:
+    def cfg(value: object) -> Setting:
+        return setting(
+            ProjectConfig(tmp_path, {"run": {"fix-ownership": value}}, tmp_path / "pyproject.toml")
+        )
+
+    generators = cfg(["alembic revision", "openapi-python-client generate"])
+    assert wanted(generators, ["alembic", "revision", "-m", "x"], None)
+    assert wanted(generators, ["/usr/local/bin/alembic", "revision"], None)
+    assert wanted(generators, ["alembic", "-c", "kernel/alembic.ini", "revision", "-m", "x"], None)
+    assert not wanted(generators, ["alembic", "-c", "revision.ini", "upgrade"], None)
+    assert not wanted(generators, ["generate", "openapi-python-client"], None)
+    assert not wanted(generators, ["alembic", "upgrade", "head"], None)
+    assert not wanted(generators, ["openapi-python-client"], None)
+    assert not wanted(generators, ["alembic", "revision"], False)
+    assert wanted(cfg(False), ["pytest"], True)
+    assert wanted(cfg(True), ["pytest"], None)
+    assert not wanted(setting(ProjectConfig(tmp_path, {})), ["alembic", "revision"], None)
+    for bad in ("alembic", [""], [1]):
+        with pytest.raises(UnusableInput, match="must be true, false or a list"):
+            cfg(bad)
+
+
+def test_only_mounted_parts_of_the_worktree_are_looked_at(tmp_path: Path) -> None:
+    root = tmp_path / "wt"
+    got = mounted_parts(root, [root / "src", root / "src" / "pkg", tmp_path, Path("/var/run")])
+    assert got == [root]  # a mount above the worktree covers it, and only it
+    assert mounted_parts(root, [root / "src", root / "tests", Path("/etc")]) == [
+        root / "src",
+        root / "tests",
+    ]
+
+
+@needs_root
+def test_give_back_after_changes_only_what_changed_since_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    repo = make_repo(tmp_path)
+    out = repo.path / "out"
+    out.mkdir()
+    before, after = out / "before.txt", out / "after.txt"
+    before.write_text("x")
+    os.chown(before, OTHER, OTHER)
+    time.sleep(0.3)
+    started = time.time()
+    after.write_text("x")
+    os.chown(after, OTHER, OTHER)
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("x")
+    os.chown(outside, OTHER, OTHER)
+    # The developer is root here (no SUDO_UID): root gets the command's new file back.
+    report = give_back_after(ProjectConfig(repo.path), [out, tmp_path], started)
+    assert report is not None and [e.path for e in report.changed] == [str(after)]
+    assert os.lstat(after).st_uid == 0
+    assert os.lstat(before).st_uid == OTHER and os.lstat(outside).st_uid == OTHER
+
+
+@needs_root
+def test_both_engines_report_folders_a_user_cannot_read(as_test_user: UserEnv) -> None:
+    env = as_test_user
+    tree = user_tempdir(env.user, prefix="omc-scan-")
+    try:
+        (tree / "locked" / "inside").mkdir(parents=True)
+        (tree / "mine").mkdir()
+        for path in (tree / "mine",):
+            os.chown(path, env.user.uid, env.user.gid)
+        (tree / "locked").chmod(0o700)  # root's, and closed to the user
+        probe = (
+            "import json, sys\n"
+            "from devtools.ownership.scan import gnu_find, scan_with_find, scan_with_python\n"
+            "root, uid = sys.argv[1], int(sys.argv[2])\n"
+            "out = {}\n"
+            "for name, result in (('find', scan_with_find(gnu_find(), [root], uid)),"
+            " ('python', scan_with_python([root], uid))):\n"
+            "    out[name] = [sorted(e.path for e in result.entries), result.unreadable]\n"
+            "print(json.dumps(out))\n"
+        )
+        proc = env.run([env.python, "-S", "-c", probe, str(tree), str(env.user.uid)], tree)
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        expected = [[str(tree / "locked")], [str(tree / "locked")]]
+        assert doc == {"find": expected, "python": expected}
+    finally:
+        shutil.rmtree(tree)
