@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from devtools.compose.paths import container_path
 from devtools.container.request import RunRequest
+from devtools.developer import developer_ids
 from devtools.errors import UnusableInput
 
 TYPE_CHECKING = False
@@ -98,18 +99,6 @@ class ExecSpec:
         if self.workdir:
             config["WorkingDir"] = self.workdir
         return config
-
-
-def developer_ids(environ: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """The developer's uid and gid: ours, or the invoking user's under sudo."""
-    env = os.environ if environ is None else environ
-    if (
-        os.geteuid() == 0
-        and env.get("SUDO_UID", "").isdigit()
-        and env.get("SUDO_GID", "").isdigit()
-    ):
-        return int(env["SUDO_UID"]), int(env["SUDO_GID"])
-    return os.getuid(), os.getgid()
 
 
 def resolve_user(value: str | None, environ: Mapping[str, str] | None = None) -> str | None:

@@ -10,11 +10,11 @@ from devtools.container.spec import (
     ServiceInfo,
     build_spec,
     container_workdir,
-    developer_ids,
     environment,
     resolve_user,
     translate_args,
 )
+from devtools.developer import developer_ids
 from devtools.errors import UnusableInput
 
 MOUNTS = (("/repo/tests", "/app/tests"), ("/repo/kernel", "/app/kernel"), ("/data", "/srv/data"))
@@ -94,6 +94,20 @@ def test_host_user_under_sudo_is_the_invoking_user() -> None:
     sudo = {"SUDO_UID": "1234", "SUDO_GID": "99"}
     expected = (1234, 99) if os.geteuid() == 0 else (os.getuid(), os.getgid())
     assert developer_ids(sudo) == expected
+
+
+def test_host_user_under_sudo_without_gid_takes_the_primary_group(test_user) -> None:
+    # `chown` and `run --user host` must agree on who the developer is in every sudo shape.
+    from devtools.ownership.developer import current
+
+    sudo = {"SUDO_UID": str(test_user.uid)}
+    expected = (test_user.uid, test_user.gid) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    assert developer_ids(sudo) == expected
+    assert resolve_user("host", sudo) == "{}:{}".format(*expected)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SUDO_GID", raising=False)
+        mp.setenv("SUDO_UID", str(test_user.uid))
+        assert (current().uid, current().gid) == expected
 
 
 def test_environment_pairs() -> None:
