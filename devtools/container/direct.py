@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from devtools.container.detect import MARKER
 from devtools.container.request import RunRequest
 from devtools.container.spec import RUN_ID, environment
 from devtools.errors import UnusableInput
@@ -18,6 +19,13 @@ def run_directly(request: RunRequest, reason: str) -> int:
     env = dict(os.environ)
     env.update(pair.split("=", 1) for pair in environment(request.env, os.environ))  # type: ignore[misc]
     env[RUN_ID] = env.get(RUN_ID) or os.urandom(8).hex()
+    if os.environ.get(MARKER) != "1":
+        # Some container, but not one of the stack's (they set the marker): a CI runner or VM
+        # with a stray /.dockerenv looks exactly like this, so say what was decided and why.
+        sys.stderr.write(
+            f"omc-dev: running here, not in the stack: {reason} says this is a container "
+            f"(set {MARKER}=0 if this is the host)\n"
+        )
     if request.fix_ownership:
         sys.stderr.write(
             f"omc-dev: --fix-ownership is ignored inside a container ({reason}): "

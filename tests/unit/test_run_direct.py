@@ -31,3 +31,14 @@ def test_a_missing_command_is_127_in_one_line() -> None:
 def test_a_missing_workdir_is_unusable_input() -> None:
     proc = omc("run", "-w", "/no/such/dir", "--", "true", env=INSIDE)
     assert proc.returncode == 2 and "-w /no/such/dir" in proc.stderr
+
+
+def test_a_container_that_is_not_the_stacks_says_so_in_one_line() -> None:
+    # No marker: some other container (or a host with a stray /.dockerenv). Run, but say why.
+    env = {"OMC_IN_CONTAINER": "", "container": "podman", "DOCKER_HOST": "unix:///nonexistent.sock"}
+    proc = omc("run", "--", "sh", "-c", "echo ran", env=env)
+    assert proc.returncode == 0 and proc.stdout == "ran\n"
+    assert proc.stderr == (
+        "omc-dev: running here, not in the stack: container=podman says this is a container "
+        "(set OMC_IN_CONTAINER=0 if this is the host)\n"
+    )
