@@ -3,7 +3,8 @@
 Each record's `hash` is SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of all its
 other fields, `prev_hash` included, so the records form a chain from a genesis hash of zeros.
 `verify` replays the chain and names the first broken record. This module has no update or
-delete path; in the database, triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+delete path, and the ORM refuses to flush a changed or deleted record; in the database, triggers
+refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 
 Appends happen inside a write transaction (`Database.write()`), whose lock serialises them: the
 head (last sequence, last hash) lives in the `audit_head` singleton.
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from kernel.db import pinned
@@ -27,6 +28,20 @@ from kernel.models import AuditAction, AuditHead, AuditRecord
 from kernel.money import plain
 
 GENESIS = "0" * 64
+
+
+class AppendOnly(Exception):
+    """Something tried to change or delete an audit record through the ORM."""
+
+
+@event.listens_for(AuditRecord, "before_update")
+def _refuse_update(_mapper: Any, _connection: Any, target: AuditRecord) -> None:
+    raise AppendOnly(f"audit record {target.sequence} is append-only: it cannot be changed")
+
+
+@event.listens_for(AuditRecord, "before_delete")
+def _refuse_delete(_mapper: Any, _connection: Any, target: AuditRecord) -> None:
+    raise AppendOnly(f"audit record {target.sequence} is append-only: it cannot be deleted")
 
 
 def _default(value: Any) -> Any:
