@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from kernel.db import pinned
@@ -28,6 +28,7 @@ from kernel.models import AuditAction, AuditHead, AuditRecord
 from kernel.money import plain
 
 GENESIS = "0" * 64
+_INSERT = insert(AuditRecord.metadata.tables["audit_records"])
 
 
 class AppendOnly(Exception):
@@ -152,7 +153,8 @@ def append(session: Session, entry: Entry, clock: datetime | None = None) -> Aud
         "prev_hash": head.hash,
     }
     record = AuditRecord(**fields, hash=record_hash(**fields))
-    session.add(record)
+    # A plain Core INSERT: the row is never touched again, the unit of work need not track it.
+    session.execute(_INSERT, {**fields, "hash": record.hash})
     head.sequence, head.hash = record.sequence, record.hash
     return record
 

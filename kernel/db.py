@@ -6,8 +6,9 @@ embedded SQLite file `.omc/kernel.db` under the project root.
 
 Writers are serialised, not lucky: on PostgreSQL every write transaction first takes a row lock
 on the `trading_state` singleton (`SELECT ... FOR UPDATE`); on SQLite every write transaction
-starts with `BEGIN IMMEDIATE` (the database's single write lock), and threads of one process
-queue on a mutex first so they do not spin in SQLite's busy handler.
+starts with `BEGIN IMMEDIATE` (the database's single write lock). Those serialise processes.
+Threads of one process queue on a mutex before they even take a connection, so they neither
+spin in SQLite's busy handler nor hold pooled connections while waiting for the row lock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -126,7 +127,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, sqlite_synchronous)
     try:
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        return create_engine(parsed, connect_args={"connect_timeout": 5})
     except (NoSuchModuleError, ModuleNotFoundError):
         raise EnvironmentMissing(
             "the PostgreSQL driver psycopg is not installed: pip install 'omc-dev[postgres]'"
@@ -174,8 +175,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A serialised unit of work: committed on exit, rolled back on error."""
-        local = self._local_writer if self.dialect == "sqlite" else nullcontext()
-        with self._guard(), local, self._writes() as session, session.begin():
+        with self._guard(), self._local_writer, self._writes() as session, session.begin():
             if self.dialect == "postgresql":
                 session.execute(text("SELECT id FROM trading_state WHERE id = 1 FOR UPDATE"))
             yield session

@@ -31,7 +31,16 @@ from kernel.guard import (
     assess,
     snapshot_inputs,
 )
-from kernel.models import AuditAction, DayOpen, MarketMode, Order, TradingState
+from kernel.models import (
+    AuditAction,
+    AuditHead,
+    Balance,
+    DayOpen,
+    MarketMode,
+    Order,
+    TradingState,
+    TradingStateRow,
+)
 from kernel.money import plain, q8
 from kernel.prices import Quote, Tick
 from kernel.settings import KernelSettings
@@ -40,6 +49,13 @@ from kernel.volatility import ModeChange, VolatilityWindow, next_mode
 MAX_ACTOR = 64
 # Built once: constructing a statement costs more than running it on SQLite.
 _ORDERS_SINCE = select(func.count()).select_from(Order).where(Order.created_at > bindparam("since"))
+# The singletons a decision touches, in one round trip (then pinned for the transaction).
+_HEADS = (
+    select(TradingStateRow, AuditHead, Balance)
+    .join_from(TradingStateRow, AuditHead, AuditHead.id == TradingStateRow.id)
+    .outerjoin(Balance, Balance.asset == bindparam("quote"))
+    .where(TradingStateRow.id == 1)
+)
 _DAY_OPEN = select(DayOpen.equity).where(
     DayOpen.created_at >= bindparam("start"), DayOpen.created_at < bindparam("end")
 )
@@ -108,6 +124,11 @@ class Desk:
 
         `for_order=False` (assessing the trading state only) skips the order-rate count.
         """
+        if (TradingStateRow, 1) not in session.info:
+            state, head, cash = session.execute(_HEADS, {"quote": self.settings.quote}).one()
+            session.info[(TradingStateRow, 1)], session.info[(AuditHead, 1)] = state, head
+            if cash is not None:
+                session.info[(Balance, cash.asset)] = cash
         row = killswitch.state_row(session)
         known = dict(quotes or {})
         missing = [s for s in self.settings.symbols if s not in known]

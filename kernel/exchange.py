@@ -13,16 +13,16 @@ where realized PnL is sell proceeds minus the average cost released (fees are co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kernel import prices
 from kernel.db import pinned
-from kernel.models import Balance, Fill, Order, OrderKind, OrderStatus, Position, Side
+from kernel.models import Balance, Base, Order, OrderKind, OrderStatus, Position, Side
 from kernel.money import ZERO, is_positive_finite, q8
 from kernel.prices import Quote
 
@@ -108,13 +108,15 @@ class Account:
 
 
 # Built once: constructing a statement costs more than running it on SQLite.
-_HOLDINGS = select(
-    Position.symbol, Position.quantity, Position.reserved, Position.cost, Position.realized_pnl
-)
+_POSITIONS = select(Position)
 _OPEN_BUYS = select(Order.symbol, Order.quantity).where(
     Order.status == OrderStatus.OPEN, Order.side == Side.BUY
 )
 _OPEN_ORDERS = select(Order).where(Order.status == OrderStatus.OPEN).order_by(Order.id)
+# Plain Core inserts: append-only rows need no unit-of-work bookkeeping.
+_ORDERS = Base.metadata.tables["orders"]
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_FILL = insert(Base.metadata.tables["fills"])
 
 
 def _reject(reason: str, detail: str) -> ExchangeResult:
@@ -145,7 +147,10 @@ class PaperExchange:
 
     def account(self, session: Session) -> Account:
         cash = pinned(session, Balance, self.quote)
-        holdings = {row[0]: Holding(*row) for row in session.execute(_HOLDINGS)}
+        holdings = {}
+        for p in session.scalars(_POSITIONS):
+            session.info[(Position, p.symbol)] = p  # the fill that may follow updates this row
+            holdings[p.symbol] = Holding(p.symbol, p.quantity, p.reserved, p.cost, p.realized_pnl)
         open_buys: dict[str, Decimal] = {}
         for symbol, quantity in session.execute(_OPEN_BUYS):
             open_buys[symbol] = open_buys.get(symbol, ZERO) + quantity
@@ -218,16 +223,27 @@ class PaperExchange:
                 f"buying {request.quantity} {request.symbol} needs {notional + fee} {self.quote} "
                 f"with the fee; {cash.free} is free",
             )
-        order = self._new_order(session, request, now, reserved=notional + fee if resting else ZERO)
         if resting:
+            order_id = self._new_order(
+                session, request, now, status=OrderStatus.OPEN, reserved=notional + fee
+            )
             cash.free -= notional + fee
             cash.reserved += notional + fee
             return ExchangeResult(
-                True, f"resting buy at {price}", order_id=order.id, status=OrderStatus.OPEN
+                True, f"resting buy at {price}", order_id=order_id, status=OrderStatus.OPEN
             )
-        fill = self._fill(session, order, price, now)
+        order_id = self._new_order(session, request, now, status=OrderStatus.FILLED)
+        fill = self._settle(
+            session,
+            order_id=order_id,
+            symbol=request.symbol,
+            side=Side.BUY,
+            quantity=request.quantity,
+            price=price,
+            now=now,
+        )
         return ExchangeResult(
-            True, f"filled at {price}", order_id=order.id, status=order.status, fills=(fill,)
+            True, f"filled at {price}", order_id=order_id, status=OrderStatus.FILLED, fills=(fill,)
         )
 
     def _sell(
@@ -242,17 +258,30 @@ class PaperExchange:
             )
         limit = request.limit_price
         resting = request.kind == OrderKind.LIMIT and limit is not None and limit > quote.bid
-        order = self._new_order(
-            session, request, now, reserved=request.quantity if resting else ZERO
-        )
         if resting:
+            order_id = self._new_order(
+                session, request, now, status=OrderStatus.OPEN, reserved=request.quantity
+            )
             position.reserved += request.quantity
             return ExchangeResult(
-                True, f"resting sell at {limit}", order_id=order.id, status=OrderStatus.OPEN
+                True, f"resting sell at {limit}", order_id=order_id, status=OrderStatus.OPEN
             )
-        fill = self._fill(session, order, quote.bid, now)
+        order_id = self._new_order(session, request, now, status=OrderStatus.FILLED)
+        fill = self._settle(
+            session,
+            order_id=order_id,
+            symbol=request.symbol,
+            side=Side.SELL,
+            quantity=request.quantity,
+            price=quote.bid,
+            now=now,
+        )
         return ExchangeResult(
-            True, f"filled at {quote.bid}", order_id=order.id, status=order.status, fills=(fill,)
+            True,
+            f"filled at {quote.bid}",
+            order_id=order_id,
+            status=OrderStatus.FILLED,
+            fills=(fill,),
         )
 
     def cancel(self, session: Session, order_id: int, now: datetime) -> ExchangeResult:
@@ -287,7 +316,24 @@ class PaperExchange:
                 else quote.bid >= order.limit_price
             )
             if crossed:
-                filled.append((order, self._fill(session, order, order.limit_price, now)))
+                # Release what the order held back, then settle it like any fill.
+                if order.side == Side.BUY:
+                    cash = self._cash(session)
+                    cash.reserved -= order.reserved
+                    cash.free += order.reserved
+                else:
+                    self._position(session, order.symbol).reserved -= order.reserved
+                fill = self._settle(
+                    session,
+                    order_id=order.id,
+                    symbol=order.symbol,
+                    side=Side(order.side),
+                    quantity=order.quantity,
+                    price=order.limit_price,
+                    now=now,
+                )
+                order.status, order.reserved, order.updated_at = OrderStatus.FILLED, ZERO, now
+                filled.append((order, fill))
         return filled
 
     # --- internals ------------------------------------------------------------------------
@@ -306,74 +352,70 @@ class PaperExchange:
         return cash
 
     def _position(self, session: Session, symbol: str) -> Position:
-        position = session.get(Position, symbol)
+        position = pinned(session, Position, symbol)
         if position is None:
             position = Position(
                 symbol=symbol, quantity=ZERO, reserved=ZERO, cost=ZERO, realized_pnl=ZERO
             )
             session.add(position)
+            session.info[(Position, symbol)] = position
         return position
 
     def _new_order(
-        self, session: Session, request: OrderRequest, now: datetime, *, reserved: Decimal
-    ) -> Order:
-        order = Order(
-            actor=request.actor,
-            symbol=request.symbol,
-            side=request.side,
-            kind=request.kind,
-            quantity=request.quantity,
-            limit_price=request.limit_price,
-            status=OrderStatus.OPEN,
-            reserved=reserved,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(order)
-        session.flush()  # the id
-        return order
+        self,
+        session: Session,
+        request: OrderRequest,
+        now: datetime,
+        *,
+        status: OrderStatus,
+        reserved: Decimal = ZERO,
+    ) -> int:
+        row = {
+            "actor": request.actor,
+            "symbol": request.symbol,
+            "side": request.side,
+            "kind": request.kind,
+            "quantity": request.quantity,
+            "limit_price": request.limit_price,
+            "status": status,
+            "reserved": reserved,
+            "created_at": now,
+            "updated_at": now,
+        }
+        order_id: int = session.execute(_INSERT_ORDER, row).scalar_one()
+        return order_id
 
-    def _fill(self, session: Session, order: Order, price: Decimal, now: datetime) -> FillResult:
+    def _settle(
+        self,
+        session: Session,
+        *,
+        order_id: int,
+        symbol: str,
+        side: Side,
+        quantity: Decimal,
+        price: Decimal,
+        now: datetime,
+    ) -> FillResult:
+        """Move cash and holdings for a fill (nothing held back any more) and record it."""
         cash = self._cash(session)
-        position = self._position(session, order.symbol)
-        notional = q8(order.quantity * price)
+        position = self._position(session, symbol)
+        notional = q8(quantity * price)
         fee = self._fee(notional)
-        if order.side == Side.BUY:
-            # A resting buy already moved notional + fee out of free cash: release exactly that.
-            if order.reserved:
-                cash.reserved -= order.reserved
-            else:
-                cash.free -= notional + fee
-            position.quantity += order.quantity
+        if side == Side.BUY:
+            cash.free -= notional + fee
+            position.quantity += quantity
             position.cost += notional
         else:
-            position.reserved -= order.reserved
             released = (
                 position.cost
-                if order.quantity == position.quantity
-                else q8(position.cost * order.quantity / position.quantity)
+                if quantity == position.quantity
+                else q8(position.cost * quantity / position.quantity)
             )
-            position.quantity -= order.quantity
+            position.quantity -= quantity
             position.cost -= released
             position.realized_pnl += notional - released
             cash.free += notional - fee
         cash.fees_paid += fee
-        order.status = OrderStatus.FILLED
-        order.reserved = ZERO
-        order.updated_at = now
-        fill = Fill(
-            order_id=order.id,
-            symbol=order.symbol,
-            side=order.side,
-            quantity=order.quantity,
-            price=price,
-            notional=notional,
-            fee=fee,
-            created_at=now,
-        )
-        session.add(fill)
-        return _fill_result(fill)
-
-
-def _fill_result(f: Fill) -> FillResult:
-    return FillResult(f.order_id, f.symbol, f.side, f.quantity, f.price, f.notional, f.fee)
+        fill = FillResult(order_id, symbol, side, quantity, price, notional, fee)
+        session.execute(_INSERT_FILL, {**asdict(fill), "created_at": now})
+        return fill

@@ -18,10 +18,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, select
+from sqlalchemy import CompoundSelect, Integer, bindparam, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from devtools.errors import UnusableInput
@@ -50,7 +51,7 @@ class Tick:
 
 
 # Built once: constructing a statement costs more than running it on SQLite.
-_INSERT = insert(Price)
+_INSERT = insert(Price.metadata.tables["prices"])
 _QUOTE_COLUMNS = (Price.symbol, Price.ts, Price.bid, Price.ask, Price.last)
 _RECENT = (
     select(*_QUOTE_COLUMNS)
@@ -85,14 +86,26 @@ def recent(session: Session, symbol: str, count: int) -> list[Quote]:
     return [Quote(*row) for row in reversed(rows)]
 
 
+@lru_cache(maxsize=64)
+def _latest_statement(symbols: tuple[str, ...]) -> CompoundSelect[Any]:
+    """One statement for every symbol's latest quote (a UNION ALL of index lookups)."""
+    parts = [
+        select(*_QUOTE_COLUMNS)
+        .where(Price.symbol == symbol)
+        .order_by(Price.ts.desc(), Price.id.desc())
+        .limit(1)
+        .subquery()
+        for symbol in symbols
+    ]
+    return union_all(*(select(part) for part in parts))
+
+
 def latest(session: Session, symbols: Iterable[str]) -> dict[str, Quote]:
     """The most recent quote per symbol; symbols never priced are absent."""
-    found: dict[str, Quote] = {}
-    for symbol in sorted(set(symbols)):
-        quotes = recent(session, symbol, 1)
-        if quotes:
-            found[symbol] = quotes[0]
-    return found
+    wanted = tuple(sorted(set(symbols)))
+    if not wanted:
+        return {}
+    return {row[0]: Quote(*row) for row in session.execute(_latest_statement(wanted))}
 
 
 def last_timestamp(session: Session) -> datetime | None:
