@@ -104,7 +104,7 @@ def test_concurrent_orders_never_breach_a_limit(db: Database) -> None:
     assert chain.ok, chain.first_break  # concurrent appends never forked the chain
     held = dict.fromkeys(PRICES, D(0))
     resting = dict.fromkeys(PRICES, D(0))
-    peak: Counter[str] = Counter()
+    peak: dict[str, D] = dict.fromkeys([*PRICES, "gross", "net"], D(0))
     decisions = 0
     for r in records:
         inputs = json.loads(r.inputs)
