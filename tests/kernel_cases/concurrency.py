@@ -129,8 +129,8 @@ def test_concurrent_orders_never_breach_a_limit(db: Database) -> None:
         for symbol, notional in exposure.items():
             assert notional <= LIMITS["max_position_notional"], (r.sequence, symbol, notional)
             peak[symbol] = max(peak[symbol], notional)
-        gross = sum(abs(n) for n in exposure.values())
-        net = abs(sum(exposure.values()))
+        gross = sum((abs(n) for n in exposure.values()), D(0))
+        net = abs(sum(exposure.values(), D(0)))
         assert gross <= LIMITS["max_gross_exposure"], (r.sequence, gross)
         assert net <= LIMITS["max_net_exposure"], (r.sequence, net)
         peak["gross"], peak["net"] = max(peak["gross"], gross), max(peak["net"], net)
