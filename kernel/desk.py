@@ -216,7 +216,7 @@ class Desk:
             return Outcome(decision, None, tripped)
         result = self.exchange.submit(session, request, now, quote=ctx.quotes[request.symbol])
         if result.accepted:
-            outcome = f"order {result.order_id} {result.status}: {result.detail}"
+            outcome = f"order {result.order_id}: {result.detail}"
         else:
             outcome = f"rejected by the exchange: {result.detail}"
         audit.append(

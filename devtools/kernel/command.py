@@ -41,10 +41,14 @@ def serve(db_url: str | None, host: str, port: int) -> int:
     """Serve GET /health and GET /status (the JSON of `omc-dev status --format json`)."""
     from kernel.api import serve as serve_api
     from kernel.db import open_database
+    from kernel.settings import load_settings
 
+    settings = load_settings()
     db = open_database(db_url)
     try:
-        serve_api(db, host, port, announce=lambda line: click.echo(line, err=True))
+        serve_api(
+            db, host, port, settings=settings, announce=lambda line: click.echo(line, err=True)
+        )
     finally:
         db.dispose()
     return 0
