@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 from kernel.models import MarketMode, OrderKind, Side, TradingState
@@ -83,25 +82,32 @@ class GuardContext:
     day_open_equity: Decimal
     loss_acknowledged: bool = False  # an operator reset the switch today: breach -> REDUCING
     recent_orders: int = 0  # orders accepted within the rate window
+    # Derived once per snapshot (plain attributes: cached_property takes a lock on 3.11).
+    effective_limits: Limits = field(init=False)  # the limits in force in this market mode
+    committed: dict[str, Decimal] = field(init=False)  # holdings plus resting buys, per symbol
+    assessment: Assessment = field(init=False)  # the trading state these numbers imply
 
-    @cached_property
-    def effective_limits(self) -> Limits:
-        if self.mode == MarketMode.VOLATILE:
-            return self.limits.tightened(self.volatile_factor)
-        return self.limits
+    def __post_init__(self) -> None:
+        volatile = self.mode == MarketMode.VOLATILE
+        limits = self.limits.tightened(self.volatile_factor) if volatile else self.limits
+        committed = {s: q + self.open_buys.get(s, ZERO) for s, q in self.positions.items()}
+        for s, q in self.open_buys.items():
+            committed.setdefault(s, q)
+        object.__setattr__(self, "effective_limits", limits)
+        object.__setattr__(self, "committed", {s: q for s, q in committed.items() if q})
+        object.__setattr__(self, "assessment", assess(self))
 
     @property
     def day_loss(self) -> Decimal:
         return self.day_open_equity - self.equity
 
     def projected(self, order: OrderIntent | None = None) -> dict[str, Decimal]:
-        """Quantity per symbol if every resting buy (and `order`, when a buy) filled."""
-        quantities = {s: q + self.open_buys.get(s, ZERO) for s, q in self.positions.items()}
-        for s, q in self.open_buys.items():
-            quantities.setdefault(s, q)
-        if order is not None and order.side == Side.BUY:
-            quantities[order.symbol] = quantities.get(order.symbol, ZERO) + order.quantity
-        return {s: q for s, q in quantities.items() if q}
+        """`committed`, plus `order` when it is a buy."""
+        if order is None or order.side != Side.BUY:
+            return self.committed
+        quantities = dict(self.committed)
+        quantities[order.symbol] = quantities.get(order.symbol, ZERO) + order.quantity
+        return quantities
 
     def notional(self, symbol: str, quantity: Decimal) -> Decimal:
         """Signed position notional at the mark (the last price)."""
@@ -190,9 +196,10 @@ def _price_problem(symbol: str, ctx: GuardContext) -> Denial | None:
     quote = ctx.quotes.get(symbol)
     if quote is None:
         return Denial(PRICE_MISSING, f"no price for {symbol}")
-    values = (quote.bid, quote.ask, quote.last)
-    if not all(is_positive_finite(v) for v in values):
-        shown = ", ".join(plain(v) for v in values)
+    bid, ask, last = quote.bid, quote.ask, quote.last
+    usable = bid.is_finite() and ask.is_finite() and last.is_finite()
+    if not (usable and bid > 0 and ask > 0 and last > 0):
+        shown = ", ".join(plain(v) for v in (bid, ask, last))
         return Denial(PRICE_NOT_FINITE, f"{symbol} price is not usable (bid, ask, last: {shown})")
     age = (ctx.now - quote.ts).total_seconds()
     if age > ctx.limits.max_price_age:
@@ -208,7 +215,7 @@ def check_price_freshness(order: OrderIntent, ctx: GuardContext) -> Denial | Non
     if denied is not None or not order.increases_risk:
         return denied
     # Exposure is measured at every held symbol's mark: those must be fresh too.
-    for symbol in sorted(ctx.projected()):
+    for symbol in sorted(ctx.committed):
         denied = _price_problem(symbol, ctx)
         if denied is not None:
             return denied
@@ -216,14 +223,14 @@ def check_price_freshness(order: OrderIntent, ctx: GuardContext) -> Denial | Non
 
 
 def check_daily_loss(order: OrderIntent, ctx: GuardContext) -> Denial | None:
-    assessment = assess(ctx)
+    assessment = ctx.assessment
     if assessment.trip:
         return Denial(DAILY_LOSS_LIMIT, assessment.detail, trip=True)
     return None
 
 
 def check_reduce_only(order: OrderIntent, ctx: GuardContext) -> Denial | None:
-    assessment = assess(ctx)
+    assessment = ctx.assessment
     if assessment.state == TradingState.REDUCING and order.increases_risk:
         return Denial(REDUCE_ONLY, f"REDUCING: {assessment.detail}")
     return None
