@@ -31,31 +31,67 @@ def price(value: str | None) -> str:
 
 
 def _table(title: str, *columns: str, right: Sequence[str] = ()) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        expand=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left")
     return table
+
+
+def _keep_whole(
+    table: Table, rows: Sequence[Sequence[str]], *, flexible: int | None = None
+) -> None:
+    """Size every column but `flexible` to its widest cell, so only that one wraps or is cut."""
+    for index, column in enumerate(table.columns):
+        if index == flexible:
+            continue
+        widest = max([len(str(column.header)), *(len(row[index]) for row in rows)])
+        column.no_wrap, column.min_width = True, widest
 
 
 def _time(value: str | None) -> str:
     return (value or "")[:19].replace("T", " ")
 
 
-def audit_table(records: Sequence[Mapping[str, Any]], title: str = "audit") -> Table:
+def audit_table(
+    records: Sequence[Mapping[str, Any]], title: str = "audit", *, fit: int | None = None
+) -> Table:
+    """The audit records; with `fit` (a console width) one line each, the detail cut to fit."""
+    compact = fit is not None
     table = _table(
-        title, "seq", "time (UTC)", "actor", "action", "symbol", "decision", "reason / outcome"
+        title, "seq", "time (UTC)", "actor", "action", "symbol", "decision: detail", right=("seq",)
     )
+    rows = []
     for r in records:
+        when = _time(r["created_at"])
         detail = " · ".join(x for x in (r["reason"], r["outcome"]) if x)
-        table.add_row(
-            str(r["sequence"]),
-            _time(r["created_at"]),
-            r["actor"],
-            r["action"],
-            r["symbol"] or "",
-            r["decision"] or "",
-            Text(detail),
+        rows.append(
+            [
+                str(r["sequence"]),
+                when[5:] if compact else when,
+                r["actor"],
+                r["action"],
+                r["symbol"] or "",
+                f"{r['decision']}: {detail}" if r["decision"] else detail,
+            ]
         )
+    _keep_whole(table, rows, flexible=5)
+    if fit is not None:
+        # Columns are two spaces apart, with a space at either edge.
+        fixed = sum(column.min_width or 0 for column in table.columns[:5]) + 2 * len(table.columns)
+        room = max(fit - fixed, 12)
+        rows = [
+            [*row[:5], row[5] if len(row[5]) <= room else row[5][: room - 1] + "…"] for row in rows
+        ]
+        table.columns[5].no_wrap, table.columns[5].overflow = True, "ellipsis"
+    for row in rows:
+        table.add_row(*row[:5], Text(row[5]))
     return table
 
 
@@ -114,8 +150,8 @@ def print_status(data: Mapping[str, Any], console: Console | None = None) -> Non
     if data["positions"]:
         numbers = ("quantity", "mark", "value", "cost", "unrealized", "realized")
         table = _table("positions", "symbol", *numbers, right=numbers)
-        for p in data["positions"]:
-            table.add_row(
+        rows = [
+            [
                 p["symbol"],
                 p["quantity"],
                 price(p["mark"]),
@@ -123,7 +159,12 @@ def print_status(data: Mapping[str, Any], console: Console | None = None) -> Non
                 money(p["cost"]),
                 money(p["unrealized_pnl"], signed=True),
                 money(p["realized_pnl"], signed=True),
-            )
+            ]
+            for p in data["positions"]
+        ]
+        _keep_whole(table, rows)
+        for row in rows:
+            table.add_row(*row)
         console.print(table)
 
     for b in data["balances"]:
@@ -139,4 +180,5 @@ def print_status(data: Mapping[str, Any], console: Console | None = None) -> Non
     )
     audit = data["audit"]
     if audit["last"]:
-        console.print(audit_table(audit["last"], f"last audit records ({audit['records']} in all)"))
+        title = f"last audit records ({audit['records']} in all; `omc-dev audit` for detail)"
+        console.print(audit_table(audit["last"], title, fit=console.width))
