@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.kernel import db
+
+__all__ = ["db"]
+
 
 @pytest.fixture
 def kernel_url(tmp_path: Path) -> str:
