@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from devtools.errors import EnvironmentMissing, UnusableInput
+from devtools.errors import EXIT_FINDINGS, EnvironmentMissing, UnusableInput, UserError
 
 DEFAULT_SQLITE = Path(".omc") / "kernel.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -142,6 +142,14 @@ def unreachable(url: str, exc: BaseException) -> EnvironmentMissing:
         f"cannot reach the database {redact(url)}: {said} "
         "(check --db / OMC_DATABASE_URL, and that the server is running)"
     )
+
+
+def database_error(url: str, exc: DBAPIError) -> UserError:
+    """One line for a database error: unreachable (exit 125), or what the database refused."""
+    if exc.connection_invalidated or _is_connect_error(exc):
+        return unreachable(url, exc)
+    said = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return UserError(f"the database {redact(url)} refused: {said}", exit_code=EXIT_FINDINGS)
 
 
 @dataclass
