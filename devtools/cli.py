@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.kernel.killswitch:killswitch",
         "Trip, reset or review the kill switch.",
     ),
+    "migrations": (
+        "devtools.migrations.command:migrations",
+        "Lint Alembic heads, branching and index immutability.",
+    ),
+    "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
 }
 
 

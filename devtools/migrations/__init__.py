@@ -1,0 +1,1 @@
+"""Alembic migration lint: the revision graph, column types, index immutability."""

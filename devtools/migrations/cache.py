@@ -1,0 +1,98 @@
+"""What each revision file declares, remembered by the digest of its bytes.
+
+Parsing is most of the cost of reading a long history, and a revision file never changes once
+merged, so `heads` and `lint` keep the parsed declarations (and, for lint, the operations of
+`upgrade()`) in pickles per versions folder under the user's cache directory, as black and
+pytest do. An edited file has a new digest; an upgraded omc-dev has a new fingerprint; either
+way the entry is recomputed. `OMC_NO_CACHE=1` turns it off, `OMC_CACHE_DIR` moves it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from devtools import __version__
+
+CACHE_FORMAT = 1
+# The modules whose code decides what is stored: editing one invalidates every entry.
+_PRODUCERS = ("graph.py", "ops.py", "sql.py", "expr.py", "schema.py", "volatility.py")
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("OMC_NO_CACHE") == "1":
+        return None
+    configured = os.environ.get("OMC_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "omc-dev"
+
+
+def _fingerprint() -> str:
+    here = Path(__file__).parent
+    parts = [str(CACHE_FORMAT), __version__]
+    for name in _PRODUCERS:
+        try:
+            stat = (here / name).stat()
+            parts.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}")
+        except OSError:
+            parts.append(name)
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
+
+
+class FileCache:
+    """digest -> value for one kind of record ("graph", "ops") of one set of versions folders.
+
+    One file per kind, so `heads` never loads (or imports the classes of) what only lint needs.
+    """
+
+    def __init__(self, scope: str, kind: str) -> None:
+        folder = cache_dir()
+        name = hashlib.blake2b(scope.encode(), digest_size=12).hexdigest()
+        self.path = folder / f"migrations-{name}-{kind}.pickle" if folder is not None else None
+        self.fingerprint = _fingerprint()
+        self.entries: dict[str, object] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        if self.path is not None:
+            try:
+                with self.path.open("rb") as fh:
+                    stored = pickle.load(fh)
+                if isinstance(stored, dict) and stored.get("fingerprint") == self.fingerprint:
+                    self.entries = stored["entries"]
+            except Exception:
+                self.entries = {}
+
+    def get(self, digest: str) -> object | None:
+        self.used.add(digest)
+        return self.entries.get(digest)
+
+    def put(self, digest: str, value: object) -> None:
+        self.used.add(digest)
+        self.entries[digest] = value
+        self.dirty = True
+
+    def save(self) -> None:
+        """Keep only the files seen in this run; never fail the command over the cache."""
+        if self.path is None:
+            return
+        stale = set(self.entries) - self.used
+        if not self.dirty and not stale:
+            return
+        entries = {k: v for k, v in self.entries.items() if k in self.used}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".migrations-")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(
+                    {"fingerprint": self.fingerprint, "entries": entries},
+                    fh,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            Path(tmp).replace(self.path)
+        except OSError:
+            return

@@ -1,0 +1,151 @@
+"""`omc-dev migrations heads|lint`: parse the flags, run the library, render."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from devtools import config as config_mod
+from devtools.findings import exit_code_for
+from devtools.render import format_option, render_findings
+
+
+@click.group()
+def migrations() -> None:
+    """Lint Alembic migrations statically: heads, branching, index immutability.
+
+    Nothing is imported: revision files are read with `ast`, so this runs on the host without
+    the application's dependencies. PATH defaults to [tool.omc-dev.migrations] path, then
+    alembic.ini's script_location, then [tool.alembic].
+    """
+
+
+@migrations.command()
+@click.argument("path", required=False)
+@format_option("text", "json")
+def heads(path: str | None, fmt: str) -> int:
+    """Print the head revisions, exactly as Alembic computes them.
+
+    PATH is an alembic.ini, a script location (folder holding versions/) or a versions folder.
+
+    Exit 0, or 1 when the history is broken (missing parent, cycle, duplicate id, unreadable
+    value), since the heads shown may then differ from what Alembic would do.
+    """
+    from devtools.migrations.cache import FileCache
+    from devtools.migrations.graph import graph_findings, load_history
+    from devtools.migrations.location import locate
+
+    cfg = config_mod.load()
+    location = locate(path, cfg)
+    cache = FileCache(location.describe(), "graph")
+    graph = load_history(location, Path.cwd(), cache=cache)
+    cache.save()
+    broken = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
+    head_ids = graph.distinct_heads()
+    if fmt == "json":
+        sys.stdout.write(
+            json.dumps(
+                {"heads": head_ids, "findings": [f.to_dict("rule") for f in broken]}, indent=2
+            )
+            + "\n"
+        )
+        return exit_code_for(broken)
+    for head in head_ids:
+        rev = graph.by_id[head]
+        labels = sorted(graph.head_labels(head))
+        shown = f" (branch: {', '.join(labels)})" if labels else ""
+        click.echo(f"{head}{shown}  {rev.display}")
+    if not head_ids:
+        click.echo(f"no revisions in {location.describe()}", err=True)
+    if broken:
+        render_findings(broken, "text", title="the history is broken", stream=sys.stderr)
+    return exit_code_for(broken)
+
+
+@migrations.command()
+@click.argument("path", required=False)
+@format_option("text", "json", "github")
+@click.option(
+    "--pg-version",
+    type=int,
+    help="PostgreSQL major version whose catalogs judge indexes (default 15).",
+)
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Also report revisions added since REF that do not build on REF's head.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="RULES",
+    help="Comma-separated rule ids, or the groups `graph` and `index` (default: all).",
+)
+@click.option(
+    "--against-db",
+    "db_url",
+    metavar="URL",
+    help="Run the upgrades on a scratch database on this PostgreSQL server and report what it rejects.",
+)
+def lint(
+    *,
+    path: str | None,
+    fmt: str,
+    pg_version: int | None,
+    base_ref: str | None,
+    select: tuple[str, ...],
+    db_url: str | None,
+) -> int:
+    """Check the revision graph and every index the migrations create.
+
+    PATH is an alembic.ini, a script location (folder holding versions/) or a versions folder.
+    Rules: multiple-heads, missing-parent, duplicate-revision, revision-cycle,
+    invalid-revision-id, unresolvable-value, syntax-error (graph); non-immutable-index,
+    invalid-index-expression, unverified-index, and with --against-db migration-failed
+    (index). Exit 0 clean, 1 errors found, 2 unusable input, 125 database unreachable.
+    """
+    from dataclasses import replace
+
+    from devtools.migrations.lint import (
+        DB_RULES,
+        INDEX_RULES,
+        select_rules,
+        settings_from_config,
+    )
+    from devtools.migrations.lint import (
+        lint as run_lint,
+    )
+    from devtools.migrations.location import locate
+
+    cfg = config_mod.load()
+    settings = settings_from_config(cfg.section("migrations"))
+    settings = replace(settings, rules=select_rules(select))
+    if pg_version is not None:
+        settings = replace(settings, pg_version=pg_version)
+    location = locate(path, cfg)
+    # With a database, PostgreSQL itself judges the indexes; the static graph rules still run.
+    static_rules = settings.rules - set(INDEX_RULES) if db_url else settings.rules
+    result = run_lint(
+        location, replace(settings, rules=static_rules), cwd=Path.cwd(), base_ref=base_ref
+    )
+    findings = result.findings
+    if db_url and settings.rules & set(INDEX_RULES + DB_RULES):
+        from devtools.migrations.againstdb import run_against_db
+
+        findings = findings + [
+            f for f in run_against_db(result.graph, db_url) if f.id in settings.rules
+        ]
+    revisions = len(result.graph.by_id)
+    heads_text = ", ".join(result.heads) or "none"
+    return render_findings(
+        findings,
+        fmt,
+        title="migrations lint",
+        id_key="rule",
+        extra={"heads": result.heads},
+        clean_message=f"{revisions} revisions, head {heads_text}",
+    )

@@ -1,0 +1,157 @@
+"""Where the revision files are: PATH, else `[tool.omc-dev.migrations] path`, else alembic.ini's
+`script_location`, else pyproject's `[tool.alembic]`.
+
+PATH may be an `alembic.ini` (or a pyproject.toml with `[tool.alembic]`), a script location (a
+folder holding `versions/`), or a versions folder itself. Relative paths in configuration are
+relative to the file that holds them (`%(here)s` works as in Alembic).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devtools.config import ProjectConfig
+from devtools.errors import UnusableInput
+
+_SEPARATORS = {"os": os.pathsep, ":": ":", ";": ";", ",": ",", "space": " ", "newline": "\n"}
+
+
+@dataclass(frozen=True)
+class ScriptLocation:
+    versions: tuple[Path, ...]
+    recursive: bool = False
+    found_in: str = "argument"
+
+    def describe(self) -> str:
+        return ", ".join(str(v) for v in self.versions)
+
+
+def locate(path: str | None, cfg: ProjectConfig) -> ScriptLocation:
+    if path:
+        return _from_path(Path(path), "argument")
+    configured = cfg.section("migrations").get("path")
+    if configured:
+        if not isinstance(configured, str):
+            raise UnusableInput(f"{cfg.pyproject}: [tool.omc-dev.migrations] path must be a string")
+        return _from_path(cfg.root / configured, "[tool.omc-dev.migrations] path")
+    ini = cfg.root / "alembic.ini"
+    if ini.is_file():
+        return from_ini(ini)
+    if cfg.pyproject is not None:
+        table = _tool_alembic(cfg.pyproject)
+        if table:
+            return from_tool_alembic(table, cfg.pyproject)
+    raise UnusableInput(
+        f"no Alembic migrations found under {cfg.root}: pass PATH (an alembic.ini, a folder "
+        "holding versions/, or a versions folder), or set [tool.omc-dev.migrations] path"
+    )
+
+
+def _from_path(path: Path, found_in: str) -> ScriptLocation:
+    if not path.exists():
+        raise UnusableInput(
+            f"{path} does not exist (expected an alembic.ini or a migrations folder)"
+        )
+    if path.is_file():
+        if path.name == "pyproject.toml":
+            table = _tool_alembic(path)
+            if not table:
+                raise UnusableInput(f"{path} has no [tool.alembic] table")
+            return from_tool_alembic(table, path)
+        if path.suffix == ".ini":
+            return from_ini(path)
+        raise UnusableInput(f"{path} is a file but not an alembic.ini or pyproject.toml")
+    if (path / "versions").is_dir():
+        return ScriptLocation((path / "versions",), found_in=found_in)
+    if path.name == "versions" or any(path.glob("*.py")):
+        return ScriptLocation((path,), found_in=found_in)
+    if (path / "alembic.ini").is_file():
+        return from_ini(path / "alembic.ini")
+    raise UnusableInput(
+        f"{path} holds no revision files and no versions/ folder: pass the script location "
+        "or its versions folder"
+    )
+
+
+def from_ini(ini: Path) -> ScriptLocation:
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent.resolve())})
+    try:
+        parser.read(ini, encoding="utf-8")
+        section = parser["alembic"]
+        script_location = section.get("script_location")
+        version_locations = section.get("version_locations")
+        separator = section.get("path_separator") or section.get("version_path_separator")
+        recursive = section.get("recursive_version_locations", "false").strip().lower() in (
+            "true",
+            "1",
+            "yes",
+            "on",
+        )
+    except (configparser.Error, KeyError, UnicodeDecodeError) as exc:
+        raise UnusableInput(f"{ini}: cannot read the [alembic] section: {exc}") from None
+    if not script_location:
+        raise UnusableInput(f"{ini}: [alembic] has no script_location")
+    script = _config_path(script_location, ini)
+    if version_locations:
+        if separator is not None and separator.strip() not in _SEPARATORS and separator != " ":
+            raise UnusableInput(f"{ini}: unknown path separator {separator!r}")
+        parts = _split_locations(version_locations, separator)
+        return ScriptLocation(tuple(_config_path(p, ini) for p in parts), recursive, str(ini))
+    return ScriptLocation((script / "versions",), recursive, str(ini))
+
+
+def _split_locations(value: str, separator: str | None) -> list[str]:
+    if separator is None:
+        # Alembic's legacy splitting: commas or spaces.
+        return [p for p in re.split(r", *|(?: +)", value.strip()) if p]
+    sep = " " if separator == " " else _SEPARATORS[separator.strip() or "space"]
+    return [p.strip() for p in value.split(sep) if p.strip()]
+
+
+def _config_path(value: str, config_file: Path) -> Path:
+    value = value.strip().replace("%(here)s", str(config_file.parent.resolve()))
+    if re.match(r"^[A-Za-z_][\w.]*:", value) and not re.match(r"^[A-Za-z]:[\\/]", value):
+        raise UnusableInput(
+            f"{config_file}: {value!r} is a package resource; omc-dev does not import packages, "
+            "so pass the migrations folder as PATH"
+        )
+    path = Path(value)
+    return path if path.is_absolute() else (config_file.parent / path).resolve()
+
+
+def _tool_alembic(pyproject: Path) -> Mapping[str, Any]:
+    try:
+        with pyproject.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UnusableInput(f"{pyproject}: cannot read: {exc}") from None
+    table = data.get("tool", {}).get("alembic", {})
+    return table if isinstance(table, Mapping) else {}
+
+
+def from_tool_alembic(table: Mapping[str, Any], pyproject: Path) -> ScriptLocation:
+    script_location = table.get("script_location")
+    if not isinstance(script_location, str):
+        raise UnusableInput(f'{pyproject}: [tool.alembic] needs script_location = "..."')
+    recursive = bool(table.get("recursive_version_locations", False))
+    locations = table.get("version_locations")
+    if locations:
+        if isinstance(locations, str):
+            locations = _split_locations(locations, None)
+        if not isinstance(locations, list) or not all(isinstance(p, str) for p in locations):
+            raise UnusableInput(
+                f"{pyproject}: [tool.alembic] version_locations must be a list of paths"
+            )
+        return ScriptLocation(
+            tuple(_config_path(p, pyproject) for p in locations), recursive, "[tool.alembic]"
+        )
+    return ScriptLocation(
+        (_config_path(script_location, pyproject) / "versions",), recursive, "[tool.alembic]"
+    )

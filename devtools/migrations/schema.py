@@ -1,0 +1,158 @@
+"""Column types through the history: what each table looks like when an index is created.
+
+`ops` turns each revision's `upgrade()` into the operations below; `SchemaState.apply` plays
+them in order. Each revision starts from the union of its parents' states, so a branch sees only
+what its own ancestors created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from devtools.migrations.expr import Node, TypeName
+from devtools.migrations.volatility import FunctionDefinition
+
+Columns = Mapping[str, TypeName | None]  # None: a column whose type is not known statically
+
+
+@dataclass(frozen=True)
+class CreateTable:
+    table: str
+    columns: tuple[tuple[str, TypeName | None], ...]
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    table: str
+    column: str
+    type: TypeName | None
+
+
+@dataclass(frozen=True)
+class AlterColumn:
+    """A new type (`type_=`), a new name, or what the column is known to be (`existing_type=`)."""
+
+    table: str
+    column: str
+    type: TypeName | None = None
+    new_name: str | None = None
+    existing_type: TypeName | None = None
+
+
+@dataclass(frozen=True)
+class DropColumn:
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
+class DropTable:
+    table: str
+
+
+@dataclass(frozen=True)
+class RenameTable:
+    table: str
+    new_name: str
+
+
+@dataclass(frozen=True)
+class CreateEnum:
+    name: str
+
+
+@dataclass(frozen=True)
+class CreateFunction:
+    definition: FunctionDefinition
+
+
+@dataclass(frozen=True)
+class IndexPart:
+    """An index element or the predicate, as the migration wrote it."""
+
+    node: Node | None  # None: could not be read (see `problem`)
+    text: str
+    is_predicate: bool = False
+    problem: str = ""
+    verbatim: bool = False  # sa.text() SQL that SQLAlchemy pastes into the column list as is
+
+
+@dataclass(frozen=True)
+class CreateIndex:
+    name: str | None
+    table: str
+    parts: tuple[IndexPart, ...]
+    line: int
+    how: str  # "op.create_index", "sa.Index in op.create_table", "CREATE INDEX in op.execute"
+
+
+Operation = (
+    CreateTable
+    | AddColumn
+    | AlterColumn
+    | DropColumn
+    | DropTable
+    | RenameTable
+    | CreateEnum
+    | CreateFunction
+    | CreateIndex
+)
+
+
+def table_key(name: str) -> str:
+    """`public.orders` and `orders` are the same table."""
+    return name.removeprefix("public.")
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    tables: Mapping[str, Columns] = field(default_factory=dict)
+    enums: frozenset[str] = frozenset()
+    functions: tuple[FunctionDefinition, ...] = ()
+
+    def columns(self, table: str) -> Columns | None:
+        return self.tables.get(table_key(table))
+
+    def merge(self, other: SchemaState) -> SchemaState:
+        if not other.tables and not other.enums and not other.functions:
+            return self
+        functions = self.functions + tuple(f for f in other.functions if f not in self.functions)
+        return SchemaState({**self.tables, **other.tables}, self.enums | other.enums, functions)
+
+    def apply(self, op: Operation) -> SchemaState:
+        match op:
+            case CreateTable(table=table, columns=columns):
+                return self._with_table(table, dict(columns))
+            case AddColumn(table=table, column=column, type=type_):
+                return self._with_table(table, {**(self.columns(table) or {}), column: type_})
+            case AlterColumn(table=table, column=column):
+                current = dict(self.columns(table) or {})
+                known = op.type or current.get(column) or op.existing_type
+                if op.new_name:
+                    current.pop(column, None)
+                    column = op.new_name
+                current[column] = known
+                return self._with_table(table, current)
+            case DropColumn(table=table, column=column):
+                current = dict(self.columns(table) or {})
+                current.pop(column, None)
+                return self._with_table(table, current)
+            case DropTable(table=table):
+                tables = dict(self.tables)
+                tables.pop(table_key(table), None)
+                return replace(self, tables=tables)
+            case RenameTable(table=table, new_name=new_name):
+                tables = dict(self.tables)
+                moved = tables.pop(table_key(table), None)
+                if moved is not None:
+                    tables[table_key(new_name)] = moved
+                return replace(self, tables=tables)
+            case CreateEnum(name=name):
+                return replace(self, enums=self.enums | {name.rsplit(".", 1)[-1]})
+            case CreateFunction(definition=definition):
+                return replace(self, functions=(*self.functions, definition))
+        return self
+
+    def _with_table(self, table: str, columns: dict[str, TypeName | None]) -> SchemaState:
+        return replace(self, tables={**self.tables, table_key(table): columns})

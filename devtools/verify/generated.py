@@ -1,0 +1,338 @@
+"""Which changed files a tool wrote, so the diff statistics can set them aside.
+
+A file's verdict comes from the first source that has one, in the order GitHub's linguist uses
+(the repository's own word first):
+
+1. `.gitattributes` at the ref: `linguist-generated` / `gitlab-generated` (set or unset either
+   way), `linguist-vendored`;
+2. `.openapi-generator/FILES` manifests: openapi-generator lists what it wrote;
+3. path rules: lock files, vendored dependency folders, minified files and source maps,
+   `*.gen.ts`, protobuf outputs;
+4. header markers in the first 40 lines (comment lines only) for the common generators.
+
+Everything is read at a git ref through one `cat-file --batch` process: no checkout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from devtools.verify.gitrefs import ObjectReader
+from devtools.verify.globs import translate
+
+HEADER_LINES = 40
+
+
+@dataclass(frozen=True)
+class Verdict:
+    generated: bool
+    reason: str
+
+
+HANDWRITTEN = Verdict(False, "hand-written")
+
+# ---- 1. .gitattributes -------------------------------------------------------------------------
+
+GENERATED_ATTRS = ("linguist-generated", "gitlab-generated")
+VENDORED_ATTR = "linguist-vendored"
+
+
+@dataclass(frozen=True)
+class AttrRule:
+    base: str  # folder of the .gitattributes file, "" at the root
+    regex: re.Pattern[str]
+    attr: str
+    value: bool | None  # set/true, unset/false, or None for `!attr` (back to unspecified)
+    source: str
+
+    def matches(self, path: str) -> bool:
+        if self.base:
+            if not path.startswith(self.base) or path[len(self.base) : len(self.base) + 1] != "/":
+                return False
+            path = path[len(self.base) + 1 :]
+        return self.regex.fullmatch(path) is not None
+
+
+def _unquote(pattern: str) -> str:
+    # git accepts C-style quoted patterns for names with spaces
+    return pattern[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+
+
+def parse_gitattributes(text: str, base: str) -> list[AttrRule]:
+    """The rules of one `.gitattributes` file that concern generated or vendored code."""
+    rules: list[AttrRule] = []
+    source = f"{base}/.gitattributes" if base else ".gitattributes"
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith("[attr]"):
+            continue
+        if line.startswith('"'):
+            end = line.find('"', 1)
+            while end > 0 and line[end - 1] == "\\":
+                end = line.find('"', end + 1)
+            if end < 0:
+                continue
+            pattern, rest = _unquote(line[: end + 1]), line[end + 1 :]
+        else:
+            pattern, *more = line.split(None, 1)
+            rest = more[0] if more else ""
+        if pattern.endswith("/"):
+            continue  # matches folders only, and attributes do not recurse into them
+        if "/" in pattern.rstrip("/"):
+            regex = translate(pattern.lstrip("/"))
+        else:
+            regex = "(?:[^/]+/)*" + translate(pattern)  # a bare name matches at any depth
+        compiled = re.compile(regex)
+        for token in rest.split():
+            name, has_value, value = token.partition("=")
+            state: bool | None
+            if name.startswith("-"):
+                name, state = name[1:], False
+            elif name.startswith("!"):
+                name, state = name[1:], None
+            elif has_value:
+                state = value.strip().lower() not in ("false", "0", "no", "off")
+            else:
+                state = True
+            if name in (*GENERATED_ATTRS, VENDORED_ATTR):
+                rules.append(AttrRule(base, compiled, name, state, source))
+    return rules
+
+
+def attribute_verdict(rules: Sequence[AttrRule], path: str) -> Verdict | None:
+    """Later rules win; rules from deeper folders come later (git's precedence)."""
+    generated: tuple[bool | None, AttrRule] | None = None
+    vendored: AttrRule | None = None
+    for rule in rules:
+        if not rule.matches(path):
+            continue
+        if rule.attr == VENDORED_ATTR:
+            vendored = rule if rule.value else None
+        else:
+            generated = (rule.value, rule)
+    if generated is not None and generated[0] is not None:
+        value, rule = generated
+        return Verdict(value, f"{rule.attr} in {rule.source}") if value else HANDWRITTEN
+    if vendored is not None:
+        return Verdict(True, f"{VENDORED_ATTR} in {vendored.source}")
+    return None
+
+
+# ---- 3. path rules (linguist's generated.rb and vendor.yml, the parts about code) -----------
+
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "bun.lockb",
+        "Cargo.lock",
+        "composer.lock",
+        "Gemfile.lock",
+        "poetry.lock",
+        "pdm.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "go.sum",
+        "Gopkg.lock",
+        "glide.lock",
+        "flake.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "Podfile.lock",
+        "Package.resolved",
+        "packages.lock.json",
+        ".terraform.lock.hcl",
+    }
+)
+
+
+class RuleSet:
+    """Regexes searched as one alternation (one pass per text); the alternative that matched
+    names the reason."""
+
+    def __init__(self, rules: Sequence[tuple[str, str]], flags: int = 0) -> None:
+        self.rules = tuple(rules)
+        self._regex = re.compile(
+            "|".join(f"(?P<r{i}>{regex})" for i, (regex, _) in enumerate(self.rules)), flags
+        )
+
+    def reason(self, text: str, pos: int = 0) -> str | None:
+        match = self._regex.search(text, pos)
+        if match is None or match.lastgroup is None:
+            return None
+        return self.rules[int(match.lastgroup[1:])][1]
+
+
+PATH_RULES = RuleSet(
+    [
+        (r"(?:^|/)(?:node_modules|bower_components)/", "vendored dependencies"),
+        (r"(?:^|/)(?:[Vv]endors?|third[-_]?party|3rd[-_]?party)/", "vendored folder"),
+        (r"(?:^|/)Godeps/_workspace/", "vendored dependencies"),
+        (r"(?:^|/)(?:Pods|Carthage/Build)/", "vendored dependencies"),
+        (r"(?:^|/)\.yarn/(?:releases|plugins|sdks|unplugged|cache)/", "vendored dependencies"),
+        (r"(?:^|/)\.pnp\.[^/]*$", "Yarn Plug'n'Play loader"),
+        (r"(?:^|/)dist/", "distribution folder (dist/)"),
+        (r"(?:\.|-)min\.(?:js|css)$", "minified file"),
+        (r"\.(?:js|css)\.map$", "source map"),
+        (r"(?:^|/)__generated__/", "generated folder (__generated__/)"),
+        (r"\.gen\.(?:d\.)?tsx?$", "*.gen.ts"),
+        (r"_pb2(?:_grpc)?\.pyi?$|\.pb\.(?:go|cc|h)$|\.pb\.gw\.go$", "protobuf output"),
+        (r"\.designer\.(?:cs|vb)$|\.feature\.cs$", ".NET designer output"),
+        (r"(?:^|/)\.openapi-generator/|(?:^|/)\.openapi-generator-ignore$", "openapi-generator"),
+    ]
+)
+
+
+def path_verdict(path: str) -> Verdict | None:
+    if path.rpartition("/")[2] in LOCK_FILES:
+        return Verdict(True, "lock file")
+    reason = PATH_RULES.reason(path)
+    return Verdict(True, reason) if reason else None
+
+
+# ---- 4. header markers -------------------------------------------------------------------------
+
+# Only comment lines count: a test asserting on a header string is not itself generated.
+_COMMENT = re.compile(r"^\s*(?://+|#+|/\*+|\*+|--|;+|<!--|%+|')")
+
+HEADER_MARKERS = RuleSet(
+    [
+        (r"Code generated .*DO NOT EDIT", "Go 'Code generated ... DO NOT EDIT.' header"),
+        (r"@generated\b", "@generated marker"),
+        (r"OpenAPI Generator|openapi-generator\.tech", "openapi-generator header"),
+        (r"@hey-api/openapi-ts", "@hey-api/openapi-ts header"),
+        (r"auto-generated by openapi-typescript", "openapi-typescript header"),
+        (r"Generated by orval", "orval header"),
+        (r"generated by datamodel-codegen", "datamodel-codegen header"),
+        (r"Generated by the protocol buffer compiler", "protobuf header"),
+        (r"Autogenerated by Thrift", "Thrift header"),
+    ],
+    re.IGNORECASE,
+)
+
+
+def header_verdict(path: str, data: bytes) -> Verdict | None:
+    head = data[: 64 * 1024].split(b"\n", HEADER_LINES)[:HEADER_LINES]
+    for raw in head:
+        line = raw.decode("utf-8", "replace")
+        comment = _COMMENT.match(line)
+        if not comment:
+            continue
+        reason = HEADER_MARKERS.reason(line, comment.end())
+        if reason:
+            return Verdict(True, reason)
+    if path.endswith((".js", ".css")) and _looks_minified(data):
+        return Verdict(True, "minified file")
+    return None
+
+
+def _looks_minified(data: bytes) -> bool:
+    # linguist: JS/CSS whose average line is longer than 110 characters
+    lines = data.split(b"\n")
+    return bool(lines) and sum(len(line) for line in lines) / len(lines) > 110
+
+
+# ---- the classifier ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileRef:
+    path: str
+    blob: str | None  # the blob to read headers from; None when there is none (binary, gone)
+
+
+def _ancestors(folder: str) -> list[str]:
+    """`a/b` -> ["", "a", "a/b"]: the folders whose files apply to paths in `folder`."""
+    if not folder:
+        return [""]
+    parts = folder.split("/")
+    return [""] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _folder(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
+@dataclass
+class Classifier:
+    """Classifies files at one commit; `.gitattributes` and manifests are read once per folder."""
+
+    objects: ObjectReader
+    rev: str
+    _attr_rules: dict[str, list[AttrRule]] = field(default_factory=dict)  # by attributes file
+    _rules_in: dict[str, list[AttrRule]] = field(default_factory=dict)  # by folder of a path
+    _manifest: dict[str, str] = field(default_factory=dict)  # generated path -> manifest
+    _seen: set[str] = field(default_factory=set)
+    _verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    def _load_folders(self, paths: Iterable[str]) -> None:
+        wanted = {a for folder in {_folder(p) for p in paths} for a in _ancestors(folder)}
+        folders = sorted(wanted - self._seen)
+        if not folders:
+            return
+        self._seen.update(folders)
+        self._rules_in.clear()
+        names = []
+        for folder in folders:
+            prefix = f"{folder}/" if folder else ""
+            names += [
+                f"{self.rev}:{prefix}.gitattributes",
+                f"{self.rev}:{prefix}.openapi-generator/FILES",
+            ]
+        blobs = self.objects.blobs(names)
+        for index, folder in enumerate(folders):
+            attrs, manifest = blobs[2 * index], blobs[2 * index + 1]
+            if attrs is not None:
+                self._attr_rules[folder] = parse_gitattributes(
+                    attrs.decode("utf-8", "replace"), folder
+                )
+            if manifest is not None:
+                prefix = f"{folder}/" if folder else ""
+                source = f"{prefix}.openapi-generator/FILES"
+                for line in manifest.decode("utf-8", "replace").splitlines():
+                    entry = line.strip().removeprefix("./")
+                    if entry and not entry.startswith("#"):
+                        self._manifest[prefix + entry] = source
+
+    def _rules_for(self, path: str) -> list[AttrRule]:
+        folder = _folder(path)
+        rules = self._rules_in.get(folder)
+        if rules is None:
+            # root first, deepest last: deeper files override shallower ones
+            rules = [r for d in _ancestors(folder) for r in self._attr_rules.get(d, ())]
+            self._rules_in[folder] = rules
+        return rules
+
+    def by_path(self, path: str) -> Verdict | None:
+        """The verdict that needs no file content, or None when only the content can tell."""
+        rules = self._rules_for(path)
+        verdict = attribute_verdict(rules, path) if rules else None
+        if verdict is not None:
+            return verdict
+        if path in self._manifest:
+            return Verdict(True, f"listed in {self._manifest[path]}")
+        return path_verdict(path)
+
+    def classify(self, files: Sequence[FileRef]) -> dict[str, Verdict]:
+        """A verdict for each file (the same path is only classified once per commit)."""
+        todo = [ref for ref in files if ref.path not in self._verdicts]
+        self._load_folders(ref.path for ref in todo)
+        pending: list[FileRef] = []
+        for ref in todo:
+            verdict = self.by_path(ref.path)
+            if verdict is not None:
+                self._verdicts[ref.path] = verdict
+            elif ref.blob is None:
+                self._verdicts[ref.path] = HANDWRITTEN
+            else:
+                pending.append(ref)
+        contents = self.objects.blobs([ref.blob for ref in pending if ref.blob])
+        for ref, data in zip(pending, contents, strict=True):
+            verdict = header_verdict(ref.path, data) if data is not None else None
+            self._verdicts[ref.path] = verdict or HANDWRITTEN
+        return {ref.path: self._verdicts[ref.path] for ref in files}

@@ -1,0 +1,156 @@
+"""The SQL front end: PostgreSQL's lexical rules, gram.y's precedence, the statements we read."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.migrations import sql
+from devtools.migrations.expr import to_sql
+
+
+@pytest.mark.parametrize(
+    ("text", "deparsed"),
+    [
+        ("(created_at AT TIME ZONE 'UTC')::date", "(created_at AT TIME ZONE 'UTC')::date"),
+        ("a || b::text", "a || b::text"),
+        ("x BETWEEN 1 AND 2 AND y", "(x >= 1) AND (x <= 2) AND y"),
+        ("NOT a = b", "NOT (a = b)"),
+        ("-1 + 2 * 3 ^ 2", "-1 + (2 * (3 ^ 2))"),
+        ("a->'b'->>'c'", "(a -> 'b') ->> 'c'"),
+        ("a !~~* 'x'", "a !~~* 'x'"),
+        ("a<-1", "a < -1"),
+        ("a != b", "a <> b"),
+        ("E'it\\'s' || 'x'", "'it''s' || 'x'"),
+        ("$$dollar$$ || $t$tag$t$", "'dollar' || 'tag'"),
+        ('"Mixed" IS NOT NULL', '"Mixed" IS NOT NULL'),
+        ("x::timestamp(3) with time zone", "x::timestamptz(3)"),
+        ("x::double precision", "x::float8"),
+        ("x::character varying(20)[]", "x::varchar(20)[]"),
+        ("CAST(x AS integer)", "x::int4"),
+        ("timestamp with time zone '2024-01-01'", "timestamptz '2024-01-01'"),
+        ("extract(year from x)", "extract(year FROM x)"),
+        ("substring(a from 1 for 2)", "substring(a, 1, 2)"),
+        ("position('a' in b)", "position(b, 'a')"),
+        ("trim(leading 'x' from y)", "ltrim(y, 'x')"),
+        ("coalesce(a, b)", "COALESCE(a, b)"),
+        ("x = ANY (ARRAY[1, 2])", "x = ANY (ARRAY[1, 2])"),
+        ("a NOT IN (1, 2)", "a NOT IN (1, 2)"),
+        ("a IS DISTINCT FROM b", "a IS DISTINCT FROM b"),
+        ("a LIKE 'x' ESCAPE '!'", "a ~~ like_escape('x', '!')"),
+        ("a SIMILAR TO 'x%'", "a ~ similar_to_escape('x%')"),
+        ("CURRENT_TIMESTAMP(3) > x", "CURRENT_TIMESTAMP > x"),
+        ("CASE WHEN a THEN 1 ELSE 2 END", "CASE WHEN a THEN 1 ELSE 2 END"),
+        ("$1 operator(pg_catalog.||) $2::pg_catalog.text", "$1 || $2::text"),
+        ("a /* comment */ + -- to the end\n b", "a + b"),
+        ("tags[1]", "tags[1]"),
+        ('x COLLATE "C"', 'x COLLATE "C"'),
+    ],
+)
+def test_expressions_parse_with_postgres_precedence(text: str, deparsed: str) -> None:
+    assert to_sql(sql.parse_expression(text)) == deparsed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a +",
+        "(a",
+        "'unterminated",
+        "a ? ? ?",
+        "f(",
+        "CASE END",
+        "x::",
+        "(SELECT 1)",
+        "count(DISTINCT x)",
+        "f(x) OVER ()",
+        "a" + "(" * 500,
+    ],
+)
+def test_bad_or_unsupported_sql_raises_sql_error(text: str) -> None:
+    with pytest.raises(sql.SqlError):
+        sql.parse_expression(text)
+
+
+def test_create_index_statement() -> None:
+    (parsed,) = sql.parse_statements(
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix ON ONLY public.orders USING btree "
+        "(((created_at AT TIME ZONE 'UTC')::date) DESC NULLS LAST, lower(email) text_pattern_ops, id) "
+        "INCLUDE (x) WITH (fillfactor = 70) WHERE deleted_at IS NULL"
+    )
+    statement = parsed.statement
+    assert isinstance(statement, sql.CreateIndex)
+    assert statement.name == "ix" and statement.table == "public.orders" and statement.unique
+    assert [e.text for e in statement.elements] == [
+        "((created_at AT TIME ZONE 'UTC')::date)",
+        "lower(email)",
+        "id",
+    ]
+    assert statement.where_text == "deleted_at IS NULL"
+
+
+def test_statements_are_split_by_sqlparse_and_offsets_kept() -> None:
+    text = (
+        "INSERT INTO t VALUES (';');\nCREATE INDEX a ON t (x);\n\n  CREATE INDEX b ON t ((x + 1));"
+    )
+    parsed = sql.parse_statements(text)
+    assert [p.statement.name for p in parsed if isinstance(p.statement, sql.CreateIndex)] == [
+        "a",
+        "b",
+    ]
+    assert [text[: p.offset].count("\n") for p in parsed] == [1, 3]
+
+
+def test_an_unparsable_index_statement_is_reported_not_skipped() -> None:
+    (parsed,) = sql.parse_statements("CREATE INDEX ix ON t ((x AT TIME ZONE 'UTC')::date)")
+    assert parsed.statement is None and parsed.error is not None
+
+
+def test_schema_statements() -> None:
+    text = (
+        "CREATE TABLE t (id serial PRIMARY KEY, at timestamp with time zone NOT NULL DEFAULT now(), "
+        "n numeric(10,2), CONSTRAINT c CHECK (n > 0));"
+        "ALTER TABLE t ADD COLUMN d date, ALTER COLUMN n TYPE text USING n::text, DROP COLUMN IF EXISTS x;"
+        "ALTER TABLE t RENAME COLUMN d TO day; ALTER TABLE t RENAME TO u; DROP TABLE IF EXISTS v, w;"
+        "CREATE TYPE mood AS ENUM ('a', 'b');"
+        "CREATE OR REPLACE FUNCTION utc_day(ts timestamptz, VARIADIC rest int[]) RETURNS date "
+        "LANGUAGE sql IMMUTABLE AS $$ SELECT ($1 AT TIME ZONE 'UTC')::date $$;"
+    )
+    statements = [p.statement for p in sql.parse_statements(text)]
+    table, alter, rename_column, rename, drop, enum, function = statements
+    assert isinstance(table, sql.CreateTable)
+    assert [(c.name, c.type.sql()) for c in table.columns] == [
+        ("id", "int4"),
+        ("at", "timestamptz"),
+        ("n", "numeric(10, 2)"),
+    ]
+    assert isinstance(alter, sql.AlterTable) and alter.actions == (
+        ("add", "d"),
+        ("type", "n"),
+        ("drop", "x"),
+    )
+    assert isinstance(rename_column, sql.AlterTable) and rename_column.actions == (
+        ("rename", "d", "day"),
+    )
+    assert isinstance(rename, sql.RenameTable) and rename.new_name == "u"
+    assert isinstance(drop, sql.DropTable) and drop.tables == ("v", "w")
+    assert isinstance(enum, sql.CreateEnum) and enum.name == "mood"
+    assert isinstance(function, sql.CreateFunction)
+    assert function.volatility == "i" and function.variadic
+    assert [t.sql() for t in function.arg_types] == ["timestamptz", "int4[]"]
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("email", True),
+        ("lower(email)", True),
+        ("((created_at AT TIME ZONE 'UTC')::date)", True),
+        ("(created_at AT TIME ZONE 'UTC')::date", False),
+        ("created_at::date", False),
+        ("lower(email) DESC NULLS LAST", True),
+        ("a + b", False),
+        ("CAST(a AS date)", True),
+    ],
+)
+def test_index_elements_pasted_by_sqlalchemy(text: str, ok: bool) -> None:
+    assert sql.is_index_element(text) is ok

@@ -1,0 +1,153 @@
+"""Batched git access against real repositories."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from devtools.verify import gitrefs
+from devtools.verify.gitrefs import FileChange, Git, ObjectReader, non_interactive_env, open_repo
+from tests.fixtures.git import GitRepo, git_env, make_repo
+from tests.fixtures.webhook import Reply, WebhookServer
+
+
+def test_environment_cannot_prompt() -> None:
+    env = non_interactive_env({"SSH_ASKPASS": "/usr/bin/ksshaskpass", "PATH": "/bin"})
+    assert env["GIT_TERMINAL_PROMPT"] == "0"
+    assert env["GIT_ASKPASS"] == ""
+    assert "SSH_ASKPASS" not in env and env["SSH_ASKPASS_REQUIRE"] == "never"
+    assert env["GIT_SSH_COMMAND"] == "ssh -o BatchMode=yes -o ConnectTimeout=30"
+    # the user's ssh command is kept, with batch mode added
+    kept = non_interactive_env({"GIT_SSH_COMMAND": "ssh -i key"})["GIT_SSH_COMMAND"]
+    assert kept.startswith("ssh -i key -o BatchMode=yes")
+    assert non_interactive_env({}, "ssh -F cfg")["GIT_SSH_COMMAND"].startswith("ssh -F cfg ")
+    # GIT_SSH names a program that takes no options: leave it alone
+    assert "GIT_SSH_COMMAND" not in non_interactive_env({"GIT_SSH": "/usr/bin/plink"})
+
+
+def test_diff_range_reports_every_kind_of_change(git_repo: GitRepo) -> None:
+    git_repo.commit(
+        {"keep.txt": "a\nb\n", "old name.txt": "x\n" * 20, "gone.txt": "1\n2\n3\n"}, "base"
+    )
+    git_repo.branch("feature")
+    git_repo.git("mv", "old name.txt", "new näme.txt")
+    git_repo.git("rm", "--quiet", "gone.txt")
+    git_repo.commit(
+        {"keep.txt": "a\nB\nc\n", "img.png": b"\x89PNG\x00\x01\x02", "dir/new.py": "x = 1\n"},
+        "change",
+    )
+    git = Git(git_repo.path, git_env())
+    changes = {c.path: c for c in gitrefs.diff_range(git, "main", "feature").result()}
+    assert changes["keep.txt"].status == "M"
+    assert (changes["keep.txt"].insertions, changes["keep.txt"].deletions) == (2, 1)
+    assert changes["gone.txt"].status == "D" and changes["gone.txt"].new_blob is None
+    assert changes["gone.txt"].blob == changes["gone.txt"].old_blob
+    assert changes["gone.txt"].deletions == 3
+    renamed = changes["new näme.txt"]
+    assert (renamed.status, renamed.old_path, renamed.insertions) == ("R", "old name.txt", 0)
+    assert changes["img.png"].binary and changes["img.png"].insertions == 0
+    assert changes["dir/new.py"] == FileChange(
+        "dir/new.py",
+        "A",
+        1,
+        0,
+        False,
+        None,
+        None,
+        git_repo.git("rev-parse", "feature:dir/new.py"),
+    )
+    assert git.spawned == 1  # one diff for all of it
+
+
+def test_object_reader_streams_thousands_of_blobs_through_one_process(git_repo: GitRepo) -> None:
+    files = {f"f/{i:04}.txt": f"{i}\n" * 300 for i in range(2000)}  # ~2 MB out, ~60 kB in
+    sha = git_repo.commit(files, "many")
+    git = Git(git_repo.path, git_env())
+    names = [f"{sha}:{path}" for path in files]
+    names += [f"{sha}:missing.txt", f"{sha}:f", "bad\nname"]
+    with ObjectReader(git) as objects:
+        found = objects.read(names)
+        again = objects.blobs([f"{sha}:f/0007.txt"])
+    assert [obj.data if obj else None for obj in found[:2000]] == [
+        content.encode() for content in files.values()
+    ]
+    assert found[2000] is None and found[2002] is None
+    tree = found[2001]
+    assert tree is not None and tree.type == "tree"
+    assert again == [b"7\n" * 300]
+    assert git.spawned == 1
+
+
+def test_refs_history_and_drift_lookups(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    base = repo.git("rev-parse", "HEAD")
+    repo.branch("feature")
+    mine = repo.commit({"a.txt": "a\n"}, "feature work")
+    repo.push("feature")
+    repo.git("checkout", "--quiet", "main")
+    theirs = repo.commit({"b.txt": "b\n"}, "main work")
+    repo.push()
+    repo.git("checkout", "--quiet", "feature")
+    repo.git("merge", "--quiet", "--no-edit", "main")
+    merge = repo.git("rev-parse", "HEAD")
+    git = Git(repo.path, git_env())
+    local = open_repo(git)
+    assert (local.branch, local.head, local.shallow) == ("feature", merge, False)
+    assert local.remotes == {"origin": str(repo.origin)}
+
+    server = gitrefs.ls_remote(git, "origin").result()
+    assert server.heads == {"main": theirs, "feature": mine}
+    assert server.default_branch == "main"
+    refs = gitrefs.local_refs(git, "origin").result()
+    assert refs.heads == {"main": theirs, "feature": merge}
+    assert refs.tracking == {"main": theirs, "feature": mine}
+
+    # the merge brought main's commit in: first-parent history is the branch's own work
+    first_parent = gitrefs.commits_between(git, merge, [mine], first_parent=True)
+    assert [c.sha for c in first_parent] == [merge]
+    everything = gitrefs.commits_between(git, merge, [mine, "f" * 40], first_parent=False)
+    assert {c.sha for c in everything} == {merge, theirs}
+    assert gitrefs.remote_branches_containing(
+        git, [theirs, merge, base], "origin", exclude_branch="feature"
+    ) == {theirs: "origin/main", base: "origin/main"}
+    added = gitrefs.commit_adding(git, theirs, "b.txt")
+    assert added is not None and (added.sha, added.subject) == (theirs, "main work")
+    assert gitrefs.is_ancestor(git, base, merge) and not gitrefs.is_ancestor(git, merge, base)
+    assert set(gitrefs.list_files(git, merge)) == {"README.md", "a.txt", "b.txt"}
+
+
+def test_open_repo_in_a_linked_worktree_with_a_detached_head(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    linked = tmp_path / "linked"
+    git_repo.git("worktree", "add", "--quiet", "--detach", str(linked))
+    (linked / "deep" / "er").mkdir(parents=True)
+    git_repo.git("config", "core.sshCommand", "ssh -i /keys/work")
+    git = Git(linked / "deep" / "er", git_env())
+    repo = open_repo(git)
+    assert repo.ssh_command == "ssh -i /keys/work"
+    assert git.env["GIT_SSH_COMMAND"] == "ssh -i /keys/work -o BatchMode=yes -o ConnectTimeout=30"
+    assert repo.root == linked.resolve()
+    assert repo.branch is None and repo.head == git_repo.git("rev-parse", "HEAD")
+    assert "origin" in repo.remotes
+
+
+def test_a_remote_that_never_answers_times_out(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = WebhookServer().start()
+    try:
+        server.default = Reply(200, body=b"", delay=30)
+        git_repo.git("remote", "set-url", "origin", server.url("/slow.git"))
+        monkeypatch.setattr(gitrefs, "NETWORK_TIMEOUT", 1.0)
+        git = Git(git_repo.path, git_env())
+        started = time.monotonic()
+        with pytest.raises(gitrefs.GitFailed, match=r"`git ls-remote` did not finish within 1s"):
+            gitrefs.ls_remote(git, "origin").result()
+        assert time.monotonic() - started < 10
+        with pytest.raises(gitrefs.GitFailed, match=r"`git fetch` did not finish within 1s"):
+            gitrefs.fetch(git, "origin", unshallow=False)
+    finally:
+        server.stop()

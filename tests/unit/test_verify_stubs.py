@@ -1,0 +1,212 @@
+"""Stub rules, their exceptions, and symbol definitions."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.findings import Severity
+from devtools.verify.stubs import defined_symbols, find_stubs, python_stubs, script_stubs
+from tests.fixtures.verify import REAL_CLIENT, REAL_COMPONENT, STUB_COMPONENT
+
+
+def messages(path: str, text: str, **kwargs: int) -> list[str]:
+    return [s.message for s in find_stubs(path, text, **kwargs)]
+
+
+# ---- Python --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("pass", "is only `pass`"),
+        ("...", "is only `...`"),
+        ('"""Later."""', "has only a docstring"),
+        ("raise NotImplementedError", "only raises NotImplementedError"),
+        ('raise NotImplementedError("soon")', "only raises NotImplementedError"),
+        ("return None", "only returns None"),
+        ("return", "only returns None"),
+        ('return "TODO"', "only returns placeholder text 'TODO'"),
+        ('"""Doc."""\n    return "coming soon"', "only returns placeholder text 'coming soon'"),
+    ],
+)
+def test_python_stub_bodies(body: str, reason: str) -> None:
+    source = f"import os\n\n\ndef create_order(x):\n    {body}\n"
+    (stub,) = python_stubs(source)
+    assert stub.line == 4
+    assert stub.message == f"create_order() {reason}"
+
+
+@pytest.mark.parametrize(
+    "body", ["return 0", "return []", "return x + 1", 'log.info("x")\n    return None']
+)
+def test_python_real_bodies(body: str) -> None:
+    assert python_stubs(f"def f(x):\n    {body}\n") == []
+
+
+def test_python_exceptions() -> None:
+    source = """\
+import abc
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Protocol, overload
+import typing
+
+
+class Store(ABC):
+    @abstractmethod
+    def get(self, key: str) -> str:
+        raise NotImplementedError
+
+    @property
+    @abc.abstractmethod
+    def size(self) -> int: ...
+
+
+class Reader(Protocol):
+    def read(self, n: int) -> bytes: ...
+
+
+class Typed(typing.Protocol[int]):
+    def value(self) -> int: ...
+
+
+@overload
+def parse(x: int) -> int: ...
+@overload
+def parse(x: str) -> str: ...
+def parse(x):
+    return x
+
+
+if TYPE_CHECKING:
+    def helper() -> None: ...
+"""
+    assert python_stubs(source) == []
+
+
+def test_pyi_and_package_init_are_not_stubs() -> None:
+    assert find_stubs("pkg/api.pyi", "def f() -> int: ...\n") == []
+    assert find_stubs("pkg/__init__.py", '"""The package."""\nfrom .api import f\n') == []
+    assert messages("pkg/api.py", '"""The module."""\nfrom .x import f\n') == [
+        "defines nothing: only a docstring and imports"
+    ]
+
+
+def test_methods_and_nested_functions_are_named() -> None:
+    source = "class Orders:\n    def post(self):\n        def inner():\n            pass\n        return inner()\n"
+    assert [s.message for s in python_stubs(source)] == ["Orders.post.inner() is only `pass`"]
+
+
+def test_unparseable_python_is_a_warning() -> None:
+    (stub,) = python_stubs("def f(:\n")
+    assert stub.severity is Severity.WARNING and "does not parse" in stub.message
+
+
+# ---- TypeScript / TSX / JavaScript ---------------------------------------------------------------
+
+
+def test_the_nine_line_stub_component() -> None:
+    found = messages("web/src/pages/Orders.tsx", STUB_COMPONENT)
+    assert any("OrdersPage() renders placeholder text 'Orders coming soon'" in m for m in found)
+    assert any("TODO" in m for m in found)
+    assert any(m.startswith("only 5 lines of code for component OrdersPage") for m in found)
+
+
+def test_real_component_and_small_real_module_pass() -> None:
+    assert find_stubs("web/src/pages/Orders.tsx", REAL_COMPONENT) == []
+    assert find_stubs("web/src/api/client.ts", REAL_CLIENT) == []  # small, but no component
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("export const Empty = () => null\n", "Empty() returns null"),
+        ("export function Page() { return null; }\n", "Page() returns null"),
+        ("export function noop() {}\n", "noop() has an empty body"),
+        ("const Page = (): JSX.Element => <></>;\n", "Page() renders an empty fragment"),
+        (
+            "export default function Page() {\n  return (\n    <main>\n      <h1>Lorem ipsum</h1>\n    </main>\n  );\n}\n",
+            "Page() renders placeholder text 'Lorem ipsum'",
+        ),
+        (
+            "async function load(): Promise<string> {\n  return 'not implemented';\n}\n",
+            "load() returns placeholder text 'not implemented'",
+        ),
+        ("const f = x => 'placeholder';\n", "f() returns placeholder text 'placeholder'"),
+        (
+            "export const Title = function () { /* later */ return undefined }\n",
+            "Title() returns undefined",
+        ),
+    ],
+)
+def test_script_stubs(source: str, message: str) -> None:
+    assert message in [s.message for s in script_stubs(source, min_lines=0)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "export default function Page({ a }) {\n  if (!a) return null;\n  return <main>{a}</main>;\n}\n",
+        "const x = (1 + 2) * 3\nconst y = () => compute(x)\n",
+        "export const Title = ({ text }: { text: string }) => <h1>{text}</h1>;\n",
+        "const s = 'return null; // TODO'\n",  # strings are not code
+        "// const Page = () => null\n",  # nor are comments
+    ],
+)
+def test_script_real_code(source: str) -> None:
+    assert script_stubs(source, min_lines=0) == []
+
+
+def test_component_size_rule_is_configurable() -> None:
+    component = "export const Title = ({ text }) => <h1>{text}</h1>;\n"
+    assert [s.line for s in script_stubs(component, min_lines=10)] == [1]
+    assert script_stubs(component, min_lines=1) == []
+    assert script_stubs(component, min_lines=0) == []
+
+
+def test_declaration_files_are_exempt() -> None:
+    assert find_stubs("types/api.d.ts", "export function f(): void {}\n") == []
+
+
+# ---- markers (any language) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "// TODO: finish",
+        "# FIXME later",
+        'panic("not implemented")',
+        "raise ValueError('Not implemented yet')",
+    ],
+)
+def test_markers_in_any_language(line: str) -> None:
+    (stub,) = find_stubs("src/main.go", f"package main\n\n{line}\n")
+    assert stub.line == 3 and "marker" in stub.message
+
+
+def test_markers_are_counted_once_per_file_and_spare_lookalikes() -> None:
+    text = "a = 1  # TODO one\nb = 2  # TODO two\nc = 3  # TODO three\n"
+    (stub,) = find_stubs("src/x.rb", text)
+    assert stub.line == 1 and stub.message.endswith("and 2 more")
+    assert find_stubs("src/todos.rb", "class TodoList\n  def todo_items; end\nend\n") == []
+    # an abstract method's NotImplementedError is not a marker
+    abstract = "from abc import abstractmethod\n\nclass A:\n    @abstractmethod\n    def f(self):\n        raise NotImplementedError\n"
+    assert find_stubs("src/a.py", abstract) == []
+
+
+# ---- symbols -------------------------------------------------------------------------------------
+
+
+def test_symbols() -> None:
+    python = (
+        "X = 1\nclass Orders:\n    limit: int = 3\n    def post(self): ...\nasync def load(): ...\n"
+    )
+    assert defined_symbols("a.py", python) == {"X", "Orders", "Orders.limit", "Orders.post", "load"}
+    assert {"OrdersPage"} <= defined_symbols("a.tsx", REAL_COMPONENT)
+    assert {"Order", "listOrders"} <= defined_symbols("a.ts", REAL_CLIENT)
+    go = "package x\nfunc (s *Server) Handle() {}\nfunc main() {}\ntype Order struct{}\n"
+    assert {"Handle", "main", "Order"} <= defined_symbols("x.go", go)
+    assert "Hidden" not in defined_symbols(
+        "a.ts", "// class Hidden {}\nconst s = 'function Hidden'\n"
+    )
