@@ -153,8 +153,10 @@ def append(session: Session, entry: Entry, clock: datetime | None = None) -> Aud
         "prev_hash": head.hash,
     }
     record = AuditRecord(**fields, hash=record_hash(**fields))
-    # A plain Core INSERT: the row is never touched again, the unit of work need not track it.
-    session.execute(_INSERT, {**fields, "hash": record.hash})
+    # A plain Core INSERT: the row is never touched again, the unit of work need not track it;
+    # and reading nothing, it need not flush pending changes first (a flush costs more).
+    with session.no_autoflush:
+        session.execute(_INSERT, {**fields, "hash": record.hash})
     head.sequence, head.hash = record.sequence, record.hash
     return record
 

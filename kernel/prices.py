@@ -63,21 +63,22 @@ _LAST_TS = select(Price.ts).order_by(Price.ts.desc()).limit(1)
 
 
 def record(session: Session, tick: Tick, source: str) -> None:
-    # A Core INSERT: nothing for the unit of work to track, so no flush before every query.
-    session.execute(
-        _INSERT,
-        [
-            {
-                "symbol": q.symbol,
-                "ts": q.ts,
-                "bid": q.bid,
-                "ask": q.ask,
-                "last": q.last,
-                "source": source,
-            }
-            for q in tick.quotes
-        ],
-    )
+    # A Core INSERT: nothing for the unit of work to track, and nothing read, so no flush first.
+    with session.no_autoflush:
+        session.execute(
+            _INSERT,
+            [
+                {
+                    "symbol": q.symbol,
+                    "ts": q.ts,
+                    "bid": q.bid,
+                    "ask": q.ask,
+                    "last": q.last,
+                    "source": source,
+                }
+                for q in tick.quotes
+            ],
+        )
 
 
 def recent(session: Session, symbol: str, count: int) -> list[Quote]:
