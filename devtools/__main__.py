@@ -1,5 +1,5 @@
 import sys
 
-from devtools.cli import main
+from devtools.entry import main
 
 sys.exit(main())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -25,9 +25,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.doctor.command:doctor",
         "Check the engine, Compose and the stack's files.",
     ),
+    "env": ("devtools.envfiles.command:env", "Environment files: write a .env.example template."),
     "kernel": (
         "devtools.kernel.command:kernel",
         "Migrate, serve or run the reference trading kernel.",
+    ),
+    "ports": (
+        "devtools.tracks.command:ports",
+        "Host ports per track: allocate, list, release, who.",
     ),
     "status": (
         "devtools.kernel.status:status",
@@ -43,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Lint Alembic heads, branching and index immutability.",
     ),
     "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
+    "run": ("devtools.container.command:run", "Run a command in the service's container."),
+    "up": ("devtools.stack.command:up", "Start the track's stack and wait until healthy."),
+    "down": ("devtools.stack.command:down", "Stop the track's stack (--volumes: its data too)."),
+    "db": ("devtools.stack.command:db", "The stack's database: reset (the clean slate)."),
 }
 
 
@@ -100,12 +109,19 @@ def _usage_line(exc: click.UsageError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every failure a user can act on ends as one line on stderr and an exit code."""
-    try:
-        result = cli.main(
+    return guarded(
+        lambda: cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="omc-dev",
             standalone_mode=False,
         )
+    )
+
+
+def guarded(action: Callable[[], object]) -> int:
+    """Call `action`; turn what it raises into one line on stderr and the exit code."""
+    try:
+        result = action()
     except UserError as exc:
         click.echo(f"omc-dev: {exc}", err=True)
         return exc.exit_code

@@ -7,6 +7,9 @@ OMC_REQUIRE_POSTGRES=1 says it must run: then it fails.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,6 +46,30 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             if required(tier):
                 pytest.fail(f"{tier} tier required but unavailable: {reason}", pytrace=False)
             pytest.skip(f"{tier} tier unavailable: {reason}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def omc_state_dir() -> Iterator[Path]:
+    """A private state dir (port registry) for the session: tests never touch the user's own."""
+    path = Path(tempfile.mkdtemp(prefix="omc-state-"))
+    saved = os.environ.get("OMC_STATE_DIR")
+    os.environ["OMC_STATE_DIR"] = str(path)
+    try:
+        yield path
+    finally:
+        if saved is None:
+            os.environ.pop("OMC_STATE_DIR", None)
+        else:
+            os.environ["OMC_STATE_DIR"] = saved
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own port registry (OMC_STATE_DIR), also seen by `omc(...)` subprocesses."""
+    path = tmp_path / "state"
+    monkeypatch.setenv("OMC_STATE_DIR", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")

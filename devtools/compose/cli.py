@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +77,12 @@ def run_compose(
     capture: bool = True,
     check: bool = True,
     timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one compose command; a failure becomes a one-line UserError when `check`."""
+    """Run one compose command; a failure becomes a one-line UserError when `check`.
+
+    `env` adds variables to compose's environment (e.g. for interpolation in the compose file).
+    """
     argv = target.argv(*args)
     try:
         proc = subprocess.run(
@@ -88,6 +92,7 @@ def run_compose(
             check=False,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise EnvironmentMissing(NO_COMPOSE) from None
@@ -110,6 +115,11 @@ def load_project(target: ComposeTarget) -> ComposeProject:
         stderr = proc.stderr or ""
         if "is not a docker command" in stderr:
             raise EnvironmentMissing(NO_COMPOSE)
+        from devtools.compose.source import input_problem
+
+        problem = input_problem(target.files)  # compose-go often names the wrong line
+        if problem:
+            raise UnusableInput(problem)
         files = ", ".join(str(f) for f in target.files)
         raise UnusableInput(f"{files}: compose cannot resolve it: {_first_error_line(stderr)}")
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from devtools.compose.paths import container_path
 from devtools.errors import UnusableInput
 
 
@@ -48,6 +49,14 @@ class Service:
     labels: Mapping[str, str] = field(default_factory=dict)
     has_healthcheck: bool = False
     profiles: tuple[str, ...] = ()
+    # Other names it answers to on its networks: container_name, hostname, aliases, links.
+    aliases: tuple[str, ...] = ()
+    expose: tuple[int, ...] = ()  # container ports declared with `expose`
+
+    @property
+    def container_ports(self) -> frozenset[int]:
+        """Ports the service is known to listen on inside its container."""
+        return frozenset({p.target for p in self.ports} | set(self.expose))
 
     @property
     def bind_mounts(self) -> tuple[Mount, ...]:
@@ -55,18 +64,13 @@ class Service:
 
     def container_path(self, host_path: Path) -> PurePosixPath | None:
         """The path inside the container for `host_path`, through the most specific bind mount."""
-        best: tuple[int, PurePosixPath] | None = None
-        for mount in self.bind_mounts:
-            assert mount.source is not None
-            source = Path(mount.source)
-            try:
-                rel = host_path.relative_to(source)
-            except ValueError:
-                continue
-            depth = len(source.parts)
-            if best is None or depth > best[0]:
-                best = (depth, PurePosixPath(mount.target, *rel.parts))
-        return best[1] if best else None
+        found = container_path(str(host_path), self.mount_pairs)
+        return PurePosixPath(found) if found is not None else None
+
+    @property
+    def mount_pairs(self) -> tuple[tuple[str, str], ...]:
+        """(host source, container target) of every bind mount."""
+        return tuple((m.source, m.target) for m in self.volumes if m.is_bind and m.source)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,18 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _aliases(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    names = [raw.get("container_name"), raw.get("hostname")]
+    networks = raw.get("networks") or {}
+    if isinstance(networks, Mapping):
+        for net in networks.values():
+            if isinstance(net, Mapping):
+                names += list(net.get("aliases") or ())
+    for link in raw.get("links") or ():
+        names.append(str(link).rpartition(":")[2])
+    return tuple(sorted({str(n) for n in names if n}))
 
 
 def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
@@ -144,6 +160,12 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
         labels={str(k): str(v) for k, v in (raw.get("labels") or {}).items()},
         has_healthcheck=bool(raw.get("healthcheck")) and not raw["healthcheck"].get("disable"),
         profiles=tuple(raw.get("profiles") or ()),
+        aliases=_aliases(raw),
+        expose=tuple(
+            port
+            for item in raw.get("expose") or ()
+            if (port := _int_or_none(str(item).partition("/")[0].partition("-")[0])) is not None
+        ),
     )
 
 

@@ -21,7 +21,7 @@ from devtools.tracks.identity import resolve_track
 def doctor(track: str | None, fmt: str) -> int:
     """Check the engine, Compose and the stack's files; say what to fix.
 
-    Every check is listed as passed, failed or skipped (with the check it needs).
+    Every check is listed as passed, warned, failed or skipped (with the check it needs).
     Exit 0 when nothing is wrong, 1 when a check found an error.
     """
     cfg = config_mod.load()
@@ -51,7 +51,12 @@ def _print_checks(results: list[CheckResult]) -> None:
     from rich.text import Text
 
     console = Console(highlight=False)
-    marks = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "skip": ("-", "dim")}
+    marks = {
+        "pass": ("✓", "green"),
+        "warn": ("!", "yellow"),
+        "fail": ("✗", "bold red"),
+        "skip": ("-", "dim"),
+    }
     for r in results:
         mark, style = marks[r.status]
         line = Text(f"{mark} ", style=style).append(f"{r.title}: ").append(r.detail, style="dim")

@@ -1,7 +1,7 @@
 """The doctor's data model: a context shared by checks, checks with prerequisites, their results.
 
-A check either passes (with a one-line detail), fails with findings, or is skipped because a
-check it needs did not pass: the report always says what was and was not checked.
+A check either passes (with a one-line detail), warns or fails with findings, or is skipped
+because a check it needs did not pass: the report always says what was and was not checked.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from devtools.compose.cli import ComposeTarget
     from devtools.compose.model import ComposeProject
 
-Status = Literal["pass", "fail", "skip"]
+Status = Literal["pass", "warn", "fail", "skip"]
 
 
 @dataclass
@@ -68,15 +68,23 @@ class CheckResult:
 def run_checks(checks: Sequence[DoctorCheck], ctx: DoctorContext) -> list[CheckResult]:
     results: dict[str, CheckResult] = {}
     for check in checks:
-        blocked = [n for n in check.needs if n in results and results[n].status != "pass"]
+        blocked = [
+            n for n in check.needs if n in results and results[n].status not in ("pass", "warn")
+        ]
         if blocked:
             results[check.id] = CheckResult(
                 check.id, check.title, "skip", f"needs {', '.join(blocked)}"
             )
             continue
         outcome = check.run(ctx)
-        failed = any(f.severity is Severity.ERROR for f in outcome.findings)
-        status: Status = "fail" if failed else "pass"
+        severities = {f.severity for f in outcome.findings}
+        status: Status = (
+            "fail"
+            if Severity.ERROR in severities
+            else "warn"
+            if Severity.WARNING in severities
+            else "pass"
+        )
         results[check.id] = CheckResult(
             check.id, check.title, status, outcome.detail, outcome.findings
         )

@@ -6,7 +6,12 @@ import importlib
 
 from devtools.doctor.model import DoctorCheck
 
-CHECK_MODULES = ("devtools.doctor.engine",)
+CHECK_MODULES = (
+    "devtools.doctor.engine",
+    "devtools.doctor.mounts",
+    "devtools.doctor.run_place",
+    "devtools.doctor.environment",
+)
 
 
 def all_checks() -> list[DoctorCheck]:

@@ -104,6 +104,13 @@ def repo_name(config: ProjectConfig) -> str:
     return sanitize(folder.name) or "omc"
 
 
+def repo_key(config: ProjectConfig) -> str:
+    """What makes a repository one repository on this machine: its shared git dir (the same for
+    all of its worktrees), else the project folder. The port registry keys tracks by it."""
+    layout = git_layout(config.root)
+    return str(layout.common_dir if layout else config.root.resolve())
+
+
 def project_name(config: ProjectConfig, track: Track) -> str:
     """The compose project name for a track: `<repo>-<track>`."""
     return sanitize(f"{repo_name(config)}-{track.name}")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 from pre_commit.clientlib import load_manifest  # type: ignore[import-untyped]
 
 from tests.fixtures.cli import REPO_ROOT

@@ -1,0 +1,252 @@
+"""The compose files as written, with line numbers: what `docker compose config` cannot tell.
+
+The resolved config merges `env_file` values into `environment` and drops the file names, and it
+has no line numbers. Environment checks need both, so this reads the raw YAML node tree (PyYAML's
+`compose`, which keeps positions and tolerates compose's custom tags such as `!override`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from devtools.errors import UnusableInput
+
+# ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR:+alt}, $VAR; "$$" is a literal "$".
+_INTERPOLATION = re.compile(
+    r"\$(?:\$|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
+    r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+@dataclass(frozen=True)
+class EnvFileRef:
+    service: str
+    path: Path  # resolved against the project folder
+    required: bool
+    file: Path  # the compose file that names it
+    line: int
+
+
+@dataclass(frozen=True)
+class EnvironmentEntry:
+    service: str
+    name: str
+    value: str | None  # as written (may hold ${...}); None for a bare pass-through name
+    file: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class VariableUse:
+    """`${NAME}` in a compose file; `host_side` when it sets a published port or a bind source."""
+
+    name: str
+    default: str | None
+    file: Path
+    line: int
+    host_side: bool = False
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class ComposeSource:
+    files: tuple[Path, ...]
+    env_files: tuple[EnvFileRef, ...]
+    environment: tuple[EnvironmentEntry, ...]
+    variables: tuple[VariableUse, ...]
+
+    @property
+    def project_dir(self) -> Path:
+        return self.files[0].parent
+
+    def host_side_variables(self) -> dict[str, VariableUse]:
+        return {v.name: v for v in self.variables if v.host_side}
+
+
+def variables_in(text: str) -> Iterator[tuple[str, str | None]]:
+    """(name, default) for every interpolation in `text`."""
+    for match in _INTERPOLATION.finditer(text):
+        name = match.group("braced") or match.group("bare")
+        if name:
+            op = match.group("op") or ""
+            yield name, (match.group("arg") if op.endswith("-") else None)
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def input_problem(files: Sequence[Path]) -> str | None:
+    """`file:line: what` for the first compose file or env file that does not parse, else None.
+
+    Used after compose refused the project, to name the exact line.
+    """
+    from devtools.compose.dotenv import parse_file
+
+    try:
+        source = read_source(files)
+        for path in (source.project_dir / ".env", *(r.path for r in source.env_files)):
+            if path.is_file():
+                parse_file(path)
+    except UnusableInput as exc:
+        return str(exc)
+    return None
+
+
+def _load(path: Path) -> yaml.Node | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise UnusableInput(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise UnusableInput(f"{path}: invalid YAML: {exc}") from None
+
+
+def _mapping(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
+    """The pairs of a mapping, with `<<: *anchor` merges flattened (explicit keys first)."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    own = [(k, v) for k, v in node.value if _scalar(k) != "<<"]
+    merged = []
+    for key, value in node.value:
+        if _scalar(key) == "<<":
+            for source in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+                merged += _mapping(source)
+    names = {_scalar(k) for k, _ in own}
+    return own + [(k, v) for k, v in merged if _scalar(k) not in names]
+
+
+def _scalar(node: yaml.Node | None) -> str | None:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return None
+
+
+def _items(node: yaml.Node | None) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return [node] if isinstance(node, yaml.ScalarNode) else []
+
+
+def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    for k, v in _mapping(node):
+        if _scalar(k) == key:
+            return v
+    return None
+
+
+def _scalars(node: yaml.Node | None) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            yield from _scalars(child)
+    elif isinstance(node, yaml.MappingNode):
+        for _key, value in node.value:
+            yield from _scalars(value)
+
+
+def _env_files(
+    service: str, node: yaml.Node | None, file: Path, project_dir: Path
+) -> list[EnvFileRef]:
+    refs = []
+    for item in _items(node):
+        path = _scalar(item)
+        required = True
+        if path is None:
+            path = _scalar(_get(item, "path"))
+            flag = _scalar(_get(item, "required"))
+            required = flag is None or flag.lower() not in ("false", "no", "0")
+        if path:
+            refs.append(EnvFileRef(service, project_dir / path, required, file, _line(item)))
+    return refs
+
+
+def _environment(service: str, node: yaml.Node | None, file: Path) -> list[EnvironmentEntry]:
+    entries = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = _scalar(key)
+            if name is None:
+                continue
+            raw = _scalar(value)
+            is_null = isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null")
+            entries.append(
+                EnvironmentEntry(service, name, None if is_null else raw, file, _line(key))
+            )
+    else:
+        for item in _items(node):
+            text = _scalar(item)
+            if text is None:
+                continue
+            name, sep, value = text.partition("=")
+            entries.append(
+                EnvironmentEntry(service, name.strip(), value if sep else None, file, _line(item))
+            )
+    return entries
+
+
+def _before_colon(text: str) -> str:
+    """The part before the first `:` that is not inside `${...}` (`${SRC:-.}:/src` -> `${SRC:-.}`)."""
+    depth = 0
+    for i, char in enumerate(text):
+        if text.startswith("${", i):
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == ":" and not depth:
+            return text[:i]
+    return text
+
+
+def _host_side(service: str, svc: yaml.Node, file: Path) -> list[VariableUse]:
+    """Variables in the host half of `ports` and in bind-mount sources."""
+    halves: list[tuple[yaml.Node, str]] = []
+    for field, short, long_key in (
+        ("ports", lambda t: t.rpartition(":")[0], "published"),
+        ("volumes", _before_colon, "source"),
+    ):
+        for item in _items(_get(svc, field)):
+            text = _scalar(item)
+            node = item if text is not None else _get(item, long_key)
+            value = short(text) if text is not None else _scalar(node)
+            if node is not None and value:
+                halves.append((node, value))
+    return [
+        VariableUse(name, default, file, _line(node), True, service)
+        for node, value in halves
+        for name, default in variables_in(value)
+    ]
+
+
+def read_source(files: Sequence[Path]) -> ComposeSource:
+    if not files:
+        raise UnusableInput("no compose files to read")
+    project_dir = files[0].parent
+    env_files: list[EnvFileRef] = []
+    environment: list[EnvironmentEntry] = []
+    variables: list[VariableUse] = []
+    for file in files:
+        root = _load(file)
+        for service_key, svc in _mapping(_get(root, "services")):
+            service = _scalar(service_key) or "?"
+            env_files += _env_files(service, _get(svc, "env_file"), file, project_dir)
+            environment += _environment(service, _get(svc, "environment"), file)
+            variables += _host_side(service, svc, file)
+        host_lines = {(v.name, v.line) for v in variables if v.file == file}
+        for scalar in _scalars(root):
+            for name, default in variables_in(_scalar(scalar) or ""):
+                if (name, _line(scalar)) not in host_lines:
+                    variables.append(VariableUse(name, default, file, _line(scalar)))
+    return ComposeSource(tuple(files), tuple(env_files), tuple(environment), tuple(variables))

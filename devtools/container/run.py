@@ -1,0 +1,146 @@
+"""`omc-dev run`'s full path: resolve project, service and container from compose, then exec.
+
+Every call that gets here records what it resolved for the fast path (`devtools.container.fast`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from devtools import config as config_mod
+from devtools.compose.cli import ComposeTarget, load_project
+from devtools.compose.model import ComposeProject, Service
+from devtools.config import ProjectConfig
+from devtools.container.cache import Resolution, RunCache
+from devtools.container.detect import inside_container
+from devtools.container.direct import run_directly
+from devtools.container.engine_api import Engine, EngineError
+from devtools.container.execute import execute
+from devtools.container.request import RunRequest
+from devtools.container.spec import ServiceInfo, build_spec, resolve_user
+from devtools.errors import EnvironmentMissing, UnusableInput, UserError
+from devtools.stack.target import stack_target
+from devtools.tracks.identity import git_layout, resolve_track
+
+
+def run_command(request: RunRequest) -> int:
+    """Run the request: directly when inside a container, else in the service's container."""
+    reason = inside_container()
+    if reason:
+        return run_directly(request, reason)
+    cfg = config_mod.load()
+    track = resolve_track(cfg, request.track)
+    target = stack_target(cfg, track)
+    project = load_project(target)
+    service = project.service(request.service) if request.service else default_service(cfg, project)
+    engine = Engine()
+    container = find_container(engine, target.name, service.name)
+    if container is None:
+        if not request.start:
+            raise not_running(service.name, target.name, request.track)
+        from devtools.stack.ops import up
+        from devtools.stack.target import ports_target
+
+        target = ports_target(cfg, track)  # on the track's own host ports
+        up(target, [service.name])
+        container = find_container(engine, target.name, service.name)
+        if container is None:
+            raise not_running(service.name, target.name, request.track)
+    info = ServiceInfo(
+        service.name,
+        container,
+        service.mount_pairs,
+        service.working_dir,
+        default_user(cfg, service.name),
+    )
+    resolution = Resolution(target.name, _default_name(cfg, project), {service.name: info})
+    cwd = str(Path.cwd())
+    RunCache().store(cwd, request.track, resolution, watched_inputs(cfg, target))
+    spec = build_spec(
+        request,
+        info,
+        host_cwd=cwd,
+        environ=os.environ,
+        tty=os.isatty(0) and os.isatty(1),
+        run_id=os.urandom(8).hex(),
+    )
+    try:
+        exec_id = engine.create_exec(container, spec.exec_config())
+    except EngineError as exc:
+        if exc.status in (404, 409):  # stopped between the lookup and now
+            raise not_running(service.name, target.name, request.track) from None
+        raise UserError(f"the engine refused the exec: {exc.message}", exit_code=1) from None
+    return execute(engine, spec, exec_id)
+
+
+def not_running(service: str, project: str, track: str | None) -> EnvironmentMissing:
+    up_cmd = f"omc-dev up --track {track}" if track else "omc-dev up"
+    return EnvironmentMissing(
+        f"service {service} is not running in compose project {project}: "
+        f"start the stack with `{up_cmd}`, or pass --start"
+    )
+
+
+def _default_name(cfg: ProjectConfig, project: ComposeProject) -> str | None:
+    configured = cfg.section("run").get("service")
+    if configured:
+        return str(configured)
+    buildable = project.buildable
+    return buildable[0].name if len(buildable) == 1 else None
+
+
+def default_service(cfg: ProjectConfig, project: ComposeProject) -> Service:
+    """`service` in [tool.omc-dev.run], else the only service with a build context."""
+    name = _default_name(cfg, project)
+    if name:
+        return project.service(name)
+    candidates = ", ".join(s.name for s in project.buildable) or "none has a build context"
+    raise UnusableInput(
+        f"which service should run the command ({candidates})? "
+        'pass -s SERVICE, or set service = "NAME" in [tool.omc-dev.run]'
+    )
+
+
+def default_user(cfg: ProjectConfig, service: str) -> str | None:
+    """`user` in [tool.omc-dev.run.services.SERVICE]: host, root, UID or UID:GID."""
+    value = cfg.section("run", "services", service).get("user")
+    if value is None:
+        return None
+    try:
+        resolve_user(str(value))
+    except UnusableInput:
+        raise UnusableInput(
+            f"{cfg.pyproject}: [tool.omc-dev.run.services.{service}] user = {value!r}: "
+            "use host, root, UID or UID:GID"
+        ) from None
+    return str(value)
+
+
+def find_container(engine: Engine, project: str, service: str) -> str | None:
+    """The id of the service's running container (the first replica), by its compose labels."""
+    try:
+        found = engine.find_containers(
+            {
+                "com.docker.compose.project": project,
+                "com.docker.compose.service": service,
+                "com.docker.compose.oneoff": "False",
+            }
+        )
+    except EngineError as exc:
+        raise UserError(
+            f"the engine refused to list containers: {exc.message}", exit_code=1
+        ) from None
+    if not found:
+        return None
+    found.sort(key=lambda c: int(c.get("Labels", {}).get("com.docker.compose.container-number", 1)))
+    return str(found[0]["Id"])
+
+
+def watched_inputs(cfg: ProjectConfig, target: ComposeTarget) -> list[str]:
+    """Every file the resolution read: a change to any sends `run` back to the full path."""
+    paths = [cfg.root / "pyproject.toml", *target.files, target.files[0].parent / ".env"]
+    layout = git_layout(cfg.root)
+    if layout is not None:
+        paths += [layout.worktree / ".git", layout.git_dir / "HEAD"]
+    return [str(Path(p)) for p in paths]

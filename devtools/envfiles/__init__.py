@@ -1,0 +1,1 @@
+"""`.env`, `.env.example` and `env_file` files against the compose project they configure."""
