@@ -27,14 +27,19 @@ $(STAMP): pyproject.toml
 engine:
 	-@scripts/provision-engine
 
+# A simulated paper-trading day on the embedded SQLite default (.omc/kernel.db), then the status.
+# Re-running continues the same ledger with the next day.
 demo: $(STAMP)
-	$(BIN)/omc-dev doctor
+	$(BIN)/omc-dev kernel migrate
+	$(BIN)/omc-dev kernel run --seed 7 --duration 24h
+	$(BIN)/omc-dev status
 
 test: $(STAMP) engine
 	@rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest
 	@$(BIN)/coverage combine --quiet
 	@$(BIN)/coverage report --format=total | xargs -I{} echo "coverage (devtools + kernel): {}%"
+	$(BIN)/coverage report --include=kernel/guard.py,kernel/volatility.py,kernel/killswitch.py --fail-under=95
 	$(MAKE) --no-print-directory lint
 
 unit: $(STAMP)
@@ -44,7 +49,7 @@ lint: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 bench: $(STAMP)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)

@@ -43,6 +43,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.kernel.status:status",
         "Show the trading kernel's state, positions and PnL.",
     ),
+    "audit": ("devtools.kernel.audit:audit", "Read or verify the kernel's hash-chained audit."),
+    "killswitch": (
+        "devtools.kernel.killswitch:killswitch",
+        "Trip, reset or review the kill switch.",
+    ),
     "migrations": (
         "devtools.migrations.command:migrations",
         "Lint Alembic heads, branching and index immutability.",

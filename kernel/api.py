@@ -17,8 +17,10 @@ from types import FrameType
 from typing import Any
 
 from devtools.errors import EnvironmentMissing, UserError
+from kernel.alerts import Outbox, OutboxWorker
 from kernel.db import Database
 from kernel.schema import schema_problem
+from kernel.settings import KernelSettings
 from kernel.status import snapshot
 
 Reply = tuple[int, dict[str, Any]]
@@ -35,26 +37,30 @@ def health(db: Database) -> Reply:
     return 200, {"status": "ok", "database": "ok"}
 
 
-def status(db: Database) -> Reply:
+def status(db: Database, settings: KernelSettings) -> Reply:
     try:
-        return 200, snapshot(db)
+        return 200, snapshot(db, settings)
     except UserError as exc:
         return 503, {"status": "error", "reason": str(exc)}
 
 
-ROUTES: dict[str, Callable[[Database], Reply]] = {"/health": health, "/status": status}
+def make_server(
+    db: Database, host: str, port: int, settings: KernelSettings
+) -> ThreadingHTTPServer:
+    routes: dict[str, Callable[[], Reply]] = {
+        "/health": lambda: health(db),
+        "/status": lambda: status(db, settings),
+    }
 
-
-def make_server(db: Database, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         server_version = "omc-kernel"
 
         def do_GET(self) -> None:
-            route = ROUTES.get(self.path.split("?", 1)[0])
+            route = routes.get(self.path.split("?", 1)[0])
             if route is None:
                 code, body = 404, {"status": "error", "reason": f"no such endpoint: {self.path}"}
             else:
-                code, body = route(db)
+                code, body = route()
             data = (json.dumps(body, indent=2) + "\n").encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
@@ -75,9 +81,21 @@ def make_server(db: Database, host: str, port: int) -> ThreadingHTTPServer:
     return httpd
 
 
-def serve(db: Database, host: str, port: int, *, announce: Callable[[str], None]) -> None:
-    """Serve until SIGTERM (a clean stop, as `docker stop` sends) or Ctrl-C."""
-    httpd = make_server(db, host, port)
+def serve(
+    db: Database,
+    host: str,
+    port: int,
+    *,
+    settings: KernelSettings,
+    announce: Callable[[str], None],
+) -> None:
+    """Serve until SIGTERM (a clean stop, as `docker stop` sends) or Ctrl-C.
+
+    With webhooks configured, a background worker also delivers the alert outbox, so alerts a
+    short-lived command could not deliver are retried here.
+    """
+    httpd = make_server(db, host, port, settings)
+    worker = OutboxWorker(Outbox(db, settings.alerts)).start() if settings.alerts.channels else None
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         # shutdown() waits for serve_forever to return: it must run outside this thread.
@@ -91,3 +109,5 @@ def serve(db: Database, host: str, port: int, *, announce: Callable[[str], None]
     finally:
         signal.signal(signal.SIGTERM, previous)
         httpd.server_close()
+        if worker is not None:
+            worker.stop()

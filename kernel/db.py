@@ -6,8 +6,9 @@ embedded SQLite file `.omc/kernel.db` under the project root.
 
 Writers are serialised, not lucky: on PostgreSQL every write transaction first takes a row lock
 on the `trading_state` singleton (`SELECT ... FOR UPDATE`); on SQLite every write transaction
-starts with `BEGIN IMMEDIATE` (the database's single write lock), and threads of one process
-queue on a mutex first so they do not spin in SQLite's busy handler.
+starts with `BEGIN IMMEDIATE` (the database's single write lock). Those serialise processes.
+Threads of one process queue on a mutex before they even take a connection, so they neither
+spin in SQLite's busy handler nor hold pooled connections while waiting for the row lock.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from devtools.errors import EnvironmentMissing, UnusableInput
+from devtools.errors import EXIT_FINDINGS, EnvironmentMissing, UnusableInput, UserError
 
 DEFAULT_SQLITE = Path(".omc") / "kernel.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -126,7 +127,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, sqlite_synchronous)
     try:
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        return create_engine(parsed, connect_args={"connect_timeout": 5})
     except (NoSuchModuleError, ModuleNotFoundError):
         raise EnvironmentMissing(
             "the PostgreSQL driver psycopg is not installed: pip install 'omc-dev[postgres]'"
@@ -141,6 +142,14 @@ def unreachable(url: str, exc: BaseException) -> EnvironmentMissing:
         f"cannot reach the database {redact(url)}: {said} "
         "(check --db / OMC_DATABASE_URL, and that the server is running)"
     )
+
+
+def database_error(url: str, exc: DBAPIError) -> UserError:
+    """One line for a database error: unreachable (exit 125), or what the database refused."""
+    if exc.connection_invalidated or _is_connect_error(exc):
+        return unreachable(url, exc)
+    said = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return UserError(f"the database {redact(url)} refused: {said}", exit_code=EXIT_FINDINGS)
 
 
 @dataclass
@@ -174,8 +183,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A serialised unit of work: committed on exit, rolled back on error."""
-        local = self._local_writer if self.dialect == "sqlite" else nullcontext()
-        with self._guard(), local, self._writes() as session, session.begin():
+        with self._guard(), self._local_writer, self._writes() as session, session.begin():
             if self.dialect == "postgresql":
                 session.execute(text("SELECT id FROM trading_state WHERE id = 1 FOR UPDATE"))
             yield session
@@ -199,6 +207,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+def pinned(session: Session, model: type[T], key: Any) -> T | None:
+    """`session.get(model, key)`, kept alive for the whole transaction.
+
+    The session's identity map holds objects weakly: a singleton row that nobody references
+    between two uses would be loaded again each time. The desk touches the same few rows (trading
+    state, audit head, cash) many times per transaction, so it pins them in `session.info`.
+    """
+    slot = (model, key)
+    found = session.info.get(slot)
+    if found is None:
+        found = session.get(model, key)
+        if found is not None:
+            session.info[slot] = found
+    return cast(T | None, found)
 
 
 def _is_connect_error(exc: DBAPIError) -> bool:

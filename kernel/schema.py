@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 from devtools.errors import EnvironmentMissing
-from kernel.db import Database, unreachable
+from kernel.db import Database, database_error
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -43,7 +43,7 @@ def current_revision(db: Database) -> str | None:
         with db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except DBAPIError as exc:
-        raise unreachable(db.url, exc) from None
+        raise database_error(db.url, exc) from None
 
 
 def upgrade(db: Database) -> str:
@@ -54,7 +54,7 @@ def upgrade(db: Database) -> str:
     try:
         command.upgrade(alembic_config(db.url), "head")
     except DBAPIError as exc:
-        raise unreachable(db.url, exc) from None
+        raise database_error(db.url, exc) from None
     return head_revision()
 
 

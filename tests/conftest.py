@@ -12,21 +12,16 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.fixtures.docker import ComposeStack
 from tests.fixtures.git import GitRepo, make_repo
-from tests.fixtures.kernel import migrated
 from tests.fixtures.postgres import PgCluster, running_cluster
 from tests.fixtures.tiers import docker_unavailable, postgres_unavailable, required
 from tests.fixtures.userenv import UserEnv, user_env
 from tests.fixtures.users import TestUser, ensure_test_user
 from tests.fixtures.webhook import WebhookServer
-
-if TYPE_CHECKING:
-    from kernel.db import Database
 
 TIERS = ("unit", "postgres", "docker")
 PROBES: dict[str, Callable[[], str | None]] = {
@@ -89,16 +84,6 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
     """A fresh, empty database on the session's cluster (SQLAlchemy URL, psycopg 3 driver)."""
     with pg_cluster.database() as url:
         yield url
-
-
-@pytest.fixture
-def db(kernel_url: str) -> Iterator[Database]:
-    """A migrated kernel database: SQLite in the unit tier, PostgreSQL in the postgres tier.
-
-    Each tier's conftest defines `kernel_url`; tests in `tests/kernel_cases` run on both.
-    """
-    with migrated(kernel_url) as database:
-        yield database
 
 
 @pytest.fixture

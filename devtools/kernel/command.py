@@ -5,6 +5,8 @@ Only click is imported here; the kernel (and sqlalchemy, alembic, rich) load whe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from devtools.kernel.options import db_option
@@ -39,10 +41,61 @@ def serve(db_url: str | None, host: str, port: int) -> int:
     """Serve GET /health and GET /status (the JSON of `omc-dev status --format json`)."""
     from kernel.api import serve as serve_api
     from kernel.db import open_database
+    from kernel.settings import load_settings
 
+    settings = load_settings()
     db = open_database(db_url)
     try:
-        serve_api(db, host, port, announce=lambda line: click.echo(line, err=True))
+        serve_api(
+            db, host, port, settings=settings, announce=lambda line: click.echo(line, err=True)
+        )
     finally:
         db.dispose()
     return 0
+
+
+@kernel.command()
+@db_option
+@click.option("--symbols", metavar="LIST", help="Comma-separated symbols (default: configured).")
+@click.option(
+    "--feed",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Replay a CSV or JSON price file (CoinSpot's latest-prices shape included).",
+)
+@click.option("--seed", type=int, help="Seed of the synthetic feed (the default feed; seed 1).")
+@click.option("--ticks", type=click.IntRange(min=1), help="Stop after N ticks.")
+@click.option("--duration", metavar="SPAN", help="Stop after this much feed time: 24h, 90m, 1d.")
+@click.option("--realtime", is_flag=True, help="Pace ticks on the wall clock (default: simulated).")
+def run(
+    *,
+    db_url: str | None,
+    symbols: str | None,
+    feed: Path | None,
+    seed: int | None,
+    ticks: int | None,
+    duration: str | None,
+    realtime: bool,
+) -> int:
+    """Trade on paper: MA crossover through the Guard, on a synthetic or replayed feed.
+
+    Simulated time by default (a day of one-minute bars takes seconds); one transaction per
+    tick, so Ctrl-C stops cleanly with every finished tick committed (exit 130).
+    """
+    from devtools.kernel.running import run_paper
+
+    if feed is not None and seed is not None:
+        raise click.UsageError("--feed and --seed are alternatives: give one")
+    if ticks is not None and duration is not None:
+        raise click.UsageError("--ticks and --duration are alternatives: give one")
+    requested = [s.strip().lower() for s in symbols.split(",") if s.strip()] if symbols else None
+    if symbols is not None and not requested:
+        raise click.UsageError("--symbols needs at least one symbol")
+    return run_paper(
+        db_url,
+        symbols=requested,
+        feed=feed,
+        seed=1 if seed is None else seed,
+        ticks=ticks,
+        duration=duration,
+        realtime=realtime,
+    )

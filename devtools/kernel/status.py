@@ -20,11 +20,13 @@ from devtools.render import format_option
 def status(db_url: str | None, limit: int, fmt: str) -> int:
     """Trading state and kill switch, market mode, strategies, balances, positions, PnL, audit."""
     from kernel.db import open_database
+    from kernel.settings import load_settings
     from kernel.status import snapshot
 
+    settings = load_settings()
     db = open_database(db_url, create=False)
     try:
-        data = snapshot(db, audit_limit=limit)
+        data = snapshot(db, settings, audit_limit=limit)
     finally:
         db.dispose()
     if fmt == "json":

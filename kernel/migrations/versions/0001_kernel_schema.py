@@ -178,13 +178,14 @@ def upgrade() -> None:
         )
     )
 
-    # The audit is append-only in the database too, not only in the code.
+    # The audit is append-only in the database too, not only in the code. (No `%` placeholder in
+    # the message: offline `--sql` output would double it for psycopg's paramstyle.)
     if postgres:
         op.execute(
             sa.text(
                 "CREATE FUNCTION audit_records_refuse_change() RETURNS trigger "
                 "LANGUAGE plpgsql AS $$ BEGIN "
-                "RAISE EXCEPTION 'audit_records is append-only: % refused', TG_OP; "
+                "RAISE EXCEPTION USING MESSAGE = 'audit_records is append-only: ' || TG_OP || ' refused'; "
                 "END $$"
             )
         )

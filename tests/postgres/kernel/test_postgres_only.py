@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kernel.db import Database
 from tests.fixtures.cli import omc
+from tests.fixtures.postgres import PgCluster
 
 
 def test_per_day_index_is_on_the_utc_date_not_the_session_time_zone(db: Database) -> None:
@@ -47,3 +48,31 @@ def test_compose_style_variables_migrate_a_real_server(kernel_url: str) -> None:
     proc = omc("kernel", "migrate", env=env)
     assert proc.returncode == 0, proc.stderr
     assert f"@{url.host}:{url.port}/{url.database} is at revision" in proc.stdout
+
+
+def test_the_offline_sql_script_builds_the_same_schema(pg_cluster: PgCluster) -> None:
+    """`alembic upgrade head --sql` output, run as a plain script, gives a working kernel schema."""
+    import io
+    from contextlib import redirect_stdout
+
+    import psycopg
+    from alembic import command
+
+    from kernel.schema import alembic_config, head_revision
+
+    with pg_cluster.database() as url:
+        script = io.StringIO()
+        with redirect_stdout(script):
+            command.upgrade(alembic_config(url), "head", sql=True)
+        dbname = url.rsplit("/", 1)[1]
+        with psycopg.connect(pg_cluster.conninfo(dbname), autocommit=True) as conn:
+            conn.execute(script.getvalue().encode())
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+                head_revision(),
+            )
+            conn.execute(
+                "INSERT INTO audit_records (sequence, created_at, actor, action, inputs, prev_hash, hash) "
+                "VALUES (1, now(), 'a', 'X', '{}', 'p', 'h')"
+            )
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only: UPDATE refused"):
+                conn.execute("UPDATE audit_records SET actor = 'b'")

@@ -126,3 +126,20 @@ def test_postgres_variables_reach_the_cli() -> None:
     )
     assert proc.returncode == 125
     assert "postgresql+psycopg://postgres:***@127.0.0.1:1/postgres" in proc.stderr
+
+
+def test_a_database_that_refuses_a_statement_says_so(tmp_path: Path) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from devtools.errors import UserError
+    from kernel.db import database_error
+
+    db = open_database(f"sqlite:///{tmp_path / 'k.db'}")
+    try:
+        with pytest.raises(DBAPIError) as info, db.read() as session:
+            session.execute(text("SELECT * FROM no_such_table"))
+    finally:
+        db.dispose()
+    error = database_error(db.url, info.value)
+    assert type(error) is UserError and error.exit_code == 1
+    assert "refused: no such table: no_such_table" in str(error)

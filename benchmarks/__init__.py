@@ -1,0 +1,1 @@
+"""Benchmark scripts: each prints its measurements against an anchor measured in the same run."""

@@ -1,0 +1,347 @@
+"""The desk: everything that must happen atomically for one order, or for one tick.
+
+An order: read a `GuardContext` under the write lock, ask the Guard, audit the decision, send
+allowed orders to the PaperExchange, audit what it did (and each fill), trip the kill switch if
+the Guard says so. A tick: store the prices in the Glass ledger, match resting orders, re-measure
+volatility (market mode), re-assess the trading state. Each runs inside one write transaction, so
+concurrent submitters see each other's effects in full or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from devtools.errors import UnusableInput
+from kernel import audit, killswitch, prices
+from kernel.db import Database
+from kernel.exchange import ExchangeResult, FillResult, OrderRequest, PaperExchange
+from kernel.guard import (
+    Assessment,
+    Decision,
+    Guard,
+    GuardContext,
+    OrderIntent,
+    assess,
+    snapshot_inputs,
+)
+from kernel.models import (
+    AuditAction,
+    AuditHead,
+    Balance,
+    DayOpen,
+    MarketMode,
+    Order,
+    TradingState,
+    TradingStateRow,
+)
+from kernel.money import plain, q8
+from kernel.prices import Quote, Tick
+from kernel.settings import KernelSettings
+from kernel.volatility import ModeChange, VolatilityWindow, next_mode
+
+MAX_ACTOR = 64
+# Built once: constructing a statement costs more than running it on SQLite.
+_ORDERS_SINCE = select(func.count()).select_from(Order).where(Order.created_at > bindparam("since"))
+# The singletons a decision touches, in one round trip (then pinned for the transaction).
+_HEADS = (
+    select(TradingStateRow, AuditHead, Balance)
+    .join_from(TradingStateRow, AuditHead, AuditHead.id == TradingStateRow.id)
+    .outerjoin(Balance, Balance.asset == bindparam("quote"))
+    .where(TradingStateRow.id == 1)
+)
+_DAY_OPEN = select(DayOpen.equity).where(
+    DayOpen.created_at >= bindparam("start"), DayOpen.created_at < bindparam("end")
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc_midnight(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    result: ExchangeResult | None = None  # None: the Guard denied it
+    tripped: bool = False  # this decision tripped the kill switch
+
+    @property
+    def accepted(self) -> bool:
+        return self.result is not None and self.result.accepted
+
+    @property
+    def fills(self) -> tuple[FillResult, ...]:
+        return self.result.fills if self.result is not None else ()
+
+
+@dataclass
+class TickReport:
+    filled: list[tuple[Order, FillResult]] = field(default_factory=list)
+    mode_change: ModeChange | None = None
+    assessment: Assessment | None = None
+    tripped: bool = False
+
+
+class Desk:
+    def __init__(self, db: Database, settings: KernelSettings, *, guard: Guard | None = None):
+        self.db = db
+        self.settings = settings
+        self.guard = guard or Guard()
+        self.exchange = PaperExchange(
+            settings.symbols, quote=settings.quote, fee_rate=settings.fee_rate
+        )
+        self.channels = tuple(settings.alerts.channels)
+        self.volatility = VolatilityWindow(settings.volatility.window)
+        # Baselines read back from the database: a committed day_open row never changes.
+        self._day_opens: dict[date, Decimal] = {}
+
+    def warm_up(self, session: Session, symbols: Iterable[str]) -> None:
+        """Load the volatility window from the Glass ledger (before the first tick)."""
+        for symbol in symbols:
+            self.volatility.observe(prices.recent(session, symbol, self.volatility.window + 1))
+
+    # --- the snapshot the Guard decides on --------------------------------------------------
+
+    def context(
+        self,
+        session: Session,
+        now: datetime,
+        quotes: Mapping[str, Quote] | None = None,
+        *,
+        for_order: bool = True,
+    ) -> GuardContext:
+        """The Guard's snapshot; `quotes` are prices already in hand (the tick just recorded).
+
+        `for_order=False` (assessing the trading state only) skips the order-rate count.
+        """
+        if (TradingStateRow, 1) not in session.info:
+            state, head, cash = session.execute(_HEADS, {"quote": self.settings.quote}).one()
+            session.info[(TradingStateRow, 1)], session.info[(AuditHead, 1)] = state, head
+            if cash is not None:
+                session.info[(Balance, cash.asset)] = cash
+        row = killswitch.state_row(session)
+        known = dict(quotes or {})
+        missing = [s for s in self.settings.symbols if s not in known]
+        if missing:
+            known.update(prices.latest(session, missing))
+        quotes = known
+        account = self.exchange.account(session)
+        equity = account.equity({s: q.last for s, q in quotes.items()})
+        limits = self.settings.limits
+        recent = 0
+        if for_order:
+            window_start = now - timedelta(seconds=limits.order_rate_window)
+            recent = session.scalar(_ORDERS_SINCE, {"since": window_start}) or 0
+        return GuardContext(
+            now=now,
+            state=TradingState(row.state),
+            mode=MarketMode(row.market_mode),
+            limits=limits,
+            volatile_factor=self.settings.volatility.factor,
+            symbols=frozenset(self.settings.symbols),
+            quotes=quotes,
+            positions={s: h.quantity for s, h in account.holdings.items() if h.quantity},
+            open_buys=account.open_buys,
+            equity=equity,
+            day_open_equity=self._day_open(session, now, equity),
+            loss_acknowledged=killswitch.loss_acknowledged(row, now),
+            recent_orders=recent,
+        )
+
+    def _day_open(self, session: Session, now: datetime, equity: Decimal) -> Decimal:
+        """The day's baseline equity, recorded by the first look of each UTC day."""
+        midnight = utc_midnight(now)
+        cached = self._day_opens.get(midnight.date())
+        if cached is not None:
+            return cached
+        existing = session.scalar(
+            _DAY_OPEN, {"start": midnight, "end": midnight + timedelta(days=1)}
+        )
+        if existing is not None:
+            self._day_opens[midnight.date()] = existing
+            return existing
+        baseline = q8(equity)
+        session.add(DayOpen(created_at=now, equity=baseline))
+        return baseline
+
+    # --- orders ---------------------------------------------------------------------------
+
+    def submit(self, request: OrderRequest, now: datetime | None = None) -> Outcome:
+        """Guard, exchange and audit for one order, in its own serialised transaction."""
+        with self.db.write() as session:
+            return self.submit_in(session, request, now or utcnow())
+
+    def submit_in(
+        self,
+        session: Session,
+        request: OrderRequest,
+        now: datetime,
+        quotes: Mapping[str, Quote] | None = None,
+    ) -> Outcome:
+        actor = " ".join(request.actor.split())
+        if not actor or len(actor) > MAX_ACTOR:
+            raise UnusableInput(f"an order's actor must be 1-{MAX_ACTOR} characters")
+        ctx = self.context(session, now, quotes)
+        intent = OrderIntent(
+            request.symbol, request.side, request.quantity, request.kind, request.limit_price
+        )
+        decision = self.guard.check(intent, ctx)
+        inputs = snapshot_inputs(intent, ctx)
+        symbol = request.symbol if request.symbol in ctx.symbols else None
+        if not decision.allowed:
+            audit.append(
+                session,
+                audit.Entry(
+                    actor=actor,
+                    action=AuditAction.ORDER_DENIED,
+                    symbol=symbol,
+                    decision="deny",
+                    reason=decision.reason,
+                    outcome=decision.detail,
+                    inputs={**inputs, "check": decision.check},
+                ),
+                clock=now,
+            )
+            tripped = decision.trip and self._trip(session, decision.detail, now)
+            return Outcome(decision, None, tripped)
+        result = self.exchange.submit(session, request, now, quote=ctx.quotes[request.symbol])
+        if result.accepted:
+            outcome = f"order {result.order_id}: {result.detail}"
+        else:
+            outcome = f"rejected by the exchange: {result.detail}"
+        audit.append(
+            session,
+            audit.Entry(
+                actor=actor,
+                action=AuditAction.ORDER_SUBMITTED,
+                symbol=symbol,
+                decision="allow",
+                reason=result.reason,
+                outcome=outcome,
+                inputs={**inputs, "order_id": result.order_id},
+            ),
+            clock=now,
+        )
+        for fill in result.fills:
+            self._audit_fill(session, fill, actor, now)
+        return Outcome(decision, result)
+
+    def cancel(self, order_id: int, *, actor: str, now: datetime | None = None) -> ExchangeResult:
+        """Cancel an open order; allowed in every trading state (HALTED included)."""
+        when = now or utcnow()
+        with self.db.write() as session:
+            result = self.exchange.cancel(session, order_id, when)
+            audit.append(
+                session,
+                audit.Entry(
+                    actor=actor,
+                    action=AuditAction.ORDER_CANCELLED,
+                    decision="cancel",
+                    reason=result.reason,
+                    outcome=result.detail,
+                    inputs={"order_id": order_id},
+                ),
+                clock=when,
+            )
+        return result
+
+    def _audit_fill(self, session: Session, fill: FillResult, actor: str, now: datetime) -> None:
+        audit.append(
+            session,
+            audit.Entry(
+                actor=actor,
+                action=AuditAction.ORDER_FILLED,
+                symbol=fill.symbol,
+                decision=fill.side,
+                outcome=f"order {fill.order_id} filled {plain(fill.quantity)} at {plain(fill.price)}",
+                inputs={
+                    "order_id": fill.order_id,
+                    "quantity": plain(fill.quantity),
+                    "price": plain(fill.price),
+                    "notional": plain(fill.notional),
+                    "fee": plain(fill.fee),
+                },
+            ),
+            clock=now,
+        )
+
+    def _trip(self, session: Session, reason: str, now: datetime) -> bool:
+        change = killswitch.trip(
+            session, by=killswitch.GUARD, reason=reason, now=now, channels=self.channels
+        )
+        return change.changed
+
+    # --- ticks ----------------------------------------------------------------------------
+
+    def on_tick_in(self, session: Session, tick: Tick, source: str) -> TickReport:
+        """Record `tick` and bring orders, market mode and trading state up to date with it."""
+        now = tick.ts
+        quotes = {q.symbol: q for q in tick.quotes}
+        report = TickReport()
+        prices.record(session, tick, source)
+        self.volatility.observe(tick.quotes)
+        report.filled = self.exchange.match(session, quotes, now)
+        for order, fill in report.filled:
+            self._audit_fill(session, fill, order.actor, now)
+        report.mode_change = self._update_mode(session, list(quotes), now)
+        ctx = self.context(session, now, quotes, for_order=False)
+        report.assessment = assess(ctx)
+        row = killswitch.state_row(session)
+        if report.assessment.trip:
+            report.tripped = self._trip(session, report.assessment.detail, now)
+        elif row.state not in (TradingState.HALTED, report.assessment.state):
+            row.state, row.updated_at = report.assessment.state, now
+        return report
+
+    def _update_mode(self, session: Session, symbols: list[str], now: datetime) -> ModeChange:
+        vol = self.settings.volatility
+        readings = self.volatility.readings(symbols)
+        row = killswitch.state_row(session)
+        change = next_mode(MarketMode(row.market_mode), readings, enter=vol.enter, exit=vol.exit)
+        if change.changed:
+            row.market_mode, row.mode_changed_at, row.updated_at = change.mode, now, now
+            volatile = change.mode == MarketMode.VOLATILE
+            limits = (
+                self.settings.limits.tightened(vol.factor) if volatile else self.settings.limits
+            )
+            inputs: dict[str, Any] = {
+                "readings": {s: v for s, v in readings.items() if v is not None},
+                "enter": vol.enter,
+                "exit": vol.exit,
+                "factor": plain(vol.factor),
+                "window": vol.window,
+                "limits_now": {
+                    "max_order_notional": plain(limits.max_order_notional),
+                    "max_position_notional": plain(limits.max_position_notional),
+                    "max_gross_exposure": plain(limits.max_gross_exposure),
+                    "max_net_exposure": plain(limits.max_net_exposure),
+                },
+            }
+            audit.append(
+                session,
+                audit.Entry(
+                    actor=killswitch.GUARD,
+                    action=AuditAction.MARKET_MODE_CHANGED,
+                    decision=str(change.mode),
+                    reason=(
+                        f"peak realised volatility {change.peak:.2f} "
+                        + (f"above {vol.enter}" if volatile else f"below {vol.exit}")
+                    ),
+                    outcome=(
+                        f"notional limits x{plain(vol.factor)}" if volatile else "limits restored"
+                    ),
+                    inputs=inputs,
+                ),
+                clock=now,
+            )
+        return change

@@ -1,0 +1,201 @@
+"""TradeAudit: the hash chain, tamper detection located to the record, append-only everywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from kernel import audit
+from kernel.audit import GENESIS, AppendOnly, Entry, canonical, verify
+from kernel.db import Database
+from kernel.models import AuditAction, AuditRecord
+from tests.fixtures.cli import omc
+from tests.fixtures.kernel import tamper
+
+NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
+
+
+def fill_chain(db: Database, n: int = 5) -> None:
+    with db.write() as s:
+        for i in range(n):
+            audit.append(
+                s,
+                Entry(
+                    actor=f"actor-{i % 2}",
+                    action=AuditAction.ORDER_DENIED if i % 2 else AuditAction.ALGORITHM_SIGNAL,
+                    symbol="btc",
+                    decision="deny" if i % 2 else "buy",
+                    reason=f"reason {i}",
+                    outcome=f"outcome {i}",
+                    inputs={"price": {"last": f"{100 + i}"}, "n": i},
+                ),
+                clock=NOW,
+            )
+
+
+def verified(db: Database) -> audit.Verification:
+    with db.read() as s:
+        return verify(s)
+
+
+def test_records_chain_from_genesis_by_sha256_over_canonical_json(db: Database) -> None:
+    fill_chain(db, 3)
+    with db.read() as s:
+        first, second, third = s.scalars(select(AuditRecord).order_by(AuditRecord.sequence))
+    assert [first.sequence, second.sequence, third.sequence] == [1, 2, 3]
+    assert first.prev_hash == GENESIS and second.prev_hash == first.hash
+    body = {
+        "sequence": 1,
+        "created_at": first.created_at.isoformat(timespec="microseconds"),
+        "actor": "actor-0",
+        "action": "ALGORITHM_SIGNAL",
+        "symbol": "btc",
+        "decision": "buy",
+        "reason": "reason 0",
+        "outcome": "outcome 0",
+        "inputs": first.inputs,
+        "prev_hash": GENESIS,
+    }
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert first.hash == hashlib.sha256(raw.encode()).hexdigest()
+    assert json.loads(first.inputs) == {"clock": NOW.isoformat(), "n": 0, "price": {"last": "100"}}
+    assert first.inputs == canonical(json.loads(first.inputs))
+    assert first.created_at <= second.created_at <= third.created_at
+    result = verified(db)
+    assert (result.ok, result.records, result.head_sequence) == (True, 3, 3)
+
+
+def test_an_empty_chain_verifies(db: Database) -> None:
+    result = verified(db)
+    assert (result.ok, result.records, result.head_sequence) == (True, 0, 0)
+
+
+FIELDS: list[tuple[str, Any]] = [
+    ("created_at", "2030-01-01 00:00:00"),
+    ("actor", "mallory"),
+    ("action", "ORDER_FILLED"),
+    ("symbol", "eth"),
+    ("decision", "allow"),
+    ("reason", "nothing to see"),
+    ("outcome", "filled"),
+    ("inputs", '{"n":99}'),
+    ("prev_hash", "f" * 64),
+    ("hash", "e" * 64),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), FIELDS, ids=[f for f, _ in FIELDS])
+@pytest.mark.parametrize("target", [1, 3, 5])
+def test_changing_any_field_of_any_record_is_detected_and_located(
+    db: Database, field: str, value: Any, target: int
+) -> None:
+    fill_chain(db, 5)
+    if field == "created_at" and db.dialect == "postgresql":
+        value = datetime(2030, 1, 1, tzinfo=UTC)
+    tamper(
+        db, f"UPDATE audit_records SET {field} = :v WHERE sequence = :s", {"v": value, "s": target}
+    )
+    result = verified(db)
+    assert result.first_break is not None
+    assert result.first_break.sequence == target, result.first_break
+
+
+def test_a_changed_sequence_number_is_located(db: Database) -> None:
+    fill_chain(db, 5)
+    tamper(db, "UPDATE audit_records SET sequence = 99 WHERE sequence = 3")
+    broken = verified(db).first_break
+    assert broken is not None and (broken.sequence, broken.problem) == (3, "sequence_gap")
+
+
+def test_a_rewritten_record_with_a_fresh_hash_breaks_the_next_link(db: Database) -> None:
+    fill_chain(db, 5)
+    with db.read() as s:
+        record = s.get(AuditRecord, 2)
+        assert record is not None
+        forged = audit.record_hash(
+            sequence=2,
+            created_at=record.created_at,
+            actor="mallory",
+            action=record.action,
+            symbol=record.symbol,
+            decision=record.decision,
+            reason=record.reason,
+            outcome=record.outcome,
+            inputs=record.inputs,
+            prev_hash=record.prev_hash,
+        )
+    tamper(
+        db,
+        "UPDATE audit_records SET actor = 'mallory', hash = :h WHERE sequence = 2",
+        {"h": forged},
+    )
+    broken = verified(db).first_break
+    assert broken is not None and (broken.sequence, broken.problem) == (3, "prev_hash_mismatch")
+
+
+def test_a_deleted_record_and_a_cut_tail_are_located(db: Database) -> None:
+    fill_chain(db, 5)
+    tamper(db, "DELETE FROM audit_records WHERE sequence = 5")
+    broken = verified(db).first_break
+    assert broken is not None and (broken.sequence, broken.problem) == (5, "head_mismatch")
+    assert "removed from the end" in broken.detail
+    tamper(db, "DELETE FROM audit_records WHERE sequence = 2")
+    broken = verified(db).first_break
+    assert broken is not None and (broken.sequence, broken.problem) == (2, "sequence_gap")
+
+
+def test_a_moved_head_is_reported(db: Database) -> None:
+    fill_chain(db, 2)
+    with db.write() as s:
+        s.execute(text("UPDATE audit_head SET sequence = 1"))
+    broken = verified(db).first_break
+    assert broken is not None and broken.problem == "head_mismatch"
+    assert "the head was changed" in broken.detail
+
+
+def test_the_orm_refuses_to_change_or_delete_a_record(db: Database) -> None:
+    fill_chain(db, 2)
+    with pytest.raises(AppendOnly, match="cannot be changed"), db.write() as s:
+        record = s.get(AuditRecord, 1)
+        assert record is not None
+        record.actor = "mallory"
+    with pytest.raises(AppendOnly, match="cannot be deleted"), db.write() as s:
+        s.delete(s.get(AuditRecord, 2))
+    assert verified(db).ok
+
+
+def test_the_cli_lists_filters_and_verifies(db: Database) -> None:
+    fill_chain(db, 6)
+    proc = omc("audit", "--db", db.url, "--format", "json", "--limit", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["sequence"] for r in json.loads(proc.stdout)["records"]] == [5, 6]
+    proc = omc(
+        "audit",
+        "--db",
+        db.url,
+        "--format",
+        "json",
+        "--actor",
+        "actor-1",
+        "--action",
+        "order_denied",
+    )
+    assert [r["sequence"] for r in json.loads(proc.stdout)["records"]] == [2, 4, 6]
+    table = omc("audit", "--db", db.url)
+    assert table.returncode == 0 and "ORDER_DENIED" in table.stdout
+    ok = omc("audit", "--db", db.url, "--verify")
+    assert ok.returncode == 0 and "audit chain intact: 6 records" in ok.stdout
+
+    tamper(db, "UPDATE audit_records SET reason = 'edited' WHERE sequence = 4")
+    broken = omc("audit", "--db", db.url, "--verify")
+    assert broken.returncode == 1
+    assert "broken at record 4" in broken.stdout
+    as_json = json.loads(omc("audit", "--db", db.url, "--verify", "--format", "json").stdout)
+    assert as_json["verified"] is False and as_json["first_broken"]["sequence"] == 4
+    misuse = omc("audit", "--db", db.url, "--verify", "--actor", "x")
+    assert misuse.returncode == 2 and misuse.stderr.count("\n") == 1

@@ -1,0 +1,1 @@
+from tests.kernel_cases.concurrency import *  # noqa: F403

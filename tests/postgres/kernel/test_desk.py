@@ -1,0 +1,1 @@
+from tests.kernel_cases.desk import *  # noqa: F403

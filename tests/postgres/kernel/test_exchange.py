@@ -1,0 +1,1 @@
+from tests.kernel_cases.exchange import *  # noqa: F403

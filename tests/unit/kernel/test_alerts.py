@@ -1,0 +1,1 @@
+from tests.kernel_cases.alerts import *  # noqa: F403

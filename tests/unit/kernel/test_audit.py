@@ -1,0 +1,1 @@
+from tests.kernel_cases.audit import *  # noqa: F403

@@ -1,0 +1,1 @@
+from tests.kernel_cases.killswitch import *  # noqa: F403

@@ -1,0 +1,1 @@
+from tests.kernel_cases.loop import *  # noqa: F403

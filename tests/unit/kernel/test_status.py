@@ -1,0 +1,1 @@
+from tests.kernel_cases.status import *  # noqa: F403
