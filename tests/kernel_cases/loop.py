@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -115,23 +117,35 @@ def test_a_restart_resumes_kill_switch_open_orders_and_balances(db: Database) ->
 def test_a_trip_in_the_loop_does_not_wait_for_its_alert(
     db: Database, webhook_server: WebhookServer
 ) -> None:
-    webhook_server.default = Reply(200, delay=2)
+    # The webhook answers only when the test says so and the client would wait 10 minutes: a loop
+    # that waited for its alert could not finish. No wall-clock margin, so load cannot fake it.
+    answer = threading.Event()
+    webhook_server.default = Reply(200, hold=answer)
     settings = kernel_settings(
-        daily_loss_limit="0.01", alerts__slack_webhook=webhook_server.url(), alerts__timeout=5
+        daily_loss_limit="0.01", alerts__slack_webhook=webhook_server.url(), alerts__timeout=600
     )
     worker = OutboxWorker(Outbox(db, settings.alerts), idle_poll=0.1).start()
-    plan = plan_synthetic(
-        db, settings, seed=7, symbols=None, ticks=300, duration=None, realtime=False
-    )
-    loop = PaperLoop(db, settings, plan.symbols, source=plan.source, alerts=worker)
-    loop.prepare()
-    stats = loop.run(plan.ticks)
-    finished = time.monotonic()
-    assert stats.trips == 1 and stats.state == "HALTED"
-    assert worker.stop(flush_seconds=10)
-    (request,) = webhook_server.requests
-    assert finished < request.at + 2  # the loop was done before the webhook even answered
-    assert "Kill switch TRIPPED by guard" in request.json()["text"]
+    try:
+        plan = plan_synthetic(
+            db, settings, seed=7, symbols=None, ticks=300, duration=None, realtime=False
+        )
+        loop = PaperLoop(db, settings, plan.symbols, source=plan.source, alerts=worker)
+        loop.prepare()
+        result: list[Any] = []
+        runner = threading.Thread(target=lambda: result.append(loop.run(plan.ticks)), daemon=True)
+        runner.start()
+        runner.join(timeout=120)
+        assert not runner.is_alive(), "the loop waited for its alert"
+        (stats,) = result
+        assert stats.trips == 1 and stats.state == "HALTED"
+        deadline = time.monotonic() + 30
+        while not webhook_server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (request,) = webhook_server.requests  # tried while the loop ran on, still unanswered
+        assert "Kill switch TRIPPED by guard" in request.json()["text"]
+    finally:
+        answer.set()
+    assert worker.stop(flush_seconds=30)
 
 
 def write_csv(path: Path, minutes: int, start: str = "2025-03-01T00:00:00Z") -> Path:
