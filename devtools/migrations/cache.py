@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import tempfile
 from pathlib import Path
 
 from devtools import __version__
@@ -59,6 +57,8 @@ class FileCache:
         self.used: set[str] = set()
         self.dirty = False
         if self.path is not None:
+            import pickle  # here: OMC_NO_CACHE runs never need it
+
             try:
                 with self.path.open("rb") as fh:
                     stored = pickle.load(fh)
@@ -83,6 +83,9 @@ class FileCache:
         stale = set(self.entries) - self.used
         if not self.dirty and not stale:
             return
+        import pickle
+        import tempfile
+
         entries = {k: v for k, v in self.entries.items() if k in self.used}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

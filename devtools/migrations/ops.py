@@ -9,6 +9,8 @@ through `op.execute(...)`. Names bound to constants earlier in the file are foll
 from __future__ import annotations
 
 import ast
+import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -121,6 +123,24 @@ _SA_VALUE_FUNCTIONS = {
     "session_user",
     "user",
 }
+# The `op` methods `Reader._op` turns into operations (every other call yields none). A file
+# whose text names none of them is not walked at all, and in the others only the expressions
+# whose text spans a place that names one are searched: not the arguments of op calls.
+SCHEMA_METHODS = frozenset(
+    {
+        "create_table",
+        "add_column",
+        "alter_column",
+        "drop_column",
+        "drop_table",
+        "rename_table",
+        "create_index",
+        "execute",
+    }
+)
+_SCHEMA_METHOD = re.compile("|".join(sorted(SCHEMA_METHODS)).encode())
+# Operators and load/store markers: nodes the walk never needs to visit.
+_NO_CHILDREN = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _COMPARE = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}
 
@@ -134,13 +154,22 @@ class Reader:
     """Reads one revision module."""
 
     tree: ast.Module
+    source: bytes | None = None  # the tree's text: lets the walk skip what cannot matter
     aliases: dict[str, str] = field(default_factory=dict)
     env: dict[str, ast.expr] = field(default_factory=dict)
     batch_tables: dict[str, str] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     depth: int = 0
+    # Where the text names a schema method, as (line, column); None: anywhere may.
+    method_names: list[tuple[int, int]] | None = None
+    enums_possible: bool = True
 
     def __post_init__(self) -> None:
+        if self.source is not None and self.source.isascii():
+            # (Python NFKC-normalizes identifiers, so non-ASCII text may spell a name otherwise.)
+            self.method_names = schema_method_positions(self.source)
+            # An sa.Enum/ENUM call names the class, or imports it under another name.
+            self.enums_possible = b"Enum" in self.source or b"ENUM" in self.source
         # The names Alembic's templates use, for files that rely on them without importing.
         self.aliases.update(
             sa="sqlalchemy", op="alembic.op", postgresql="sqlalchemy.dialects.postgresql"
@@ -244,7 +273,10 @@ class Reader:
         events: list[tuple[int, int, ast.AST]] = []
         for node in self._live_nodes(upgrade, dialect_flags):
             if isinstance(node, ast.Assign | ast.AnnAssign) or (
-                isinstance(node, ast.Call) and self._is_op_call(node)
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SCHEMA_METHODS
+                and self._is_op_call(node)
             ):
                 events.append((node.lineno, node.col_offset, node))
             if isinstance(node, ast.With):
@@ -271,19 +303,34 @@ class Reader:
             except Unreadable as exc:
                 self.problems.append((node.lineno, f"{self._op_name(node)}: {exc}"))
 
-    def _live_nodes(self, root: ast.AST, flags: dict[str, ast.expr]) -> Iterator[ast.AST]:
-        """Every node that runs on PostgreSQL: `if postgres: ... else: ...` branches written for
-        another dialect are skipped, so a SQLite-only index is not judged as PostgreSQL's."""
+    def _live_nodes(self, root: ast.AST, flags: dict[str, ast.expr]) -> list[ast.AST]:
+        """Every statement that runs on PostgreSQL, and the expressions that may call a schema
+        method, in source order. `if postgres: ... else: ...` branches written for another
+        dialect are skipped, so a SQLite-only index is not judged as PostgreSQL's."""
+        names = self.method_names
+        found: list[ast.AST] = []
         stack = [root]
         while stack:
             node = stack.pop()
-            yield node
+            found.append(node)
             if isinstance(node, ast.If):
                 taken = self._dialect_test(node.test, flags)
                 if taken is not None:
                     stack.extend(reversed(node.body if taken else node.orelse))
                     continue
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            children: list[ast.AST] = []
+            for name in node._fields:
+                value = getattr(node, name, None)
+                for child in value if isinstance(value, list) else (value,):
+                    if (
+                        isinstance(child, ast.AST)
+                        and not isinstance(child, _NO_CHILDREN)
+                        and (names is None or isinstance(child, ast.stmt) or _spans(child, names))
+                    ):
+                        children.append(child)
+            children.reverse()
+            stack.extend(children)
+        return found
 
     def _dialect_test(
         self, test: ast.expr, flags: dict[str, ast.expr], depth: int = 0
@@ -505,6 +552,8 @@ class Reader:
         return "anyenum"
 
     def _enums_in(self, node: ast.AST) -> Iterator[Operation]:
+        if not self.enums_possible:
+            return
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call) and self.qualname(sub.func).rsplit(".", 1)[-1] in _ENUMS:
                 yield CreateEnum(self._enum_name(sub))
@@ -823,9 +872,46 @@ def _short(node: ast.AST) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def read_operations(tree: ast.Module) -> tuple[list[Operation], list[tuple[int, str]]]:
-    """The operations of a revision's upgrade(), and what could not be read (line, message)."""
-    reader = Reader(tree)
+def may_have_operations(source: bytes) -> bool:
+    """False only when `read_operations` would find nothing: no schema method is named."""
+    return not source.isascii() or _SCHEMA_METHOD.search(source) is not None
+
+
+def schema_method_positions(source: bytes) -> list[tuple[int, int]]:
+    """Where an ASCII text names a schema method, as `ast` numbers lines and columns.
+
+    The name of a called method follows a `.` (maybe spaced), never an identifier character,
+    so no other name found here can hide it by overlapping it.
+    """
+    if b"\r" in source:
+        source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    positions = []
+    for match in _SCHEMA_METHOD.finditer(source):
+        start = match.start()
+        line_start = source.rfind(b"\n", 0, start) + 1
+        positions.append((source.count(b"\n", 0, start) + 1, start - line_start))
+    return positions
+
+
+def _spans(node: ast.AST, positions: list[tuple[int, int]]) -> bool:
+    """Whether the node's text holds one of the (sorted) positions; nodes without one may."""
+    line = getattr(node, "lineno", None)
+    if line is None:
+        return True
+    start = (line, node.col_offset)  # type: ignore[attr-defined]
+    i = bisect_left(positions, start)
+    return i < len(positions) and positions[i] < (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+
+
+def read_operations(
+    tree: ast.Module, source: bytes | None = None
+) -> tuple[list[Operation], list[tuple[int, str]]]:
+    """The operations of a revision's upgrade(), and what could not be read (line, message).
+
+    With the `source` the tree was parsed from, expressions that cannot call a schema method
+    are not walked; the result is the same.
+    """
+    reader = Reader(tree, source)
     try:
         operations = list(reader.operations())
     except RecursionError:
