@@ -52,7 +52,7 @@ class FileCache:
         folder = cache_dir()
         name = hashlib.blake2b(scope.encode(), digest_size=12).hexdigest()
         self.path = folder / f"migrations-{name}-{kind}.pickle" if folder is not None else None
-        self.fingerprint = _fingerprint()
+        self.fingerprint = _fingerprint() if self.path is not None else ""
         self.entries: dict[str, object] = {}
         self.used: set[str] = set()
         self.dirty = False
@@ -67,11 +67,18 @@ class FileCache:
             except Exception:
                 self.entries = {}
 
+    @property
+    def enabled(self) -> bool:
+        """False under OMC_NO_CACHE: nothing is read, and nothing is worth storing."""
+        return self.path is not None
+
     def get(self, digest: str) -> object | None:
         self.used.add(digest)
         return self.entries.get(digest)
 
     def put(self, digest: str, value: object) -> None:
+        if self.path is None:
+            return
         self.used.add(digest)
         self.entries[digest] = value
         self.dirty = True

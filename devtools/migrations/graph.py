@@ -296,7 +296,7 @@ def _load_file(
     if isinstance(cached, tuple):
         return RevisionFile(path, display, Declarations.from_record(cached), digest, data)
     tree, declared = parse_declarations(data)
-    if cache is not None:
+    if cache is not None and cache.enabled:
         cache.put(digest, declared.to_record())
     rev = RevisionFile(path, display, declared, digest, data)
     if on_parse is not None and tree is not None:

@@ -188,8 +188,8 @@ class UpgradeReader:
             read: Read = cached
         elif rev.source is None:
             return None
-        elif not may_have_operations(rev.source):
-            read = ([], [])
+        elif tree is None and not may_have_operations(rev.source):
+            read = ([], [])  # not even parsed
         else:
             if tree is None:
                 tree, _ = parse_source(rev.source)

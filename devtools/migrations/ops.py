@@ -154,22 +154,16 @@ class Reader:
     """Reads one revision module."""
 
     tree: ast.Module
-    source: bytes | None = None  # the tree's text: lets the walk skip what cannot matter
+    # Where the text names a schema method, as (line, column); None: anywhere may.
+    method_names: list[tuple[int, int]] | None = None
+    enums_possible: bool = True  # False: the text names no sa.Enum, under any alias
     aliases: dict[str, str] = field(default_factory=dict)
     env: dict[str, ast.expr] = field(default_factory=dict)
     batch_tables: dict[str, str] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     depth: int = 0
-    # Where the text names a schema method, as (line, column); None: anywhere may.
-    method_names: list[tuple[int, int]] | None = None
-    enums_possible: bool = True
 
     def __post_init__(self) -> None:
-        if self.source is not None and self.source.isascii():
-            # (Python NFKC-normalizes identifiers, so non-ASCII text may spell a name otherwise.)
-            self.method_names = schema_method_positions(self.source)
-            # An sa.Enum/ENUM call names the class, or imports it under another name.
-            self.enums_possible = b"Enum" in self.source or b"ENUM" in self.source
         # The names Alembic's templates use, for files that rely on them without importing.
         self.aliases.update(
             sa="sqlalchemy", op="alembic.op", postgresql="sqlalchemy.dialects.postgresql"
@@ -873,7 +867,10 @@ def _short(node: ast.AST) -> str:
 
 
 def may_have_operations(source: bytes) -> bool:
-    """False only when `read_operations` would find nothing: no schema method is named."""
+    """False only when `read_operations` would find nothing: no schema method is named.
+
+    (Python NFKC-normalizes identifiers, so a text that is not ASCII may spell one otherwise.)
+    """
     return not source.isascii() or _SCHEMA_METHOD.search(source) is not None
 
 
@@ -909,9 +906,16 @@ def read_operations(
     """The operations of a revision's upgrade(), and what could not be read (line, message).
 
     With the `source` the tree was parsed from, expressions that cannot call a schema method
-    are not walked; the result is the same.
+    are not walked (nor is anything when none is named); the result is the same.
     """
-    reader = Reader(tree, source)
+    if source is not None and source.isascii():
+        names = schema_method_positions(source)
+        if not names:
+            return [], []
+        # An sa.Enum/ENUM call names the class, or an import that renames it does.
+        reader = Reader(tree, names, enums_possible=b"Enum" in source or b"ENUM" in source)
+    else:
+        reader = Reader(tree)
     try:
         operations = list(reader.operations())
     except RecursionError:

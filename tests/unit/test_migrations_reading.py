@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools.migrations import graph
+from devtools.migrations.cache import FileCache
 from devtools.migrations.lint import LintSettings, lint
 from devtools.migrations.location import ScriptLocation
 from devtools.migrations.ops import SCHEMA_METHODS, may_have_operations, read_operations
@@ -149,3 +150,27 @@ def test_lint_parses_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert [f.id for f in result.findings] == ["non-immutable-index"]
     assert sorted(parsed) == sorted(text.encode() for text in files.values())
     assert gc.isenabled()
+
+
+def test_a_graph_cached_by_heads_still_gives_lint_every_operation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`heads` caches declarations only; lint then parses the files for their operations."""
+    upgrade = textwrap.indent(
+        'op.create_table("t", sa.Column("a", sa.DateTime(timezone=True)))\n'
+        'op.create_index("ix", "t", [sa.text("(a::date)")])',
+        "    ",
+    )
+    folder = write_versions(tmp_path / "m", {"a1.py": rf("a1", upgrade=upgrade)})
+    location = ScriptLocation((folder / "versions",))
+    monkeypatch.setenv("OMC_NO_CACHE", "1")
+    cold = lint(location, LintSettings(), cwd=tmp_path).findings
+    monkeypatch.delenv("OMC_NO_CACHE")
+    monkeypatch.setenv("OMC_CACHE_DIR", str(tmp_path / "cache"))
+    graph_cache = FileCache(location.describe(), "graph")
+    graph.load_history(location, tmp_path, cache=graph_cache)
+    graph_cache.save()
+    assert list((tmp_path / "cache").glob("migrations-*-graph.pickle"))
+    for _ in range(2):  # the ops cache is filled by the first run, read by the second
+        assert lint(location, LintSettings(), cwd=tmp_path).findings == cold
+    assert [f.id for f in cold] == ["non-immutable-index"]
