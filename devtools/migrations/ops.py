@@ -9,7 +9,6 @@ through `op.execute(...)`. Names bound to constants earlier in the file are foll
 from __future__ import annotations
 
 import ast
-import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -138,7 +137,7 @@ SCHEMA_METHODS = frozenset(
         "execute",
     }
 )
-_SCHEMA_METHOD = re.compile("|".join(sorted(SCHEMA_METHODS)).encode())
+_SCHEMA_METHOD_BYTES = tuple(method.encode() for method in sorted(SCHEMA_METHODS))
 # Operators and load/store markers: nodes the walk never needs to visit.
 _NO_CHILDREN = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _COMPARE = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -871,20 +870,25 @@ def may_have_operations(source: bytes) -> bool:
 
     (Python NFKC-normalizes identifiers, so a text that is not ASCII may spell one otherwise.)
     """
-    return not source.isascii() or _SCHEMA_METHOD.search(source) is not None
+    return not source.isascii() or any(method in source for method in _SCHEMA_METHOD_BYTES)
 
 
 def schema_method_positions(source: bytes) -> list[tuple[int, int]]:
     """Where an ASCII text names a schema method, as `ast` numbers lines and columns.
 
-    The name of a called method follows a `.` (maybe spaced), never an identifier character,
-    so no other name found here can hide it by overlapping it.
+    Every occurrence counts, even inside longer words or strings: more places only mean less
+    is skipped.
     """
     if b"\r" in source:
         source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    starts = []
+    for method in _SCHEMA_METHOD_BYTES:
+        start = source.find(method)
+        while start >= 0:
+            starts.append(start)
+            start = source.find(method, start + 1)
     positions = []
-    for match in _SCHEMA_METHOD.finditer(source):
-        start = match.start()
+    for start in sorted(starts):
         line_start = source.rfind(b"\n", 0, start) + 1
         positions.append((source.count(b"\n", 0, start) + 1, start - line_start))
     return positions
