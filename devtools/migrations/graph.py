@@ -286,7 +286,7 @@ def _load_file(
     prefix = str(cwd).rstrip(os.sep) + os.sep
     display = path[len(prefix) :] if path.startswith(prefix) else path
     try:
-        with open(path, "rb") as fh:  # noqa: PTH123 - plain strings keep a long history fast
+        with open(path, "rb", buffering=0) as fh:  # noqa: PTH123 - plain and unbuffered: fast
             data = fh.read()
     except OSError as exc:
         problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
