@@ -252,12 +252,13 @@ def load_history(
     """Read every revision file (from the cache when its bytes are unchanged) into a graph.
 
     `on_parse` sees each syntax tree parsed in this run, so a caller that needs more from it
-    (lint reads `upgrade()`) parses each file once. No tree is kept: a thousand live trees
-    make every pass of Python's garbage collector slower than the parsing itself.
+    (lint reads `upgrade()`) parses each file once. No tree is kept: with a thousand trees
+    alive, the garbage collector's passes cost as much as the parsing.
     """
+    prefix = str(cwd).rstrip(os.sep) + os.sep
     with collector_paused():
         files = [
-            _load_file(path, cwd, cache, on_parse)
+            _load_file(path, prefix, cache, on_parse)
             for path in list_revision_files(location.versions, location.recursive)
         ]
     return build_graph(files)
@@ -279,11 +280,10 @@ def collector_paused() -> Iterator[None]:
 
 def _load_file(
     path: str,
-    cwd: Path,
+    prefix: str,  # the working directory, which findings show paths relative to
     cache: FileCache | None,
     on_parse: Callable[[RevisionFile, ast.Module], None] | None,
 ) -> RevisionFile:
-    prefix = str(cwd).rstrip(os.sep) + os.sep
     display = path[len(prefix) :] if path.startswith(prefix) else path
     try:
         with open(path, "rb", buffering=0) as fh:  # noqa: PTH123 - plain and unbuffered: fast

@@ -58,10 +58,15 @@ class Token:
 
 
 _OP_SPECIAL = set("~!@#%^&|`?")
+# An identifier starts with an ASCII letter, `_` or a character from U+0080 to U+FFFF, and goes
+# on with those, digits and `$`. Spelled as the characters they are not: sre expands a
+# \u0080-\uffff range into a 64K-entry table, which would cost 20 ms at every start.
+_IDENT_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f\U00010000-\U0010ffff]"
+_IDENT_PART = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f\U00010000-\U0010ffff]"
 _TOKEN = re.compile(
-    r"""
+    rf"""
     (?P<space>\s+|--[^\n]*)
-  | (?P<ident>[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)
+  | (?P<ident>{_IDENT_START}{_IDENT_PART}*)
   | (?P<qident>"(?:[^"]|"")*")
   | (?P<number>(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)
   | (?P<param>\$\d+)
