@@ -73,6 +73,8 @@ class FileCache:
         return self.path is not None
 
     def get(self, digest: str) -> object | None:
+        if self.path is None:
+            return None
         self.used.add(digest)
         return self.entries.get(digest)
 

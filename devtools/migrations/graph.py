@@ -337,6 +337,7 @@ def parse_declarations(data: bytes) -> tuple[ast.Module | None, Declarations]:
 
 
 _COMPOUND = (ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_GRAPH_NAME_SET = frozenset(GRAPH_NAMES)
 
 
 def declarations(tree: ast.Module) -> Declarations:
@@ -366,8 +367,8 @@ def declarations(tree: ast.Module) -> Declarations:
                 values[name] = value
                 unresolved.pop(name, None)
                 lines[name] = line
-        if not isinstance(stmt, _COMPOUND):
-            for name in _stored_names(stmt) & set(GRAPH_NAMES):
+        if not isinstance(stmt, _COMPOUND) and not _is_docstring(stmt):
+            for name in _stored_names(stmt) & _GRAPH_NAME_SET:
                 values.pop(name, None)
                 unresolved[name] = Problem(
                     "unresolvable-value",
@@ -405,6 +406,11 @@ def declarations(tree: ast.Module) -> Declarations:
         tuple(lines.items()),
         tuple(problems),
     )
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    """A bare constant (the module docstring): it binds nothing."""
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
 def _stored_names(stmt: ast.stmt) -> set[str]:
