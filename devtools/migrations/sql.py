@@ -246,6 +246,18 @@ _RESERVED = {
     "with",
 }
 _INTERVAL_FIELDS = {"year", "month", "day", "hour", "minute", "second"}
+# First words of the type names `Parser.type_name` reads past a plain name (and modifiers).
+_MULTIWORD_TYPE_STARTS = {
+    "double",
+    "character",
+    "char",
+    "national",
+    "nchar",
+    "bit",
+    "timestamp",
+    "time",
+    "interval",
+}
 
 
 @dataclass
@@ -569,6 +581,8 @@ class Parser:
 
     def try_typed_literal(self) -> Node | None:
         """`date '2024-01-01'`, `timestamp with time zone '...'`, `interval '1 day'`."""
+        if not self._string_follows_type_name():
+            return None
         start = self.i
         try:
             target = self.type_name()
@@ -583,6 +597,28 @@ class Parser:
             return TypedLiteral(target, value)
         self.i = start
         return None
+
+    def _string_follows_type_name(self) -> bool:
+        """Whether a string follows `name`, `a.b` or `name(...)` here, as a typed literal needs:
+        most identifiers are columns and function names, not worth parsing as a type first.
+        Type names of several words are always parsed."""
+        if self.tok.value in _MULTIWORD_TYPE_STARTS:
+            return True
+        tokens, j = self.tokens, self.i + 1
+        while (
+            tokens[j].kind == "punct" and tokens[j].value == "." and tokens[j + 1].kind == "ident"
+        ):
+            j += 2
+        if tokens[j].kind == "punct" and tokens[j].value == "(":
+            # Type modifiers are numbers, names and strings: the first `)` closes them.
+            while tokens[j].kind != "end" and not (
+                tokens[j].kind == "punct" and tokens[j].value == ")"
+            ):
+                j += 1
+            if tokens[j].kind == "end":
+                return False
+            j += 1
+        return tokens[j].kind == "string"
 
     def qualified_name(self) -> str:
         if self.tok.kind != "ident":
