@@ -2,14 +2,16 @@
 
 1. `omc-dev migrations heads` against Alembic's own `ScriptDirectory.get_heads()`, each as a
    fresh process (what a developer or a pre-commit hook pays), interleaved, medians; the heads
-   must be identical. Target: omc-dev >= 4x faster.
+   must be identical. Target: omc-dev >= 4x faster, on warm runs, as on a developer's machine
+   after the first run: Alembic loads the `__pycache__` bytecode written by an untimed first
+   run; omc-dev loads its parse cache (keyed by each file's digest, see
+   devtools/migrations/cache.py). Cold runs are printed too: Alembic without the versions'
+   `__pycache__`, omc-dev with OMC_NO_CACHE=1.
 2. The full `omc-dev migrations lint` (graph rules, schema walk, every index judged) on the same
-   history. Target: <= 1 s.
+   history. Target: <= 1 s COLD, with OMC_NO_CACHE=1, which is what a fresh CI checkout and a
+   first pre-commit run get; the warm run (parse cache filled) is printed too.
 
-The target compares warm runs, as on a developer's machine after the first run: Alembic loads
-the `__pycache__` bytecode written by an untimed first run; omc-dev loads its parse cache (keyed
-by each file's digest, see devtools/migrations/cache.py). Cold runs, as in a fresh CI checkout,
-are printed too: Alembic without the versions' `__pycache__`, omc-dev with OMC_NO_CACHE=1.
+The machine may be shared: the load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -164,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         _, lint_out = run(lint, cache_env)
         report = json.loads(lint_out)
+        load_before = os.getloadavg()[0]
         keys = ("ours", "theirs", "cold", "theirs_cold", "lint", "lint_cold")
         times: dict[str, list[float]] = {key: [] for key in keys}
         for _ in range(args.runs):  # interleaved, so drift hits every side alike
@@ -189,12 +192,16 @@ def main(argv: list[str] | None = None) -> int:
         f"  cold: Alembic without bytecode {theirs_cold_m * 1000:.0f} ms, omc-dev without parse "
         f"cache {cold_m * 1000:.0f} ms: {theirs_cold_m / cold_m:.1f}x faster"
     )
-    verdict = "OK" if lint_m <= 1 else "OVER"
+    verdict = "OK" if lint_cold_m <= 1 else "OVER"
     print(
-        f"omc-dev migrations lint (full, {len(report['findings'])} findings): median {lint_m * 1000:.0f} ms "
-        f"= {lint_m / theirs_m:.2f}x the Alembic anchor (target <= 1 s) {verdict}"
+        f"omc-dev migrations lint (full, {len(report['findings'])} findings), cold (no parse cache): "
+        f"median {lint_cold_m * 1000:.0f} ms = {lint_cold_m / theirs_cold_m:.2f}x Alembic's cold "
+        f"get_heads() (target <= 1 s cold) {verdict}"
     )
-    print(f"  cold (no parse cache): median {lint_cold_m * 1000:.0f} ms")
+    print(f"  warm (parse cache filled): median {lint_m * 1000:.0f} ms")
+    print(
+        f"load average (1 min): {load_before:.2f} before the runs, {os.getloadavg()[0]:.2f} after"
+    )
     return 0
 
 

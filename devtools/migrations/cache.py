@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import tempfile
 from pathlib import Path
 
 from devtools import __version__
@@ -54,11 +52,13 @@ class FileCache:
         folder = cache_dir()
         name = hashlib.blake2b(scope.encode(), digest_size=12).hexdigest()
         self.path = folder / f"migrations-{name}-{kind}.pickle" if folder is not None else None
-        self.fingerprint = _fingerprint()
+        self.fingerprint = _fingerprint() if self.path is not None else ""
         self.entries: dict[str, object] = {}
         self.used: set[str] = set()
         self.dirty = False
         if self.path is not None:
+            import pickle  # here: OMC_NO_CACHE runs never need it
+
             try:
                 with self.path.open("rb") as fh:
                     stored = pickle.load(fh)
@@ -67,11 +67,20 @@ class FileCache:
             except Exception:
                 self.entries = {}
 
+    @property
+    def enabled(self) -> bool:
+        """False under OMC_NO_CACHE: nothing is read, and nothing is worth storing."""
+        return self.path is not None
+
     def get(self, digest: str) -> object | None:
+        if self.path is None:
+            return None
         self.used.add(digest)
         return self.entries.get(digest)
 
     def put(self, digest: str, value: object) -> None:
+        if self.path is None:
+            return
         self.used.add(digest)
         self.entries[digest] = value
         self.dirty = True
@@ -83,6 +92,9 @@ class FileCache:
         stale = set(self.entries) - self.used
         if not self.dirty and not stale:
             return
+        import pickle
+        import tempfile
+
         entries = {k: v for k, v in self.entries.items() if k in self.used}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 from devtools.errors import UnusableInput
 
@@ -21,6 +21,8 @@ VOLATILITY_WORD = {IMMUTABLE: "IMMUTABLE", STABLE: "STABLE", VOLATILE: "VOLATILE
 IMPLICIT, ASSIGNMENT, EXPLICIT = 0, 1, 2
 _CONTEXT = {"i": IMPLICIT, "a": ASSIGNMENT, "e": EXPLICIT}
 DEFAULT_PG_VERSION = 15
+# Read as a plain path: importlib.resources would import zipfile, a tenth of lint's start-up.
+CATALOGS = Path(__file__).parent / "catalogs"
 
 FAMILY1 = ("anyelement", "anyarray", "anynonarray", "anyenum", "anyrange", "anymultirange")
 FAMILY2 = (
@@ -573,9 +575,7 @@ class Catalog:
 def load_catalog(major: int = DEFAULT_PG_VERSION) -> Catalog:
     """The snapshot for one PostgreSQL major version shipped with omc-dev."""
     try:
-        text = (
-            resources.files("devtools.migrations").joinpath(f"catalogs/pg{major}.json").read_text()
-        )
+        text = (CATALOGS / f"pg{major}.json").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UnusableInput(
             f"no PostgreSQL {major} catalog snapshot shipped; available: "
@@ -614,9 +614,8 @@ def load_catalog(major: int = DEFAULT_PG_VERSION) -> Catalog:
 
 
 def available_versions() -> list[int]:
-    folder = resources.files("devtools.migrations").joinpath("catalogs")
     return sorted(
         int(entry.name[2:-5])
-        for entry in folder.iterdir()
+        for entry in CATALOGS.iterdir()
         if entry.name.startswith("pg") and entry.name.endswith(".json")
     )

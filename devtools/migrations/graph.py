@@ -8,10 +8,12 @@ First the data model (what one revision file declares, then the graph), then how
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +83,6 @@ class RevisionFile:
     display: str  # the path as findings show it
     declared: Declarations = field(default_factory=Declarations)
     digest: str = ""  # of the file's bytes: the cache key
-    tree: ast.Module | None = None  # when parsed in this run (not when read from the cache)
     source: bytes | None = None
 
     @property
@@ -242,31 +243,65 @@ def list_revision_files(locations: Sequence[Path], recursive: bool = False) -> l
 
 
 def load_history(
-    location: ScriptLocation, cwd: Path, *, cache: FileCache | None = None
+    location: ScriptLocation,
+    cwd: Path,
+    *,
+    cache: FileCache | None = None,
+    on_parse: Callable[[RevisionFile, ast.Module], None] | None = None,
 ) -> RevisionGraph:
-    """Read every revision file (from the cache when its bytes are unchanged) into a graph."""
-    files: list[RevisionFile] = []
+    """Read every revision file (from the cache when its bytes are unchanged) into a graph.
+
+    `on_parse` sees each syntax tree parsed in this run, so a caller that needs more from it
+    (lint reads `upgrade()`) parses each file once. No tree is kept: with a thousand trees
+    alive, the garbage collector's passes cost as much as the parsing.
+    """
     prefix = str(cwd).rstrip(os.sep) + os.sep
-    for path in list_revision_files(location.versions, location.recursive):
-        display = path[len(prefix) :] if path.startswith(prefix) else path
-        try:
-            with open(path, "rb") as fh:  # noqa: PTH123 - plain strings keep a long history fast
-                data = fh.read()
-        except OSError as exc:
-            problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
-            files.append(RevisionFile(path, display, Declarations(problems=(problem,))))
-            continue
-        digest = file_digest(data)
-        cached = cache.get(digest) if cache is not None else None
-        tree = None
-        if isinstance(cached, tuple):
-            declared = Declarations.from_record(cached)
-        else:
-            tree, declared = parse_declarations(data)
-            if cache is not None:
-                cache.put(digest, declared.to_record())
-        files.append(RevisionFile(path, display, declared, digest, tree, data))
+    with collector_paused():
+        files = [
+            _load_file(path, prefix, cache, on_parse)
+            for path in list_revision_files(location.versions, location.recursive)
+        ]
     return build_graph(files)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Reading a history allocates hundreds of thousands of short-lived objects, which
+    reference counting frees (syntax trees hold no cycles); the cycle collector's passes over
+    them would add a third to the parsing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_file(
+    path: str,
+    prefix: str,  # the working directory, which findings show paths relative to
+    cache: FileCache | None,
+    on_parse: Callable[[RevisionFile, ast.Module], None] | None,
+) -> RevisionFile:
+    display = path[len(prefix) :] if path.startswith(prefix) else path
+    try:
+        with open(path, "rb", buffering=0) as fh:  # noqa: PTH123 - plain and unbuffered: fast
+            data = fh.read()
+    except OSError as exc:
+        problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
+        return RevisionFile(path, display, Declarations(problems=(problem,)))
+    digest = file_digest(data)
+    cached = cache.get(digest) if cache is not None else None
+    if isinstance(cached, tuple):
+        return RevisionFile(path, display, Declarations.from_record(cached), digest, data)
+    tree, declared = parse_declarations(data)
+    if cache is not None and cache.enabled:
+        cache.put(digest, declared.to_record())
+    rev = RevisionFile(path, display, declared, digest, data)
+    if on_parse is not None and tree is not None:
+        on_parse(rev, tree)
+    return rev
 
 
 def read_revision(path: str, display: str, source: bytes | None = None) -> RevisionFile:
@@ -276,8 +311,8 @@ def read_revision(path: str, display: str, source: bytes | None = None) -> Revis
     except OSError as exc:
         problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
         return RevisionFile(path, display, Declarations(problems=(problem,)))
-    tree, declared = parse_declarations(data)
-    return RevisionFile(path, display, declared, file_digest(data), tree, data)
+    _, declared = parse_declarations(data)
+    return RevisionFile(path, display, declared, file_digest(data), data)
 
 
 def file_digest(data: bytes) -> str:
@@ -302,6 +337,7 @@ def parse_declarations(data: bytes) -> tuple[ast.Module | None, Declarations]:
 
 
 _COMPOUND = (ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_GRAPH_NAME_SET = frozenset(GRAPH_NAMES)
 
 
 def declarations(tree: ast.Module) -> Declarations:
@@ -331,8 +367,8 @@ def declarations(tree: ast.Module) -> Declarations:
                 values[name] = value
                 unresolved.pop(name, None)
                 lines[name] = line
-        if not isinstance(stmt, _COMPOUND):
-            for name in _stored_names(stmt) & set(GRAPH_NAMES):
+        if not isinstance(stmt, _COMPOUND) and not _is_docstring(stmt):
+            for name in _stored_names(stmt) & _GRAPH_NAME_SET:
                 values.pop(name, None)
                 unresolved[name] = Problem(
                     "unresolvable-value",
@@ -370,6 +406,11 @@ def declarations(tree: ast.Module) -> Declarations:
         tuple(lines.items()),
         tuple(problems),
     )
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    """A bare constant (the module docstring): it binds nothing."""
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
 def _stored_names(stmt: ast.stmt) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from devtools.migrations.graph import (
     parse_source,
 )
 from devtools.migrations.location import ScriptLocation
-from devtools.migrations.ops import read_operations
+from devtools.migrations.ops import may_have_operations, read_operations
 from devtools.migrations.schema import Columns, CreateIndex, Operation, SchemaState
 from devtools.migrations.sql import is_index_element
 from devtools.migrations.volatility import Culprit, Verdict, judge, user_procs
@@ -85,17 +86,23 @@ def lint(
     base_ref: str | None = None,
 ) -> LintResult:
     graph_cache = FileCache(location.describe(), "graph")
-    graph = load_history(location, cwd, cache=graph_cache)
+    upgrades = (
+        UpgradeReader(FileCache(location.describe(), "ops"))
+        if settings.rules & set(INDEX_RULES)
+        else None
+    )
+    graph = load_history(
+        location, cwd, cache=graph_cache, on_parse=upgrades.on_parse if upgrades else None
+    )
     graph_cache.save()
     findings = graph_findings(graph, settings.allowed_heads)
     if base_ref is not None:
         from devtools.migrations.gitbase import history_at
 
         findings += base_findings(graph, history_at(location, base_ref, cwd), base_ref)
-    if settings.rules & set(INDEX_RULES):
-        ops_cache = FileCache(location.describe(), "ops")
-        findings += index_findings(graph, load_catalog(settings.pg_version), ops_cache)
-        ops_cache.save()
+    if upgrades is not None:
+        findings += index_findings(graph, load_catalog(settings.pg_version), upgrades)
+        upgrades.save()
     chosen = [f for f in findings if f.id in settings.rules]
     chosen.sort(key=lambda f: (f.path or "", f.line or 0, f.id))
     return LintResult(graph.distinct_heads(), chosen, graph)
@@ -105,9 +112,10 @@ def lint(
 
 
 def index_findings(
-    graph: RevisionGraph, catalog: Catalog, cache: FileCache | None = None
+    graph: RevisionGraph, catalog: Catalog, upgrades: UpgradeReader | None = None
 ) -> list[Finding]:
     """Judge every index each revision creates, against the schema its ancestors built."""
+    upgrades = upgrades or UpgradeReader()
     findings: list[Finding] = []
     states: dict[str, SchemaState] = {}
     catalogs: dict[tuple[frozenset[str], tuple[object, ...]], Catalog] = {}
@@ -117,7 +125,7 @@ def index_findings(
         for parent in graph.parents(rev):
             if parent.revision in states:
                 state = state.merge(states[parent.revision])
-        read = _operations(rev, cache)
+        read = upgrades.operations(rev)
         if read is not None:
             operations, problems = read
             for line, message in problems:
@@ -148,22 +156,51 @@ def index_findings(
     return findings
 
 
-def _operations(
-    rev: RevisionFile, cache: FileCache | None
-) -> tuple[list[Operation], list[tuple[int, str]]] | None:
-    """The revision's operations: from the cache, else from its syntax tree."""
-    cached = cache.get(rev.digest) if cache is not None and rev.digest else None
-    if isinstance(cached, tuple):
-        return cached
-    tree = rev.tree
-    if tree is None and rev.source is not None:
-        tree, _ = parse_source(rev.source)
-    if tree is None:
-        return None
-    read = read_operations(tree)
-    if cache is not None and rev.digest:
-        cache.put(rev.digest, read)
-    return read
+Read = tuple[list[Operation], list[tuple[int, str]]]  # operations, (line, problem)
+
+
+class UpgradeReader:
+    """Each revision's `upgrade()` operations, read once per file's bytes: from the cache, from
+    the tree `load_history` parsed anyway (`on_parse`), or by parsing the source (files whose
+    declarations came from the cache). A file whose text names no schema-changing `op` method
+    is never walked."""
+
+    def __init__(self, cache: FileCache | None = None) -> None:
+        self.cache = cache
+        self.reads: dict[str, Read] = {}
+
+    def on_parse(self, rev: RevisionFile, tree: ast.Module) -> None:
+        if rev.digest not in self.reads:
+            self._read(rev, tree)
+
+    def operations(self, rev: RevisionFile) -> Read | None:
+        """None when the file cannot be parsed (its syntax error is a graph finding)."""
+        found = self.reads.get(rev.digest) if rev.digest else None
+        return found if found is not None else self._read(rev, None)
+
+    def save(self) -> None:
+        if self.cache is not None:
+            self.cache.save()
+
+    def _read(self, rev: RevisionFile, tree: ast.Module | None) -> Read | None:
+        cached = self.cache.get(rev.digest) if self.cache is not None and rev.digest else None
+        if isinstance(cached, tuple):
+            read: Read = cached
+        elif rev.source is None:
+            return None
+        elif tree is None and not may_have_operations(rev.source):
+            read = ([], [])  # not even parsed
+        else:
+            if tree is None:
+                tree, _ = parse_source(rev.source)
+                if tree is None:
+                    return None
+            read = read_operations(tree, rev.source)
+            if self.cache is not None and rev.digest:
+                self.cache.put(rev.digest, read)
+        if rev.digest:
+            self.reads[rev.digest] = read
+        return read
 
 
 def _judge_once(

@@ -9,6 +9,7 @@ through `op.execute(...)`. Names bound to constants earlier in the file are foll
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -121,6 +122,24 @@ _SA_VALUE_FUNCTIONS = {
     "session_user",
     "user",
 }
+# The `op` methods `Reader._op` turns into operations (every other call yields none). A file
+# whose text names none of them is not walked at all, and in the others only the expressions
+# whose text spans a place that names one are searched: not the arguments of op calls.
+SCHEMA_METHODS = frozenset(
+    {
+        "create_table",
+        "add_column",
+        "alter_column",
+        "drop_column",
+        "drop_table",
+        "rename_table",
+        "create_index",
+        "execute",
+    }
+)
+_SCHEMA_METHOD_BYTES = tuple(method.encode() for method in sorted(SCHEMA_METHODS))
+# Operators and load/store markers: nodes the walk never needs to visit.
+_NO_CHILDREN = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _COMPARE = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}
 
@@ -134,6 +153,9 @@ class Reader:
     """Reads one revision module."""
 
     tree: ast.Module
+    # Where the text names a schema method, as (line, column); None: anywhere may.
+    method_names: list[tuple[int, int]] | None = None
+    enums_possible: bool = True  # False: the text names no sa.Enum, under any alias
     aliases: dict[str, str] = field(default_factory=dict)
     env: dict[str, ast.expr] = field(default_factory=dict)
     batch_tables: dict[str, str] = field(default_factory=dict)
@@ -244,7 +266,10 @@ class Reader:
         events: list[tuple[int, int, ast.AST]] = []
         for node in self._live_nodes(upgrade, dialect_flags):
             if isinstance(node, ast.Assign | ast.AnnAssign) or (
-                isinstance(node, ast.Call) and self._is_op_call(node)
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SCHEMA_METHODS
+                and self._is_op_call(node)
             ):
                 events.append((node.lineno, node.col_offset, node))
             if isinstance(node, ast.With):
@@ -271,19 +296,34 @@ class Reader:
             except Unreadable as exc:
                 self.problems.append((node.lineno, f"{self._op_name(node)}: {exc}"))
 
-    def _live_nodes(self, root: ast.AST, flags: dict[str, ast.expr]) -> Iterator[ast.AST]:
-        """Every node that runs on PostgreSQL: `if postgres: ... else: ...` branches written for
-        another dialect are skipped, so a SQLite-only index is not judged as PostgreSQL's."""
+    def _live_nodes(self, root: ast.AST, flags: dict[str, ast.expr]) -> list[ast.AST]:
+        """Every statement that runs on PostgreSQL, and the expressions that may call a schema
+        method, in source order. `if postgres: ... else: ...` branches written for another
+        dialect are skipped, so a SQLite-only index is not judged as PostgreSQL's."""
+        names = self.method_names
+        found: list[ast.AST] = []
         stack = [root]
         while stack:
             node = stack.pop()
-            yield node
+            found.append(node)
             if isinstance(node, ast.If):
                 taken = self._dialect_test(node.test, flags)
                 if taken is not None:
                     stack.extend(reversed(node.body if taken else node.orelse))
                     continue
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            children: list[ast.AST] = []
+            for name in node._fields:
+                value = getattr(node, name, None)
+                for child in value if isinstance(value, list) else (value,):
+                    if (
+                        isinstance(child, ast.AST)
+                        and not isinstance(child, _NO_CHILDREN)
+                        and (names is None or isinstance(child, ast.stmt) or _spans(child, names))
+                    ):
+                        children.append(child)
+            children.reverse()
+            stack.extend(children)
+        return found
 
     def _dialect_test(
         self, test: ast.expr, flags: dict[str, ast.expr], depth: int = 0
@@ -505,6 +545,8 @@ class Reader:
         return "anyenum"
 
     def _enums_in(self, node: ast.AST) -> Iterator[Operation]:
+        if not self.enums_possible:
+            return
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call) and self.qualname(sub.func).rsplit(".", 1)[-1] in _ENUMS:
                 yield CreateEnum(self._enum_name(sub))
@@ -823,9 +865,61 @@ def _short(node: ast.AST) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def read_operations(tree: ast.Module) -> tuple[list[Operation], list[tuple[int, str]]]:
-    """The operations of a revision's upgrade(), and what could not be read (line, message)."""
-    reader = Reader(tree)
+def may_have_operations(source: bytes) -> bool:
+    """False only when `read_operations` would find nothing: no schema method is named.
+
+    (Python NFKC-normalizes identifiers, so a text that is not ASCII may spell one otherwise.)
+    """
+    return not source.isascii() or any(method in source for method in _SCHEMA_METHOD_BYTES)
+
+
+def schema_method_positions(source: bytes) -> list[tuple[int, int]]:
+    """Where an ASCII text names a schema method, as `ast` numbers lines and columns.
+
+    Every occurrence counts, even inside longer words or strings: more places only mean less
+    is skipped.
+    """
+    if b"\r" in source:
+        source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    starts = []
+    for method in _SCHEMA_METHOD_BYTES:
+        start = source.find(method)
+        while start >= 0:
+            starts.append(start)
+            start = source.find(method, start + 1)
+    positions = []
+    for start in sorted(starts):
+        line_start = source.rfind(b"\n", 0, start) + 1
+        positions.append((source.count(b"\n", 0, start) + 1, start - line_start))
+    return positions
+
+
+def _spans(node: ast.AST, positions: list[tuple[int, int]]) -> bool:
+    """Whether the node's text holds one of the (sorted) positions; nodes without one may."""
+    line = getattr(node, "lineno", None)
+    if line is None:
+        return True
+    start = (line, node.col_offset)  # type: ignore[attr-defined]
+    i = bisect_left(positions, start)
+    return i < len(positions) and positions[i] < (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+
+
+def read_operations(
+    tree: ast.Module, source: bytes | None = None
+) -> tuple[list[Operation], list[tuple[int, str]]]:
+    """The operations of a revision's upgrade(), and what could not be read (line, message).
+
+    With the `source` the tree was parsed from, expressions that cannot call a schema method
+    are not walked (nor is anything when none is named); the result is the same.
+    """
+    if source is not None and source.isascii():
+        names = schema_method_positions(source)
+        if not names:
+            return [], []
+        # An sa.Enum/ENUM call names the class, or an import that renames it does.
+        reader = Reader(tree, names, enums_possible=b"Enum" in source or b"ENUM" in source)
+    else:
+        reader = Reader(tree)
     try:
         operations = list(reader.operations())
     except RecursionError:

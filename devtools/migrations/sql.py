@@ -46,7 +46,7 @@ class SqlError(ValueError):
 # --- tokens -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a lint makes tens of thousands, twice as fast this way
 class Token:
     kind: str  # "ident", "string", "number", "param", "op", "punct", "end"
     value: str
@@ -58,10 +58,15 @@ class Token:
 
 
 _OP_SPECIAL = set("~!@#%^&|`?")
+# An identifier starts with an ASCII letter, `_` or a character from U+0080 to U+FFFF, and goes
+# on with those, digits and `$`. Spelled as the characters they are not: sre expands a
+# \u0080-\uffff range into a 64K-entry table, which would cost 20 ms at every start.
+_IDENT_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f\U00010000-\U0010ffff]"
+_IDENT_PART = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f\U00010000-\U0010ffff]"
 _TOKEN = re.compile(
-    r"""
+    rf"""
     (?P<space>\s+|--[^\n]*)
-  | (?P<ident>[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)
+  | (?P<ident>{_IDENT_START}{_IDENT_PART}*)
   | (?P<qident>"(?:[^"]|"")*")
   | (?P<number>(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)
   | (?P<param>\$\d+)
@@ -241,6 +246,18 @@ _RESERVED = {
     "with",
 }
 _INTERVAL_FIELDS = {"year", "month", "day", "hour", "minute", "second"}
+# First words of the type names `Parser.type_name` reads past a plain name (and modifiers).
+_MULTIWORD_TYPE_STARTS = {
+    "double",
+    "character",
+    "char",
+    "national",
+    "nchar",
+    "bit",
+    "timestamp",
+    "time",
+    "interval",
+}
 
 
 @dataclass
@@ -564,6 +581,8 @@ class Parser:
 
     def try_typed_literal(self) -> Node | None:
         """`date '2024-01-01'`, `timestamp with time zone '...'`, `interval '1 day'`."""
+        if not self._string_follows_type_name():
+            return None
         start = self.i
         try:
             target = self.type_name()
@@ -578,6 +597,28 @@ class Parser:
             return TypedLiteral(target, value)
         self.i = start
         return None
+
+    def _string_follows_type_name(self) -> bool:
+        """Whether a string follows `name`, `a.b` or `name(...)` here, as a typed literal needs:
+        most identifiers are columns and function names, not worth parsing as a type first.
+        Type names of several words are always parsed."""
+        if self.tok.value in _MULTIWORD_TYPE_STARTS:
+            return True
+        tokens, j = self.tokens, self.i + 1
+        while (
+            tokens[j].kind == "punct" and tokens[j].value == "." and tokens[j + 1].kind == "ident"
+        ):
+            j += 2
+        if tokens[j].kind == "punct" and tokens[j].value == "(":
+            # Type modifiers are numbers, names and strings: the first `)` closes them.
+            while tokens[j].kind != "end" and not (
+                tokens[j].kind == "punct" and tokens[j].value == ")"
+            ):
+                j += 1
+            if tokens[j].kind == "end":
+                return False
+            j += 1
+        return tokens[j].kind == "string"
 
     def qualified_name(self) -> str:
         if self.tok.kind != "ident":

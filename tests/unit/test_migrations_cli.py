@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -236,3 +239,26 @@ def test_the_parse_cache_gives_the_same_answers(tmp_path: Path, env: dict[str, s
     (folder / "versions" / "c3.py").write_text(rf("c3", "b2"))
     edited = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env=env)
     assert json.loads(edited.stdout) == {"heads": ["c3"], "findings": []}
+
+
+def test_a_cold_json_lint_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    """Start-up is most of a cold lint: no Alembic, SQLAlchemy, sqlparse or rich, and without
+    a cache no pickle or tempfile; the catalog is read without importlib's zipfile reader."""
+    folder = history(tmp_path / "m", ("c3", "b2", BAD_INDEX))
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "from devtools.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['migrations', 'lint', {str(folder)!r}, '--format', 'json'])\n"
+        "unused = ('alembic', 'sqlalchemy', 'sqlparse', 'rich', 'pickle', 'tempfile', 'zipfile')\n"
+        "print(json.dumps([code, [m for m in unused if m in sys.modules]]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={**os.environ, "OMC_NO_CACHE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(proc.stdout) == [1, []]  # exit 1: the index was judged

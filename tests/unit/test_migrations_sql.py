@@ -154,3 +154,22 @@ def test_schema_statements() -> None:
 )
 def test_index_elements_pasted_by_sqlalchemy(text: str, ok: bool) -> None:
     assert sql.is_index_element(text) is ok
+
+
+@pytest.mark.parametrize(
+    "code_point",
+    [*range(0x180), 0x7FF, 0x800, 0xD7FF, 0xD800, 0xE000, 0xFFFE, 0xFFFF, 0x10000, 0x10FFFF],
+)
+def test_identifiers_are_ascii_letters_underscore_and_the_rest_of_the_bmp(code_point: int) -> None:
+    char = chr(code_point)
+    if char.isspace():
+        return  # whitespace separates tokens, whatever plane it is in
+    ascii_letter = char.isascii() and char.isalpha()
+    starts = ascii_letter or char == "_" or 0x80 <= code_point <= 0xFFFF
+    goes_on = starts or (char.isascii() and char.isdigit()) or char == "$"
+    for text, is_one_identifier in ((char + "x", starts), ("x" + char, goes_on)):
+        try:
+            tokens = sql.tokenize(text)
+        except sql.SqlError:
+            tokens = []
+        assert (len(tokens) == 2 and tokens[0].kind == "ident") is is_one_identifier, text
