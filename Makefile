@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 		| grep -v 'is ignored: it is neither a file nor a directory' || true
 	@$(BIN)/python -c 'import devtools, click, rich, docker, git, alembic, sqlalchemy, sqlparse, psycopg, pytest' \
 		|| { echo "dependency install failed: see pip output above"; exit 1; }
+	@# Bytecode up front: machines that set PYTHONDONTWRITEBYTECODE would recompile every start.
+	@$(BIN)/python -m compileall -q devtools kernel >/dev/null
 	@touch $@
 
 # Best effort: without root on Debian, the docker tier skips (or fails under OMC_REQUIRE_DOCKER=1).

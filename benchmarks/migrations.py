@@ -149,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             "omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr
         )
         return 2
+    # Warm means warm for both sides: Python may keep bytecode (some machines, this one included,
+    # set PYTHONDONTWRITEBYTECODE, which would leave Alembic's "warm" anchor cold forever).
+    warm_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="omc-bench-migrations-") as tmp:
-        cache_env = {**os.environ, "OMC_CACHE_DIR": str(Path(tmp) / "cache")}
+        cache_env = {**warm_env, "OMC_CACHE_DIR": str(Path(tmp) / "cache")}
         cold_env = {**cache_env, "OMC_NO_CACHE": "1"}
         folder = Path(tmp) / "migrations"
         generate(folder, args.revisions)
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         theirs = [sys.executable, "-c", ALEMBIC_HEADS, str(folder)]
         lint = [omc, "migrations", "lint", str(folder), "--format", "json"]
         _, our_out = run(ours, cache_env)  # also fills omc-dev's parse cache
-        _, their_out = run(theirs)  # also writes Alembic's bytecode cache
+        _, their_out = run(theirs, warm_env)  # also writes Alembic's bytecode cache
         our_heads, their_heads = json.loads(our_out)["heads"], json.loads(their_out)
         if our_heads != their_heads:
             print(f"heads differ: omc-dev {our_heads} vs Alembic {their_heads}", file=sys.stderr)
@@ -171,10 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         times: dict[str, list[float]] = {key: [] for key in keys}
         for _ in range(args.runs):  # interleaved, so drift hits every side alike
             times["ours"].append(run(ours, cache_env)[0])
-            times["theirs"].append(run(theirs)[0])
+            times["theirs"].append(run(theirs, warm_env)[0])
             times["cold"].append(run(ours, cold_env)[0])
             shutil.rmtree(folder / "versions" / "__pycache__", ignore_errors=True)
-            times["theirs_cold"].append(run(theirs)[0])
+            times["theirs_cold"].append(run(theirs, warm_env)[0])
             times["lint"].append(run(lint, cache_env)[0])
             times["lint_cold"].append(run(lint, cold_env)[0])
     ours_m, theirs_m, cold_m, theirs_cold_m, lint_m, lint_cold_m = (
