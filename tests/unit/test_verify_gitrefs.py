@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from devtools.verify import gitrefs
-from devtools.verify.gitrefs import FileChange, Git, ObjectReader, non_interactive_env, open_repo
+from devtools.verify.gitmodel import LocalRepo
+from devtools.verify.gitrefs import FileChange, Git, ObjectReader, non_interactive_env
 from tests.fixtures.git import GitRepo, git_env, make_repo
 from tests.fixtures.webhook import Reply, WebhookServer
 
@@ -93,7 +94,7 @@ def test_refs_history_and_drift_lookups(tmp_path: Path) -> None:
     repo.git("merge", "--quiet", "--no-edit", "main")
     merge = repo.git("rev-parse", "HEAD")
     git = Git(repo.path, git_env())
-    local = open_repo(git)
+    local = LocalRepo(repo.path, git, ObjectReader(git))
     assert (local.branch, local.head, local.shallow) == ("feature", merge, False)
     assert local.remotes == {"origin": str(repo.origin)}
 
@@ -103,17 +104,23 @@ def test_refs_history_and_drift_lookups(tmp_path: Path) -> None:
     refs = gitrefs.local_refs(git, "origin").result()
     assert refs.heads == {"main": theirs, "feature": merge}
     assert refs.tracking == {"main": theirs, "feature": mine}
+    assert refs.current == "feature"
 
     # the merge brought main's commit in: first-parent history is the branch's own work
     first_parent = gitrefs.commits_between(git, merge, [mine], first_parent=True)
-    assert [c.sha for c in first_parent] == [merge]
+    assert first_parent == [merge]
     everything = gitrefs.commits_between(git, merge, [mine, "f" * 40], first_parent=False)
-    assert {c.sha for c in everything} == {merge, theirs}
+    assert set(everything) == {merge, theirs}
     assert gitrefs.remote_branches_containing(
         git, [theirs, merge, base], "origin", exclude_branch="feature"
     ) == {theirs: "origin/main", base: "origin/main"}
-    added = gitrefs.commit_adding(git, theirs, "b.txt")
-    assert added is not None and (added.sha, added.subject) == (theirs, "main work")
+    assert gitrefs.commit_adding(git, theirs, "b.txt") == theirs
+    # GitPython's commit objects, read through verify's one cat-file process
+    spawned = git.spawned
+    [commit] = local.commits([theirs])
+    assert (commit.hexsha, commit.summary, commit.parents[0].hexsha) == (theirs, "main work", base)
+    assert commit.author.name == git_env()["GIT_AUTHOR_NAME"]
+    assert git.spawned == spawned
     assert gitrefs.is_ancestor(git, base, merge) and not gitrefs.is_ancestor(git, merge, base)
     assert set(gitrefs.list_files(git, merge)) == {"README.md", "a.txt", "b.txt"}
 
@@ -126,7 +133,7 @@ def test_open_repo_in_a_linked_worktree_with_a_detached_head(
     (linked / "deep" / "er").mkdir(parents=True)
     git_repo.git("config", "core.sshCommand", "ssh -i /keys/work")
     git = Git(linked / "deep" / "er", git_env())
-    repo = open_repo(git)
+    repo = LocalRepo(git.cwd, git, ObjectReader(git))
     assert repo.ssh_command == "ssh -i /keys/work"
     assert git.env["GIT_SSH_COMMAND"] == "ssh -i /keys/work -o BatchMode=yes -o ConnectTimeout=30"
     assert repo.root == linked.resolve()
