@@ -8,6 +8,7 @@ except `fetch`, which only updates remote-tracking refs (and deepens a shallow c
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,10 +122,8 @@ class Verifier:
         pending_refs = gitrefs.local_refs(self.git, remote)
         # GitPython is imported while git works (a thread waiting on git holds no GIL).
         gitrefs.preload_object_model()
-        try:
+        with contextlib.suppress(GitFailed):  # not a repository, say: _open_repo says so
             self._start_early_diff(pending_refs.result())
-        except GitFailed:
-            pass  # not a repository, say: opening it says so, in one line
         self._open_repo()
         refs = pending_refs.result()
         if remote not in self.repo.remotes:
@@ -245,9 +244,7 @@ class Verifier:
         if local is None or local == tip:
             return []
         if target.local_kind == "detached":
-            shas = gitrefs.commits_between(
-                self.git, local, view.server_commits, first_parent=False
-            )
+            shas = gitrefs.commits_between(self.git, local, view.server_commits, first_parent=False)
             if not shas:
                 return []
             return [self._unpushed(target, self.repo.commits(shas), where="HEAD (detached)")]

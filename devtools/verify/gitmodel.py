@@ -108,7 +108,10 @@ class LocalRepo:
     @property
     def remotes(self) -> Mapping[str, str]:
         """Remote name -> URL, from the config as written (no `insteadOf` rewriting)."""
-        return {remote.name: str(remote.config_reader.get_value("url", "")) for remote in self.repo.remotes}
+        return {
+            remote.name: str(remote.config_reader.get_value("url", ""))
+            for remote in self.repo.remotes
+        }
 
     def commits(self, shas: Sequence[str]) -> list[Commit]:
         """Commit objects for `shas`, read in one batch."""

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import IO, Generic, TypeVar
 
-from devtools.errors import EXIT_ENVIRONMENT, EnvironmentMissing, UnusableInput, UserError
+from devtools.errors import EXIT_ENVIRONMENT, EnvironmentMissing, UserError
 
 LOCAL_TIMEOUT = 120.0  # seconds for a git call that only reads this clone
 NETWORK_TIMEOUT = 300.0  # seconds for ls-remote and fetch
@@ -138,7 +138,7 @@ T = TypeVar("T")
 # ---- the object model, imported while git works ------------------------------------------------
 
 _OBJECT_MODEL = "devtools.verify.gitmodel"
-_preloading: threading.Thread | None = None
+_preloading: list[threading.Thread] = []  # the import's thread, once started
 
 
 def _import_object_model() -> None:
@@ -150,16 +150,16 @@ def _import_object_model() -> None:
 def preload_object_model() -> None:
     """Start importing GitPython (through `gitmodel`) in a thread; the first git calls run
     meanwhile, and the import takes the GIL only while they are waited on."""
-    global _preloading
-    if _preloading is None and _OBJECT_MODEL not in sys.modules:
-        _preloading = threading.Thread(target=_import_object_model, name="import-gitpython")
-        _preloading.start()
+    if not _preloading and _OBJECT_MODEL not in sys.modules:
+        thread = threading.Thread(target=_import_object_model, name="import-gitpython")
+        thread.start()
+        _preloading.append(thread)
 
 
 def object_model() -> ModuleType:
     """`devtools.verify.gitmodel`, once its import (started or not) is complete."""
-    if _preloading is not None:
-        _preloading.join()
+    for thread in _preloading:
+        thread.join()
     try:
         return importlib.import_module(_OBJECT_MODEL)
     except ImportError as exc:  # GitPython is missing, or found no git to run
