@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from io import BytesIO
 from pathlib import Path
 
@@ -88,24 +89,24 @@ class LocalRepo:
         """The worktree's top folder (the git dir of a bare repository)."""
         return Path(self.repo.working_tree_dir or self.repo.git_dir)
 
-    @property
+    @cached_property
     def branch(self) -> str | None:
         """The checked-out branch; None on a detached HEAD."""
         head = self.repo.head
         return None if head.is_detached else head.ref.name
 
-    @property
+    @cached_property
     def head(self) -> str:
         """HEAD's commit."""
         return self.repo.head.commit.hexsha
 
-    @property
+    @cached_property
     def shallow(self) -> bool:
         # git records a shallow clone's boundary commits in <common dir>/shallow
         shallow = Path(os.environ.get("GIT_SHALLOW_FILE") or Path(self.repo.common_dir, "shallow"))
         return shallow.is_file() and shallow.stat().st_size > 0
 
-    @property
+    @cached_property
     def remotes(self) -> Mapping[str, str]:
         """Remote name -> URL, from the config as written (no `insteadOf` rewriting)."""
         return {
