@@ -158,8 +158,9 @@ class Verifier:
         """Start the diff on the remote-tracking refs before anything else is known.
 
         The diff is the long pole; while it runs, GitPython is imported and the server asked.
-        When the server agrees with this clone's refs (compared by commit id in `_diff`), its
-        answer is ready early; otherwise it is stopped and the right range is diffed.
+        When the server agrees with this clone's refs (compared by commit id in `_diff`) and
+        nothing was fetched, its answer is ready early; otherwise it is stopped and the right
+        range is diffed.
         """
         try:
             branch, _ = resolve_branch(self.request, refs.current)
@@ -170,12 +171,17 @@ class Verifier:
         if tip and base_tip and branch != base:
             self._early_diff = (base_tip, tip, gitrefs.diff_range(self.git, base_tip, tip))
 
+    def _drop_early_diff(self) -> None:
+        if self._early_diff is not None:
+            self._early_diff[2].stop()
+            self._early_diff = None
+
     def _diff(self, base_tip: str, tip: str) -> Pending[list[FileChange]]:
-        early, self._early_diff = self._early_diff, None
-        if early is not None:
-            if early[:2] == (base_tip, tip):
-                return early[2]
-            early[2].stop()
+        early = self._early_diff
+        if early is not None and early[:2] == (base_tip, tip):
+            self._early_diff = None
+            return early[2]
+        self._drop_early_diff()
         return gitrefs.diff_range(self.git, base_tip, tip)
 
     # ---- target and remote -------------------------------------------------------------------
@@ -194,6 +200,7 @@ class Verifier:
         out_of_date |= set(cached) - set(server.heads)
         findings: list[Finding] = []
         if self.request.fetch and (out_of_date or self.repo.shallow):
+            self._drop_early_diff()  # it read history the fetch may change (a shallow one)
             gitrefs.fetch(self.git, remote, unshallow=self.repo.shallow)
             return RemoteView(dict(server.heads), server.commits, server.default_branch, "fetched")
         if self.repo.shallow:

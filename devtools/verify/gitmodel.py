@@ -27,8 +27,8 @@ from devtools.verify.gitrefs import Git, GitObject, ObjectReader
 class BatchedObjectDB(GitCmdObjectDB):
     """GitPython's object database, answered by verify's one `git cat-file --batch`.
 
-    `load` reads many objects in one round trip; GitPython's own database would ask for
-    them one at a time through processes of its own.
+    `load` reads many objects in one round trip; GitPython's own database would start a
+    cat-file of its own and ask it for one object at a time.
     """
 
     def __init__(self, root_path: str, git_cmd: git.Git, reader: ObjectReader) -> None:
@@ -73,9 +73,8 @@ class LocalRepo:
         repo.odb = self.odb
         if not repo.head.is_valid():
             raise UnusableInput(f"{start}: the repository has no commits yet")
-        config = repo.config_reader()
-        ssh: object = config.get_value("core", "sshCommand", "") if config else ""
-        self.ssh_command = str(ssh) or None
+        # system, global and repository config files, includes followed
+        self.ssh_command = str(repo.config_reader().get_value("core", "sshCommand", "")) or None
         runner.use_ssh_command(self.ssh_command)
         # Whatever GitPython itself runs gets verify's environment: it cannot prompt either.
         repo.git.update_environment(**runner.env)

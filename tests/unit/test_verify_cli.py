@@ -420,3 +420,21 @@ def test_every_git_process_is_non_interactive_and_few(project: GitRepo, tmp_path
         ["version", "version", "for-each-ref", "ls-remote", "diff", "cat-file", "ls-tree"]
     )
     assert all(prompt == "0" for prompt, args in calls if args != "version")
+
+
+def test_shallow_clone_of_every_branch_is_deepened_before_the_diff_counts(
+    project: GitRepo, tmp_path: Path
+) -> None:
+    # Both tracking refs exist, so the diff starts early, on history the fetch then deepens.
+    project.git("checkout", "--quiet", "main")
+    project.commit({"notes/a.md": "a\n"}, "main moves on")
+    project.push()
+    project.git("checkout", "--quiet", "feature")
+    real_feature(project)
+    ci = clone(project.origin, tmp_path / "ci", "--depth=1", "--no-single-branch")
+
+    code, doc = verify_json(ci.path, "--branch", "feature")
+
+    assert code == 0, doc["findings"]
+    assert not is_shallow(ci.path)
+    assert "web/src/pages/Orders.tsx" in json.dumps(doc["diffstat"])
