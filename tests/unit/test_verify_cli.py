@@ -414,11 +414,10 @@ def test_every_git_process_is_non_interactive_and_few(project: GitRepo, tmp_path
 
     assert proc.returncode == 0, proc.stderr
     calls = [line.split("|", 1) for line in log.read_text().splitlines()]
-    commands = sorted(args.split()[0] for _, args in calls)
-    # GitPython asks `git version` (twice) when it is imported; nothing else of its own.
-    assert commands == sorted(
-        ["version", "version", "for-each-ref", "ls-remote", "diff", "cat-file", "ls-tree"]
-    )
+    commands = sorted(args.split()[0] for _, args in calls if args != "version")
+    assert commands == ["cat-file", "diff", "for-each-ref", "ls-remote", "ls-tree"]
+    # GitPython asks `git version` when it is imported (3.1: twice); nothing else of its own
+    assert 1 <= len(calls) - len(commands) <= 2
     assert all(prompt == "0" for prompt, args in calls if args != "version")
 
 
