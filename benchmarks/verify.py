@@ -4,7 +4,7 @@ Side by side, interleaved, medians: `omc-dev verify --no-fetch --format json` ag
 `git diff --numstat main...feature` of the same range (the anchor: git's own cost to count
 the lines). Target ratio <= 3. Also reports how many git processes verify started, counted two
 ways: by verify's own git runner (in-process run), and by a `git` wrapper first on PATH that
-logs every git invocation of the CLI.
+logs every git invocation of the CLI, GitPython's own included (its import runs `git version`).
 
 The generated files use four classifiers: an `.openapi-generator/FILES` manifest, `*.gen.ts`
 names, `.gitattributes` `linguist-generated`, and Go "Code generated ... DO NOT EDIT." headers
@@ -154,18 +154,18 @@ def wall(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float
     return elapsed
 
 
-def count_with_wrapper(work: Path, base: Path) -> int:
+def count_with_wrapper(work: Path, base: Path) -> list[str]:
     """Every git process the CLI starts, as seen by a `git` first on PATH."""
     real_git = shutil.which("git")
     assert real_git
     shim_dir, log = base / "shim", base / "git-calls.log"
     shim_dir.mkdir()
     shim = shim_dir / "git"
-    shim.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real_git}" "$@"\n')
+    shim.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real_git}" "$@"\n')
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{shim_dir}{os.pathsep}{os.environ['PATH']}"}
     wall([*omc_dev(), "verify", "--no-fetch", "--format", "json"], work, env)
-    return len(log.read_text().splitlines())
+    return log.read_text().split()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"git processes per verify: {report.git_processes} started by verify's git runner; "
-            f"{wrapped} seen by a git wrapper on PATH (the CLI)"
+            f"{len(wrapped)} seen by a git wrapper on PATH (the CLI: {', '.join(wrapped)})"
         )
     return 0
 

@@ -8,15 +8,25 @@ except `fetch`, which only updates remote-tracking refs (and deepens a shallow c
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from devtools.errors import UnusableInput
 from devtools.findings import Finding, Severity
 from devtools.verify import gitrefs
 from devtools.verify.generated import Classifier, FileRef
-from devtools.verify.gitrefs import Commit, Git, LocalRefs, LocalRepo, ObjectReader, ServerRefs
+from devtools.verify.gitrefs import (
+    FileChange,
+    Git,
+    GitFailed,
+    LocalRefs,
+    ObjectReader,
+    Pending,
+    ServerRefs,
+)
 from devtools.verify.model import (
     BRANCH_DRIFT,
     BRANCH_MISSING,
@@ -35,6 +45,11 @@ from devtools.verify.model import (
 from devtools.verify.spec import Deliverable, path_regex
 from devtools.verify.stubs import defined_symbols, find_stubs
 
+if TYPE_CHECKING:  # GitPython is imported while the first git calls run
+    from git.objects import Commit
+
+    from devtools.verify.gitmodel import LocalRepo
+
 CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME")
 DEFAULT_REMOTE = "origin"
 DEFAULT_BASE = "main"
@@ -43,8 +58,7 @@ SHOWN_COMMITS = 3
 
 def verify(request: Request) -> Report:
     with Git(request.start, request.environ) as git, ObjectReader(git) as objects:
-        repo = gitrefs.open_repo(git)
-        report = Verifier(request, repo, git, objects).run()
+        report = Verifier(request, git, objects).run()
     report.git_processes = git.spawned
     return report
 
@@ -56,8 +70,8 @@ def _branch_name(ref: str) -> str:
     return ref.strip().removeprefix("refs/heads/")
 
 
-def resolve_branch(request: Request, repo: LocalRepo) -> tuple[str, str]:
-    """The branch to verify and where the name came from."""
+def resolve_branch(request: Request, current: str | None) -> tuple[str, str]:
+    """The branch to verify (`current`: the checked-out one) and where the name came from."""
     if request.branch:
         return _branch_name(request.branch), "--branch"
     env = request.environ
@@ -67,8 +81,8 @@ def resolve_branch(request: Request, repo: LocalRepo) -> tuple[str, str]:
             continue  # a tag build has no branch to verify
         if value:
             return _branch_name(value), variable
-    if repo.branch:
-        return repo.branch, "current branch"
+    if current:
+        return current, "current branch"
     raise UnusableInput(
         "HEAD is detached and no branch was named: pass --branch, or run where CI sets "
         f"one of {', '.join(CI_BRANCH_VARIABLES)}"
@@ -87,26 +101,38 @@ class RemoteView:
 
 
 class Verifier:
-    def __init__(self, request: Request, repo: LocalRepo, git: Git, objects: ObjectReader) -> None:
+    repo: LocalRepo  # opened by run(), once GitPython is imported
+
+    def __init__(self, request: Request, git: Git, objects: ObjectReader) -> None:
         self.request = request
         self.spec = request.spec
-        self.repo = repo
         self.git = git
         self.objects = objects
+        self._early_diff: tuple[str, str, Pending[list[FileChange]]] | None = None
+
+    def _open_repo(self) -> None:
+        model = gitrefs.object_model()
+        self.repo = model.LocalRepo(self.request.start, self.git, self.objects)
 
     def run(self) -> Report:
         if self.request.pre_push:
+            self._open_repo()
             return self._run_pre_push()
         remote = self.request.remote or self.spec.remote or DEFAULT_REMOTE
+        pending_refs = gitrefs.local_refs(self.git, remote)
+        # GitPython is imported while git works (a thread waiting on git holds no GIL).
+        gitrefs.preload_object_model()
+        with contextlib.suppress(GitFailed):  # not a repository, say: _open_repo says so
+            self._start_early_diff(pending_refs.result())
+        self._open_repo()
+        refs = pending_refs.result()
         if remote not in self.repo.remotes:
             known = ", ".join(sorted(self.repo.remotes)) or "none"
             raise UnusableInput(
                 f"this clone has no remote named {remote!r} (remotes: {known}): pass --remote"
             )
-        branch, source = resolve_branch(self.request, self.repo)
-        pending_refs = gitrefs.local_refs(self.git, remote)
-        server = gitrefs.ls_remote(self.git, remote)  # both run at once
-        refs = pending_refs.result()
+        branch, source = resolve_branch(self.request, self.repo.branch)
+        server = gitrefs.ls_remote(self.git, remote)
         target = self._target(remote, branch, source, refs)
         view = self._remote_view(target, refs, server.result())
         base = self.request.base or self.spec.base or view.default_branch or DEFAULT_BASE
@@ -126,6 +152,38 @@ class Verifier:
         self.check_content(report, target, others)
         return report
 
+    # ---- the range's diff, started early --------------------------------------------------------
+
+    def _start_early_diff(self, refs: LocalRefs) -> None:
+        """Start the diff on the remote-tracking refs before anything else is known.
+
+        The diff is the long pole; while it runs, GitPython is imported and the server asked.
+        When the server agrees with this clone's refs (compared by commit id in `_diff`) and
+        nothing was fetched, its answer is ready early; otherwise it is stopped and the right
+        range is diffed.
+        """
+        try:
+            branch, _ = resolve_branch(self.request, refs.current)
+        except UnusableInput:
+            return  # a detached HEAD without a branch name: the model reports it
+        base = self.request.base or self.spec.base or refs.default_branch or DEFAULT_BASE
+        tip, base_tip = refs.tracking.get(branch), refs.tracking.get(base)
+        if tip and base_tip and branch != base:
+            self._early_diff = (base_tip, tip, gitrefs.diff_range(self.git, base_tip, tip))
+
+    def _drop_early_diff(self) -> None:
+        if self._early_diff is not None:
+            self._early_diff[2].stop()
+            self._early_diff = None
+
+    def _diff(self, base_tip: str, tip: str) -> Pending[list[FileChange]]:
+        early = self._early_diff
+        if early is not None and early[:2] == (base_tip, tip):
+            self._early_diff = None
+            return early[2]
+        self._drop_early_diff()
+        return gitrefs.diff_range(self.git, base_tip, tip)
+
     # ---- target and remote -------------------------------------------------------------------
 
     def _target(self, remote: str, branch: str, source: str, refs: LocalRefs) -> Target:
@@ -142,6 +200,7 @@ class Verifier:
         out_of_date |= set(cached) - set(server.heads)
         findings: list[Finding] = []
         if self.request.fetch and (out_of_date or self.repo.shallow):
+            self._drop_early_diff()  # it read history the fetch may change (a shallow one)
             gitrefs.fetch(self.git, remote, unshallow=self.repo.shallow)
             return RemoteView(dict(server.heads), server.commits, server.default_branch, "fetched")
         if self.repo.shallow:
@@ -192,22 +251,21 @@ class Verifier:
         if local is None or local == tip:
             return []
         if target.local_kind == "detached":
-            commits = gitrefs.commits_between(
-                self.git, local, view.server_commits, first_parent=False
-            )
-            if not commits:
+            shas = gitrefs.commits_between(self.git, local, view.server_commits, first_parent=False)
+            if not shas:
                 return []
-            return [self._unpushed(target, commits, where="HEAD (detached)")]
+            return [self._unpushed(target, self.repo.commits(shas), where="HEAD (detached)")]
         # The branch's own line of work: merges brought in from elsewhere are not drift.
-        commits = gitrefs.commits_between(self.git, local, [tip], first_parent=True)
+        shas = gitrefs.commits_between(self.git, local, [tip], first_parent=True)
         on_other = gitrefs.remote_branches_containing(
-            self.git, [c.sha for c in commits], target.remote, exclude_branch=target.branch
+            self.git, shas, target.remote, exclude_branch=target.branch
         )
+        commits = self.repo.commits(shas)
         findings: list[Finding] = []
         by_branch: dict[str, list[Commit]] = defaultdict(list)
         for commit in commits:
-            if commit.sha in on_other:
-                by_branch[on_other[commit.sha]].append(commit)
+            if commit.hexsha in on_other:
+                by_branch[on_other[commit.hexsha]].append(commit)
         for other, drifted in sorted(by_branch.items()):
             findings.append(
                 Finding(
@@ -221,7 +279,7 @@ class Verifier:
                     f"mistake, revert {_them(drifted)} there",
                 )
             )
-        unpushed = [c for c in commits if c.sha not in on_other]
+        unpushed = [c for c in commits if c.hexsha not in on_other]
         if unpushed:
             findings.append(self._unpushed(target, unpushed, where=f"local {target.branch}"))
         return findings
@@ -253,7 +311,7 @@ class Verifier:
             self.git, [local], target.remote, exclude_branch=target.branch
         )
         if local in on_other:
-            commit = gitrefs.commits_between(self.git, local, [], first_parent=True, limit=1)
+            commit = self.repo.commits([local])
             findings.append(
                 Finding(
                     BRANCH_DRIFT,
@@ -270,7 +328,7 @@ class Verifier:
     def check_content(self, report: Report, target: Target, others: Mapping[str, str]) -> None:
         assert report.tip and report.base_tip
         # The diff is the long pole: git computes it while the deliverables are read.
-        diff = gitrefs.diff_range(self.git, report.base_tip, report.tip)
+        diff = self._diff(report.base_tip, report.tip)
         classifier = Classifier(self.objects, report.tip)
         deliverables = [d for d in self.spec.deliverables if d.applies_to(target.branch)]
         report.deliverables = [d.name for d in deliverables]
@@ -374,9 +432,10 @@ class Verifier:
             hits = [b for b, obj in zip(order, found, strict=True) if obj is not None]
             if hits:
                 where = f"{target.remote}/{hits[0]}"
-                added = gitrefs.commit_adding(self.git, others[hits[0]], pattern.strip("/"))
+                sha = gitrefs.commit_adding(self.git, others[hits[0]], pattern.strip("/"))
+                added = self.repo.commits([sha])[0] if sha else None
                 also = f" (also on {', '.join(hits[1:4])})" if len(hits) > 1 else ""
-                commit = f", added in {added.describe()}" if added else ""
+                commit = f", added in {_describe(added)}" if added else ""
                 return Finding(
                     BRANCH_DRIFT,
                     Severity.ERROR,
@@ -384,7 +443,7 @@ class Verifier:
                     f"{where}{commit}{also}",
                     path=pattern,
                     fix=f"bring it to {target.branch} (merge or cherry-pick"
-                    f"{' ' + added.short if added else ''}) and push",
+                    f"{' ' + added.hexsha[:10] if added else ''}) and push",
                 )
         what = "no file matches" if any(c in pattern for c in "*?[") else "missing:"
         return Finding(
@@ -510,7 +569,11 @@ def _them(items: Sequence[object], plural: str = "them") -> str:
     return "it" if len(items) == 1 else plural
 
 
+def _describe(commit: Commit) -> str:
+    return f"{commit.hexsha[:10]} {commit.summary!r} by {commit.author.name}"
+
+
 def _commits(commits: Sequence[Commit]) -> str:
-    shown = ", ".join(c.describe() for c in commits[:SHOWN_COMMITS])
+    shown = ", ".join(_describe(c) for c in commits[:SHOWN_COMMITS])
     more = len(commits) - SHOWN_COMMITS
     return shown + (f" and {more} more" if more > 0 else "")

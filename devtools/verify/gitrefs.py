@@ -1,8 +1,9 @@
 """Git access for verify: few processes, no prompts, nothing checked out.
 
-- Two quick calls give the repository model: `rev-parse` (where, HEAD, shallow) and `config`
-  (remotes, ssh command), with git's own config parsing. GitPython's import alone costs about
-  half of the `git diff` verify must run, so it is not used.
+- GitPython is the object model (`gitmodel`: the repository, HEAD, remotes and their config,
+  commit objects); it reads files itself and its objects come through the cat-file below.
+  Importing it costs about half of the `git diff` verify must run, so `preload_object_model`
+  imports it in a thread while the first git calls run (waiting on a process frees the GIL).
 - One `git ls-remote` is the server's truth (remote-tracking refs are only a cache), one
   `git for-each-ref` reads this clone's refs, one `git diff --raw --numstat -z` describes the
   range, and one long-lived `git cat-file --batch` serves every blob by object name, so
@@ -18,18 +19,20 @@ never hang on git.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import IO, Generic, TypeVar
 
-from devtools.errors import EXIT_ENVIRONMENT, EnvironmentMissing, UnusableInput, UserError
+from devtools.errors import EXIT_ENVIRONMENT, EnvironmentMissing, UserError
 
 LOCAL_TIMEOUT = 120.0  # seconds for a git call that only reads this clone
 NETWORK_TIMEOUT = 300.0  # seconds for ls-remote and fetch
@@ -111,6 +114,11 @@ class Running:
             self._proc.wait()
             self._err = str(exc).encode()
 
+    def stop(self) -> None:
+        """Stop git: its answer is no longer wanted."""
+        if self._proc.poll() is None:
+            _kill_group(self._proc)
+
     def result(self, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         self._thread.join()
         if self._timed_out:
@@ -127,6 +135,39 @@ class Running:
 T = TypeVar("T")
 
 
+# ---- the object model, imported while git works ------------------------------------------------
+
+_OBJECT_MODEL = "devtools.verify.gitmodel"
+_preloading: list[threading.Thread] = []  # the import's thread, once started
+
+
+def _import_object_model() -> None:
+    # A failure is left for object_model(), which imports again and raises it in its thread.
+    with contextlib.suppress(Exception):
+        importlib.import_module(_OBJECT_MODEL)
+
+
+def preload_object_model() -> None:
+    """Start importing GitPython (through `gitmodel`) in a thread; the first git calls run
+    meanwhile, and the import takes the GIL only while they are waited on."""
+    if not _preloading and _OBJECT_MODEL not in sys.modules:
+        thread = threading.Thread(target=_import_object_model, name="import-gitpython")
+        thread.start()
+        _preloading.append(thread)
+
+
+def object_model() -> ModuleType:
+    """`devtools.verify.gitmodel`, once its import (started or not) is complete."""
+    for thread in _preloading:
+        thread.join()
+    try:
+        return importlib.import_module(_OBJECT_MODEL)
+    except ImportError as exc:  # GitPython is missing, or found no git to run
+        raise EnvironmentMissing(
+            f"GitPython cannot be loaded ({exc}): install omc-dev with its dependencies and git"
+        ) from None
+
+
 class Pending(Generic[T]):
     """A started git call and how to read its answer: verify starts the calls it will need,
     does other work while they run, and reads each answer when it needs it."""
@@ -137,6 +178,9 @@ class Pending(Generic[T]):
 
     def result(self) -> T:
         return self._parse(self._running.result(check=False))
+
+    def stop(self) -> None:
+        self._running.stop()
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -297,58 +341,6 @@ def _write_all(stream: IO[bytes], payload: bytes) -> None:
         stream.flush()
 
 
-# ---- the repository model ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LocalRepo:
-    root: Path  # the worktree's top folder
-    branch: str | None  # the checked-out branch; None on a detached HEAD
-    head: str  # HEAD's commit
-    remotes: Mapping[str, str]  # name -> URL
-    shallow: bool
-    ssh_command: str | None  # core.sshCommand, kept when verify adds BatchMode
-
-
-def open_repo(git: Git) -> LocalRepo:
-    """The repository around `git.cwd`, from two git calls."""
-    start = git.cwd
-    proc = git.run(
-        "rev-parse", "--show-toplevel", "--is-shallow-repository", "HEAD",
-        "--symbolic-full-name", "HEAD", check=False,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        message = _last_line(proc.stderr)
-        if "not a git repository" in message:
-            raise UnusableInput(
-                f"{start} is not inside a git repository: run verify in a clone of the project"
-            )
-        if "unknown revision" in message or "ambiguous argument 'HEAD'" in message:
-            raise UnusableInput(f"{start}: the repository has no commits yet")
-        raise UnusableInput(f"{start}: git cannot read this repository: {message}")
-    root, shallow, head, head_ref = _decode(proc.stdout).splitlines()
-    config = git.run(
-        "config", "-z", "--get-regexp", r"^(remote\..*\.url|core\.sshcommand)$", check=False
-    )
-    remotes: dict[str, str] = {}
-    ssh_command: str | None = None
-    for item in _decode(config.stdout).split("\0"):
-        key, _, value = item.partition("\n")
-        if key == "core.sshcommand":
-            ssh_command = value or None
-        elif key.startswith("remote.") and key.endswith(".url"):
-            remotes.setdefault(key[len("remote.") : -len(".url")], value)
-    git.use_ssh_command(ssh_command)
-    return LocalRepo(
-        root=Path(root),
-        branch=head_ref.removeprefix("refs/heads/") if head_ref.startswith("refs/heads/") else None,
-        head=head,
-        remotes=remotes,
-        shallow=shallow == "true",
-        ssh_command=ssh_command,
-    )
-
-
 # ---- refs ------------------------------------------------------------------------------------
 
 
@@ -394,6 +386,7 @@ class LocalRefs:
     heads: Mapping[str, str]  # refs/heads/<branch> -> commit
     tracking: Mapping[str, str]  # refs/remotes/<remote>/<branch> -> commit
     default_branch: str | None  # where refs/remotes/<remote>/HEAD points, if it exists
+    current: str | None = None  # the branch HEAD is on, if any
 
 
 def local_refs(git: Git, remote: str) -> Pending[LocalRefs]:
@@ -405,8 +398,11 @@ def local_refs(git: Git, remote: str) -> Pending[LocalRefs]:
         heads: dict[str, str] = {}
         tracking: dict[str, str] = {}
         default: str | None = None
+        current: str | None = None
         for line in _decode(proc.stdout).splitlines():
-            sha, symref, ref = line.split("\0")
+            sha, symref, ref, head = line.split("\0")
+            if head == "*":
+                current = ref.removeprefix("refs/heads/")
             if symref:  # refs/remotes/origin/HEAD -> refs/remotes/origin/main
                 default = symref.removeprefix(prefix)
                 continue
@@ -414,9 +410,9 @@ def local_refs(git: Git, remote: str) -> Pending[LocalRefs]:
                 heads[ref.removeprefix("refs/heads/")] = sha
             elif ref.startswith(prefix):
                 tracking[ref.removeprefix(prefix)] = sha
-        return LocalRefs(heads=heads, tracking=tracking, default_branch=default)
+        return LocalRefs(heads=heads, tracking=tracking, default_branch=default, current=current)
 
-    format_ = "--format=%(objectname)%00%(symref)%00%(refname)"
+    format_ = "--format=%(objectname)%00%(symref)%00%(refname)%00%(HEAD)"
     return Pending(git.start("for-each-ref", format_, "refs/heads", prefix), parse)
 
 
@@ -550,22 +546,9 @@ def list_files(git: Git, rev: str) -> dict[str, str]:
 # ---- history ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    subject: str
-
-    @property
-    def short(self) -> str:
-        return self.sha[:10]
-
-    def describe(self) -> str:
-        return f"{self.short} {self.subject!r}"
-
-
 def commits_between(
     git: Git, tip: str, exclude: Iterable[str], *, first_parent: bool, limit: int = 500
-) -> list[Commit]:
+) -> list[str]:
     """Commits reachable from `tip` and from none of `exclude`, newest first.
 
     Excluded commits this clone does not have are ignored rather than fatal.
@@ -575,18 +558,12 @@ def commits_between(
         "rev-list",
         "--ignore-missing",
         f"--max-count={limit}",
-        "--format=%H%x00%s",
         *(["--first-parent"] if first_parent else []),
         tip,
         "--stdin",
         input=stdin,
     )
-    commits = []
-    for line in _decode(proc.stdout).splitlines():
-        if "\0" in line:
-            sha, subject = line.split("\0", 1)
-            commits.append(Commit(sha, subject))
-    return commits
+    return _decode(proc.stdout).split()
 
 
 _NAME_SUFFIX = re.compile(r"[~^].*$")
@@ -623,21 +600,17 @@ def is_ancestor(git: Git, commit: str, of: str) -> bool:
     return proc.returncode == 0
 
 
-def commit_adding(git: Git, rev: str, path: str) -> Commit | None:
+def commit_adding(git: Git, rev: str, path: str) -> str | None:
     """The newest commit at `rev` that added `path`."""
     proc = git.run(
         "-c",
         "log.showSignature=false",
         "log",
         "-1",
-        "--format=%H%x00%s",
+        "--format=%H",
         "--diff-filter=A",
         rev,
         "--",
         path,
     )
-    line = _decode(proc.stdout).strip()
-    if "\0" not in line:
-        return None
-    sha, subject = line.split("\0", 1)
-    return Commit(sha, subject)
+    return _decode(proc.stdout).strip() or None

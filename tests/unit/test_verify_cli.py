@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import omc
 from tests.fixtures.git import GitRepo, clone
 from tests.fixtures.verify import (
     REAL_CLIENT,
@@ -19,6 +22,7 @@ from tests.fixtures.verify import (
     generated_client,
     is_shallow,
     run_verify,
+    verify_env,
     verify_json,
 )
 from tests.fixtures.webhook import Reply, WebhookServer
@@ -374,3 +378,62 @@ def test_unrelated_histories_are_unusable_input(project: GitRepo) -> None:
     proc = run_verify(project.path, "--branch", "island")
     assert proc.returncode == 2
     assert "share no history" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_the_early_diff_of_a_stale_tracking_ref_is_not_the_answer(
+    project: GitRepo, tmp_path: Path
+) -> None:
+    real_feature(project)
+    old = project.git("rev-parse", "HEAD")
+    project.commit({"web/src/pages/More.tsx": REAL_COMPONENT}, "pushed, then forgotten")
+    project.push("feature")
+    # The server's commit is here, but the tracking ref says otherwise: verify starts its diff
+    # on the tracking ref, and must drop it once the server names another commit.
+    project.git("update-ref", "refs/remotes/origin/feature", old)
+
+    code, doc = verify_json(project.path, "--no-fetch")
+
+    assert code == 0 and doc["findings"] == []
+    assert "web/src/pages/More.tsx" in json.dumps(doc["diffstat"])
+
+
+def test_every_git_process_is_non_interactive_and_few(project: GitRepo, tmp_path: Path) -> None:
+    """Counted by a `git` first on PATH, GitPython's own calls included."""
+    real_feature(project)
+    shim, log = tmp_path / "shim", tmp_path / "calls.log"
+    shim.mkdir()
+    real_git = shutil.which("git")
+    (shim / "git").write_text(
+        f'#!/bin/sh\necho "${{GIT_TERMINAL_PROMPT-unset}}|$*" >> "{log}"\nexec "{real_git}" "$@"\n'
+    )
+    (shim / "git").chmod(0o755)
+    env = {**verify_env(), "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    env["GIT_TERMINAL_PROMPT"] = "1"  # what verify must override
+
+    proc = omc("verify", "--no-fetch", cwd=project.path, env=env, timeout=120)
+
+    assert proc.returncode == 0, proc.stderr
+    calls = [line.split("|", 1) for line in log.read_text().splitlines()]
+    commands = sorted(args.split()[0] for _, args in calls if args != "version")
+    assert commands == ["cat-file", "diff", "for-each-ref", "ls-remote", "ls-tree"]
+    # GitPython asks `git version` when it is imported (3.1: twice); nothing else of its own
+    assert 1 <= len(calls) - len(commands) <= 2
+    assert all(prompt == "0" for prompt, args in calls if args != "version")
+
+
+def test_shallow_clone_of_every_branch_is_deepened_before_the_diff_counts(
+    project: GitRepo, tmp_path: Path
+) -> None:
+    # Both tracking refs exist, so the diff starts early, on history the fetch then deepens.
+    project.git("checkout", "--quiet", "main")
+    project.commit({"notes/a.md": "a\n"}, "main moves on")
+    project.push()
+    project.git("checkout", "--quiet", "feature")
+    real_feature(project)
+    ci = clone(project.origin, tmp_path / "ci", "--depth=1", "--no-single-branch")
+
+    code, doc = verify_json(ci.path, "--branch", "feature")
+
+    assert code == 0, doc["findings"]
+    assert not is_shallow(ci.path)
+    assert "web/src/pages/Orders.tsx" in json.dumps(doc["diffstat"])

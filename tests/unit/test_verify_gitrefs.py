@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from git.exc import GitCommandError
 
+from devtools.errors import UnusableInput
 from devtools.verify import gitrefs
-from devtools.verify.gitrefs import FileChange, Git, ObjectReader, non_interactive_env, open_repo
-from tests.fixtures.git import GitRepo, git_env, make_repo
+from devtools.verify.gitmodel import LocalRepo
+from devtools.verify.gitrefs import FileChange, Git, ObjectReader, non_interactive_env
+from tests.fixtures.git import GitRepo, clone, git_env, make_repo
 from tests.fixtures.webhook import Reply, WebhookServer
 
 
@@ -93,7 +97,7 @@ def test_refs_history_and_drift_lookups(tmp_path: Path) -> None:
     repo.git("merge", "--quiet", "--no-edit", "main")
     merge = repo.git("rev-parse", "HEAD")
     git = Git(repo.path, git_env())
-    local = open_repo(git)
+    local = LocalRepo(repo.path, git, ObjectReader(git))
     assert (local.branch, local.head, local.shallow) == ("feature", merge, False)
     assert local.remotes == {"origin": str(repo.origin)}
 
@@ -103,17 +107,23 @@ def test_refs_history_and_drift_lookups(tmp_path: Path) -> None:
     refs = gitrefs.local_refs(git, "origin").result()
     assert refs.heads == {"main": theirs, "feature": merge}
     assert refs.tracking == {"main": theirs, "feature": mine}
+    assert refs.current == "feature"
 
     # the merge brought main's commit in: first-parent history is the branch's own work
     first_parent = gitrefs.commits_between(git, merge, [mine], first_parent=True)
-    assert [c.sha for c in first_parent] == [merge]
+    assert first_parent == [merge]
     everything = gitrefs.commits_between(git, merge, [mine, "f" * 40], first_parent=False)
-    assert {c.sha for c in everything} == {merge, theirs}
+    assert set(everything) == {merge, theirs}
     assert gitrefs.remote_branches_containing(
         git, [theirs, merge, base], "origin", exclude_branch="feature"
     ) == {theirs: "origin/main", base: "origin/main"}
-    added = gitrefs.commit_adding(git, theirs, "b.txt")
-    assert added is not None and (added.sha, added.subject) == (theirs, "main work")
+    assert gitrefs.commit_adding(git, theirs, "b.txt") == theirs
+    # GitPython's commit objects, read through verify's one cat-file process
+    spawned = git.spawned
+    [commit] = local.commits([theirs])
+    assert (commit.hexsha, commit.summary, commit.parents[0].hexsha) == (theirs, "main work", base)
+    assert commit.author.name == git_env()["GIT_AUTHOR_NAME"]
+    assert git.spawned == spawned
     assert gitrefs.is_ancestor(git, base, merge) and not gitrefs.is_ancestor(git, merge, base)
     assert set(gitrefs.list_files(git, merge)) == {"README.md", "a.txt", "b.txt"}
 
@@ -126,7 +136,7 @@ def test_open_repo_in_a_linked_worktree_with_a_detached_head(
     (linked / "deep" / "er").mkdir(parents=True)
     git_repo.git("config", "core.sshCommand", "ssh -i /keys/work")
     git = Git(linked / "deep" / "er", git_env())
-    repo = open_repo(git)
+    repo = LocalRepo(git.cwd, git, ObjectReader(git))
     assert repo.ssh_command == "ssh -i /keys/work"
     assert git.env["GIT_SSH_COMMAND"] == "ssh -i /keys/work -o BatchMode=yes -o ConnectTimeout=30"
     assert repo.root == linked.resolve()
@@ -149,5 +159,78 @@ def test_a_remote_that_never_answers_times_out(
         assert time.monotonic() - started < 10
         with pytest.raises(gitrefs.GitFailed, match=r"`git fetch` did not finish within 1s"):
             gitrefs.fetch(git, "origin", unshallow=False)
+    finally:
+        server.stop()
+
+
+# ---- the GitPython object model ------------------------------------------------------------------
+
+
+def test_model_sees_a_shallow_clone_until_it_is_deepened(git_repo: GitRepo, tmp_path: Path) -> None:
+    git_repo.commit({"more.txt": "more\n"}, "second")
+    git_repo.push()
+    ci = clone(git_repo.origin, tmp_path / "ci", "--depth=1")
+    git = Git(ci.path, git_env())
+    with ObjectReader(git) as objects:
+        assert LocalRepo(ci.path, git, objects).shallow
+        ci.git("fetch", "--quiet", "--unshallow", "origin")
+        assert not LocalRepo(ci.path, git, objects).shallow
+        assert not LocalRepo(git_repo.path, git, objects).shallow
+
+
+def test_model_of_a_detached_head_and_its_commits(git_repo: GitRepo) -> None:
+    git_repo.git("checkout", "--quiet", "--detach")
+    sha = git_repo.commit({"x.txt": "x\n"}, "on no branch\n\nwith a body")
+    git = Git(git_repo.path, git_env())
+    with ObjectReader(git) as objects:
+        repo = LocalRepo(git_repo.path, git, objects)
+        assert (repo.branch, repo.head) == (None, sha)
+        assert repo.root == git_repo.path.resolve() and repo.git_dir == repo.root / ".git"
+        [commit] = repo.commits([sha])
+        assert (commit.summary, commit.author.email) == ("on no branch", "author@example.test")
+    assert git.spawned == 1  # the cat-file that served HEAD and the commit
+
+
+def test_model_reads_remotes_from_every_config_file(git_repo: GitRepo, tmp_path: Path) -> None:
+    included = tmp_path / "remotes.cfg"
+    included.write_text('[remote "upstream"]\n\turl = git@example.test:team/app.git\n')
+    git_repo.git("config", "include.path", str(included))
+    git_repo.git("remote", "add", "mirror", "https://example.test/app.git")
+    git = Git(git_repo.path, git_env())
+    with ObjectReader(git) as objects:
+        repo = LocalRepo(git_repo.path, git, objects)
+    assert repo.remotes == {
+        "origin": str(git_repo.origin),
+        "mirror": "https://example.test/app.git",
+        "upstream": "git@example.test:team/app.git",
+    }
+    assert repo.ssh_command is None
+    assert git.spawned == 1  # verify's cat-file, which read HEAD: GitPython read the config itself
+
+
+def test_model_refuses_a_folder_outside_git_and_an_empty_repository(tmp_path: Path) -> None:
+    git = Git(tmp_path, git_env())
+    with pytest.raises(UnusableInput, match="not inside a git repository"):
+        LocalRepo(tmp_path, git, ObjectReader(git))
+    gitrefs_git = Git(tmp_path, git_env())
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True, env=git_env())
+    with pytest.raises(UnusableInput, match="no commits yet"):
+        LocalRepo(tmp_path, gitrefs_git, ObjectReader(gitrefs_git))
+
+
+def test_git_run_by_gitpython_cannot_prompt(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = WebhookServer().start()
+    try:
+        server.default = Reply(401, headers={"WWW-Authenticate": 'Basic realm="git"'}, body=b"")
+        git_repo.git("remote", "set-url", "origin", server.url("/private.git"))
+        monkeypatch.delenv("GIT_TERMINAL_PROMPT", raising=False)
+        environ = {k: v for k, v in git_env().items() if k != "GIT_TERMINAL_PROMPT"}
+        git = Git(git_repo.path, environ)
+        with ObjectReader(git) as objects:
+            repo = LocalRepo(git_repo.path, git, objects)
+            with pytest.raises(GitCommandError, match="terminal prompts disabled"):
+                repo.repo.git.ls_remote("origin")
     finally:
         server.stop()
