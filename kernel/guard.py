@@ -113,10 +113,6 @@ class GuardContext:
         quantities[order.symbol] = quantities.get(order.symbol, ZERO) + order.quantity
         return quantities
 
-    def notional(self, symbol: str, quantity: Decimal) -> Decimal:
-        """Signed position notional at the mark (the last price)."""
-        return quantity * self.quotes[symbol].last
-
     def exposure(self, order: OrderIntent | None = None) -> Exposure:
         """Projected notionals with `order`, computed once per order: the position, gross and
         net checks all need them."""
@@ -204,9 +200,9 @@ class Decision:
 ALLOW = Decision(True, detail="all checks passed")
 
 
-@dataclass(frozen=True)
-class Denial:
-    """What a check says when it denies; the pipeline adds the check's name."""
+class Denial(NamedTuple):
+    """What a check says when it denies; the pipeline adds the check's name. (A named tuple:
+    made on every denial, it must be cheap.)"""
 
     reason: str
     detail: str
