@@ -262,7 +262,7 @@ def test_a_batch_is_one_transaction_judged_order_by_order(db: Database) -> None:
     d = desk(db, max_position_notional=3000, max_order_notional=3000)
     put_prices(db, NOW, btc=("99", "101", "100"))
     with db.read() as s:
-        before = s.scalar(select(func.count()).select_from(Order))
+        before = s.execute(select(func.count()).select_from(Order)).scalar_one()
     # Each 20-btc buy is 2,000 at the mark: the second would make 4,000, over the position limit.
     outcomes = d.submit_many(
         [OrderRequest("btc", "buy", D(20)), OrderRequest("btc", "buy", D(20))], NOW
@@ -316,11 +316,11 @@ def test_concurrent_submitters_share_commits_and_each_gets_its_own_outcome(
         t.join()
     event.remove(db.engine, "commit", count)
     assert errors == [], [repr(e) for e in errors[:3]]
-    ids = [o.result.order_id for got in outcomes.values() for o in got]  # type: ignore[union-attr]
+    ids = [o.result.order_id for got in outcomes.values() for o in got]
     assert len(ids) == len(set(ids)) == 200
     assert commits - 200 < 200  # some orders shared a commit (each check above is one commit too)
     with db.read() as s:
         assert audit.verify(s).ok
         actors = {o.id: o.actor for o in s.scalars(select(Order))}
     for n, got in outcomes.items():  # each caller got the outcome of its own order
-        assert all(actors[o.result.order_id] == f"t{n}" for o in got)  # type: ignore[union-attr]
+        assert all(actors[o.result.order_id] == f"t{n}" for o in got)
