@@ -7,28 +7,28 @@ delete path, and the ORM refuses to flush a changed or deleted record; in the da
 refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 
 Appends happen inside a write transaction (`Database.write()`), whose lock serialises them: the
-head (last sequence, last hash) lives in the `audit_head` singleton.
+head (last sequence, last hash) lives in the `audit_head` singleton, and in the transaction's book
+until it commits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from kernel.db import pinned
+from kernel.book import Book
 from kernel.models import AuditAction, AuditHead, AuditRecord
 from kernel.money import plain
 
 GENESIS = "0" * 64
-_INSERT = insert(AuditRecord.metadata.tables["audit_records"])
 
 
 class AppendOnly(Exception):
@@ -69,6 +69,14 @@ def _time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+# The string escaper json.dumps(ensure_ascii=False) itself uses (the C one when available).
+_quote: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
 def record_hash(
     *,
     sequence: int,
@@ -82,22 +90,36 @@ def record_hash(
     inputs: str,
     prev_hash: str,
 ) -> str:
-    body = {
-        "sequence": sequence,
-        "created_at": _time(created_at),
-        "actor": actor,
-        "action": action,
-        "symbol": symbol,
-        "decision": decision,
-        "reason": reason,
-        "outcome": outcome,
-        "inputs": inputs,
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical(body).encode()).hexdigest()
+    """SHA-256 over `canonical()` of the record's fields (prev_hash included), without building
+    the dict: the body's keys are fixed, so it is spelled out in sorted-key order. A test holds
+    this equal to `canonical(body)` for arbitrary text."""
+    body = (
+        f'{{"action":{_quote(action)},"actor":{_quote(actor)},'
+        f'"created_at":{_quote(_time(created_at))},"decision":{_text(decision)},'
+        f'"inputs":{_quote(inputs)},"outcome":{_text(outcome)},'
+        f'"prev_hash":{_quote(prev_hash)},"reason":{_text(reason)},'
+        f'"sequence":{int(sequence)},"symbol":{_text(symbol)}}}'
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
-def hash_of(record: AuditRecord) -> str:
+class Chained(Protocol):
+    """What a stored or newly written record offers: its fields and its hash."""
+
+    sequence: int
+    created_at: datetime
+    actor: str
+    action: str
+    symbol: str | None
+    decision: str | None
+    reason: str | None
+    outcome: str | None
+    inputs: str
+    prev_hash: str
+    hash: str
+
+
+def hash_of(record: Chained) -> str:
     """The hash `record` should carry, recomputed from its stored fields."""
     return record_hash(
         sequence=record.sequence,
@@ -126,22 +148,39 @@ class Entry:
     inputs: Mapping[str, Any] = field(default_factory=dict)  # price, limits in force, mode, ...
 
 
-def append(session: Session, entry: Entry, clock: datetime | None = None) -> AuditRecord:
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A record as `append` wrote it (the row `audit_records` gets at commit)."""
+
+    sequence: int
+    created_at: datetime
+    actor: str
+    action: str
+    symbol: str | None
+    decision: str | None
+    reason: str | None
+    outcome: str | None
+    inputs: str
+    prev_hash: str
+    hash: str
+
+
+def append(session: Session, entry: Entry, clock: datetime | None = None) -> Record:
     """Add `entry` as the chain's next record. The caller's write transaction serialises this.
 
     `created_at` is the wall clock when the record is written, so the audit's times always run
     with its sequence; `clock` is the kernel's own time for the decision (the tick's time in a
-    simulated run), kept in the inputs.
+    simulated run), kept in the inputs. The transaction's book keeps the head and inserts the
+    records (one executemany) before it commits.
     """
-    head = pinned(session, AuditHead, 1)
-    assert head is not None, "audit_head singleton missing (the migration seeds it)"
+    book = Book.of(session)
+    head_sequence, prev_hash = book.audit_head
     created_at = datetime.now(UTC)
     snapshot = dict(entry.inputs)
     if clock is not None:
         snapshot["clock"] = clock
-    inputs = canonical(snapshot)
     fields: dict[str, Any] = {
-        "sequence": head.sequence + 1,
+        "sequence": head_sequence + 1,
         "created_at": created_at,
         "actor": entry.actor,
         "action": str(entry.action),
@@ -149,16 +188,12 @@ def append(session: Session, entry: Entry, clock: datetime | None = None) -> Aud
         "decision": entry.decision,
         "reason": entry.reason,
         "outcome": entry.outcome,
-        "inputs": inputs,
-        "prev_hash": head.hash,
+        "inputs": canonical(snapshot),
+        "prev_hash": prev_hash,
     }
-    record = AuditRecord(**fields, hash=record_hash(**fields))
-    # A plain Core INSERT: the row is never touched again, the unit of work need not track it;
-    # and reading nothing, it need not flush pending changes first (a flush costs more).
-    with session.no_autoflush:
-        session.execute(_INSERT, {**fields, "hash": record.hash})
-    head.sequence, head.hash = record.sequence, record.hash
-    return record
+    fields["hash"] = record_hash(**fields)
+    book.add_audit(fields)
+    return Record(**fields)
 
 
 # --- reading and verifying --------------------------------------------------------------------

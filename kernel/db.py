@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -207,25 +207,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-T = TypeVar("T")
-
-
-def pinned(session: Session, model: type[T], key: Any) -> T | None:
-    """`session.get(model, key)`, kept alive for the whole transaction.
-
-    The session's identity map holds objects weakly: a singleton row that nobody references
-    between two uses would be loaded again each time. The desk touches the same few rows (trading
-    state, audit head, cash) many times per transaction, so it pins them in `session.info`.
-    """
-    slot = (model, key)
-    found = session.info.get(slot)
-    if found is None:
-        found = session.get(model, key)
-        if found is not None:
-            session.info[slot] = found
-    return cast(T | None, found)
 
 
 def _is_connect_error(exc: DBAPIError) -> bool:

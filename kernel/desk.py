@@ -1,27 +1,43 @@
 """The desk: everything that must happen atomically for one order, or for one tick.
 
-An order: read a `GuardContext` under the write lock, ask the Guard, audit the decision, send
-allowed orders to the PaperExchange, audit what it did (and each fill), trip the kill switch if
-the Guard says so. A tick: store the prices in the Glass ledger, match resting orders, re-measure
-volatility (market mode), re-assess the trading state. Each runs inside one write transaction, so
-concurrent submitters see each other's effects in full or not at all.
+An order: take a `GuardContext` from the transaction's book (read under the write lock), ask the
+Guard, audit the decision, send allowed orders to the PaperExchange, audit what it did (and each
+fill), trip the kill switch if the Guard says so. A tick: store the prices in the Glass ledger,
+match resting orders, re-measure volatility (market mode), re-assess the trading state. Each runs
+inside one write transaction, so concurrent submitters see each other's effects in full or not at
+all.
+
+Durability: no order's outcome is returned before the commit that contains it has returned, so
+every acknowledged order is durable (SQLite: WAL with synchronous=FULL). Commits are grouped:
+`submit` lets orders from concurrent threads share one transaction and one commit
+(`kernel.group_commit`); `submit_many` puts a caller's batch (say, one tick's orders for several
+symbols) in one. Inside a transaction the orders are judged one after the other, each seeing the
+effects of those before it, so no limit can be breached inside a group either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from devtools.errors import UnusableInput
 from kernel import audit, killswitch, prices
+from kernel.book import Book, OrderRow
 from kernel.db import Database
-from kernel.exchange import ExchangeResult, FillResult, OrderRequest, PaperExchange
+from kernel.exchange import (
+    ExchangeResult,
+    FillResult,
+    OrderRequest,
+    PaperExchange,
+    holding_value,
+)
+from kernel.group_commit import GroupCommit
 from kernel.guard import (
     Assessment,
     Decision,
@@ -31,34 +47,18 @@ from kernel.guard import (
     assess,
     snapshot_inputs,
 )
-from kernel.models import (
-    AuditAction,
-    AuditHead,
-    Balance,
-    DayOpen,
-    MarketMode,
-    Order,
-    TradingState,
-    TradingStateRow,
-)
-from kernel.money import plain, q8
+from kernel.models import AuditAction, DayOpen, MarketMode, TradingState
+from kernel.money import ZERO, plain, q8
 from kernel.prices import Quote, Tick
 from kernel.settings import KernelSettings
 from kernel.volatility import ModeChange, VolatilityWindow, next_mode
 
 MAX_ACTOR = 64
 # Built once: constructing a statement costs more than running it on SQLite.
-_ORDERS_SINCE = select(func.count()).select_from(Order).where(Order.created_at > bindparam("since"))
-# The singletons a decision touches, in one round trip (then pinned for the transaction).
-_HEADS = (
-    select(TradingStateRow, AuditHead, Balance)
-    .join_from(TradingStateRow, AuditHead, AuditHead.id == TradingStateRow.id)
-    .outerjoin(Balance, Balance.asset == bindparam("quote"))
-    .where(TradingStateRow.id == 1)
-)
 _DAY_OPEN = select(DayOpen.equity).where(
     DayOpen.created_at >= bindparam("start"), DayOpen.created_at < bindparam("end")
 )
+_INSERT_DAY_OPEN = insert(DayOpen)
 
 
 def utcnow() -> datetime:
@@ -86,7 +86,7 @@ class Outcome:
 
 @dataclass
 class TickReport:
-    filled: list[tuple[Order, FillResult]] = field(default_factory=list)
+    filled: list[tuple[OrderRow, FillResult]] = field(default_factory=list)
     mode_change: ModeChange | None = None
     assessment: Assessment | None = None
     tripped: bool = False
@@ -102,7 +102,9 @@ class Desk:
         )
         self.channels = tuple(settings.alerts.channels)
         self.volatility = VolatilityWindow(settings.volatility.window)
-        # Baselines read back from the database: a committed day_open row never changes.
+        self.symbols = frozenset(settings.symbols)
+        self._group = GroupCommit(self._commit_group)
+        # Baselines other transactions committed (a day_open row never changes once committed).
         self._day_opens: dict[date, Decimal] = {}
 
     def warm_up(self, session: Session, symbols: Iterable[str]) -> None:
@@ -120,66 +122,86 @@ class Desk:
         *,
         for_order: bool = True,
     ) -> GuardContext:
-        """The Guard's snapshot; `quotes` are prices already in hand (the tick just recorded).
-
-        `for_order=False` (assessing the trading state only) skips the order-rate count.
-        """
-        if (TradingStateRow, 1) not in session.info:
-            state, head, cash = session.execute(_HEADS, {"quote": self.settings.quote}).one()
-            session.info[(TradingStateRow, 1)], session.info[(AuditHead, 1)] = state, head
-            if cash is not None:
-                session.info[(Balance, cash.asset)] = cash
-        row = killswitch.state_row(session)
-        known = dict(quotes or {})
-        missing = [s for s in self.settings.symbols if s not in known]
-        if missing:
-            known.update(prices.latest(session, missing))
-        quotes = known
-        account = self.exchange.account(session)
-        equity = account.equity({s: q.last for s, q in quotes.items()})
+        """The Guard's snapshot, from the transaction's book; `quotes` are prices already in
+        hand (the tick just recorded). `for_order=False` (assessing the trading state only)
+        skips the order-rate count."""
         limits = self.settings.limits
-        recent = 0
-        if for_order:
-            window_start = now - timedelta(seconds=limits.order_rate_window)
-            recent = session.scalar(_ORDERS_SINCE, {"since": window_start}) or 0
+        since = now - timedelta(seconds=limits.order_rate_window) if for_order else None
+        book = Book.of(session, symbols=self.settings.symbols, orders_since=since)
+        row = book.state
+        known = {**book.latest_quotes(self.settings.symbols), **(quotes or {})}
+        cash = book.balances.get(self.settings.quote)
+        equity = cash.free + cash.reserved if cash is not None else ZERO
+        positions = {}
+        for symbol, p in book.positions.items():
+            quote = known.get(symbol)
+            equity += holding_value(p.quantity, p.cost, quote.last if quote is not None else None)
+            if p.quantity:
+                positions[symbol] = p.quantity
         return GuardContext(
             now=now,
             state=TradingState(row.state),
             mode=MarketMode(row.market_mode),
             limits=limits,
             volatile_factor=self.settings.volatility.factor,
-            symbols=frozenset(self.settings.symbols),
-            quotes=quotes,
-            positions={s: h.quantity for s, h in account.holdings.items() if h.quantity},
-            open_buys=account.open_buys,
+            symbols=self.symbols,
+            quotes=known,
+            positions=positions,
+            open_buys=book.open_buys(),
             equity=equity,
-            day_open_equity=self._day_open(session, now, equity),
+            day_open_equity=self._day_open(book, now, equity),
             loss_acknowledged=killswitch.loss_acknowledged(row, now),
-            recent_orders=recent,
+            recent_orders=book.orders_since(since) if since is not None else 0,
         )
 
-    def _day_open(self, session: Session, now: datetime, equity: Decimal) -> Decimal:
+    def _day_open(self, book: Book, now: datetime, equity: Decimal) -> Decimal:
         """The day's baseline equity, recorded by the first look of each UTC day."""
         midnight = utc_midnight(now)
-        cached = self._day_opens.get(midnight.date())
-        if cached is not None:
-            return cached
-        existing = session.scalar(
+        day = midnight.date()
+        # This transaction's own baseline first: it is not committed yet, so not shared.
+        known = book.day_opens.get(day) or self._day_opens.get(day)
+        if known is not None:
+            return known
+        existing = book.conn.execute(
             _DAY_OPEN, {"start": midnight, "end": midnight + timedelta(days=1)}
-        )
+        ).scalar()
         if existing is not None:
-            self._day_opens[midnight.date()] = existing
+            self._day_opens[day] = existing
             return existing
-        baseline = q8(equity)
-        session.add(DayOpen(created_at=now, equity=baseline))
+        baseline = book.day_opens[day] = q8(equity)
+        book.conn.execute(_INSERT_DAY_OPEN, {"created_at": now, "equity": baseline})
         return baseline
 
     # --- orders ---------------------------------------------------------------------------
 
     def submit(self, request: OrderRequest, now: datetime | None = None) -> Outcome:
-        """Guard, exchange and audit for one order, in its own serialised transaction."""
+        """Guard, exchange and audit for one order; returns once its transaction has committed
+        (durably). Orders submitted from other threads at the same moment share that
+        transaction and its commit (`kernel.group_commit`), each judged after the effects of
+        those before it. Without `now`, the order is decided at that transaction's time."""
+        return self._group.submit((request, _actor(request), now))
+
+    def _commit_group(
+        self, orders: Sequence[tuple[OrderRequest, str, datetime | None]]
+    ) -> list[Outcome]:
         with self.db.write() as session:
-            return self.submit_in(session, request, now or utcnow())
+            # Orders without a time of their own are decided at the transaction's time, as one
+            # tick's are: one order-rate count serves them all.
+            clock = utcnow()
+            return [self._submit(session, r, actor, when or clock) for r, actor, when in orders]
+
+    def submit_many(
+        self, requests: Sequence[OrderRequest], now: datetime | None = None
+    ) -> list[Outcome]:
+        """Group commit: the orders in one serialised transaction, in order, each judged after
+        the effects of those before it; returned only once the one commit made them all durable.
+        A malformed actor refuses the whole batch before anything is written."""
+        actors = [_actor(r) for r in requests]
+        when = now or utcnow()
+        with self.db.write() as session:
+            return [
+                self._submit(session, r, a, when) for r, a in zip(requests, actors, strict=True)
+            ]
 
     def submit_in(
         self,
@@ -188,9 +210,17 @@ class Desk:
         now: datetime,
         quotes: Mapping[str, Quote] | None = None,
     ) -> Outcome:
-        actor = " ".join(request.actor.split())
-        if not actor or len(actor) > MAX_ACTOR:
-            raise UnusableInput(f"an order's actor must be 1-{MAX_ACTOR} characters")
+        """One order inside the caller's write transaction (the strategy loop's tick)."""
+        return self._submit(session, request, _actor(request), now, quotes)
+
+    def _submit(
+        self,
+        session: Session,
+        request: OrderRequest,
+        actor: str,
+        now: datetime,
+        quotes: Mapping[str, Quote] | None = None,
+    ) -> Outcome:
         ctx = self.context(session, now, quotes)
         intent = OrderIntent(
             request.symbol, request.side, request.quantity, request.kind, request.limit_price
@@ -345,3 +375,10 @@ class Desk:
                 clock=now,
             )
         return change
+
+
+def _actor(request: OrderRequest) -> str:
+    actor = " ".join(request.actor.split())
+    if not actor or len(actor) > MAX_ACTOR:
+        raise UnusableInput(f"an order's actor must be 1-{MAX_ACTOR} characters")
+    return actor

@@ -3,7 +3,9 @@
 Market orders fill at the stored ask (buy) or bid (sell). Limit orders that do not cross rest,
 holding back what they could spend (quote currency plus fee for buys, the base asset for sells),
 and fill at their limit when a later quote crosses. Orders fill whole (no partial fills). Every
-method works inside the caller's transaction: the caller (the desk) holds the write lock.
+method works inside the caller's transaction, on its book (`kernel.book`): the caller (the
+desk) holds the write lock, and the book writes balances, positions, orders and fills back
+before the transaction commits.
 
 Accounting, kept exact by quantizing every amount to 8 places once:
     cash free + cash reserved + sum(position cost) + fees paid - realized PnL == deposited
@@ -13,16 +15,14 @@ where realized PnL is sell proceeds minus the average cost released (fees are co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from kernel import prices
-from kernel.db import pinned
-from kernel.models import Balance, Base, Order, OrderKind, OrderStatus, Position, Side
+from kernel.book import BalanceRow, Book, OrderRow, PositionRow
+from kernel.models import OrderKind, OrderStatus, Side
 from kernel.money import ZERO, is_positive_finite, q8
 from kernel.prices import Quote
 
@@ -69,6 +69,11 @@ class ExchangeResult:
     fills: tuple[FillResult, ...] = ()
 
 
+def holding_value(quantity: Decimal, cost: Decimal, mark: Decimal | None) -> Decimal:
+    """A holding at its mark, or at cost where there is no usable mark."""
+    return quantity * mark if mark is not None and mark.is_finite() else cost
+
+
 @dataclass(frozen=True)
 class Holding:
     symbol: str
@@ -93,9 +98,7 @@ class Account:
         """Cash (free and reserved) plus holdings at `marks`, or at cost where no mark exists."""
         total = self.cash_free + self.cash_reserved
         for h in self.holdings.values():
-            mark = marks.get(h.symbol)
-            usable = mark is not None and mark.is_finite()
-            total += h.quantity * mark if usable and mark is not None else h.cost
+            total += holding_value(h.quantity, h.cost, marks.get(h.symbol))
         return total
 
     @property
@@ -105,19 +108,6 @@ class Account:
     @property
     def cost(self) -> Decimal:
         return sum((h.cost for h in self.holdings.values()), ZERO)
-
-
-# Built once: constructing a statement costs more than running it on SQLite.
-_POSITIONS = select(Position)
-_OPEN_BUYS = select(Order.symbol, Order.quantity).where(
-    Order.status == OrderStatus.OPEN, Order.side == Side.BUY
-)
-_OPEN_ORDERS = select(Order).where(Order.status == OrderStatus.OPEN).order_by(Order.id)
-# Plain Core inserts: append-only rows need no unit-of-work bookkeeping, and reading nothing, they
-# run without flushing pending changes first (a flush per statement was most of an order's cost).
-_ORDERS = Base.metadata.tables["orders"]
-_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
-_INSERT_FILL = insert(Base.metadata.tables["fills"])
 
 
 def _reject(reason: str, detail: str) -> ExchangeResult:
@@ -135,34 +125,34 @@ class PaperExchange:
     def deposit(self, session: Session, amount: Decimal) -> None:
         if not is_positive_finite(amount) or q8(amount) != amount:
             raise ValueError(f"a deposit must be positive with at most 8 decimals, got {amount}")
-        cash = self._cash(session)
+        cash = self._cash(Book.of(session))
         cash.free += amount
         cash.deposited += amount
 
     def ensure_funded(self, session: Session, initial_cash: Decimal) -> bool:
         """Deposit `initial_cash` once, when the account has never been funded."""
-        if session.get(Balance, self.quote) is not None:
+        if self.quote in Book.of(session).balances:
             return False
         self.deposit(session, initial_cash)
         return True
 
     def account(self, session: Session) -> Account:
-        cash = pinned(session, Balance, self.quote)
-        holdings = {}
-        for p in session.scalars(_POSITIONS):
-            session.info[(Position, p.symbol)] = p  # the fill that may follow updates this row
-            holdings[p.symbol] = Holding(p.symbol, p.quantity, p.reserved, p.cost, p.realized_pnl)
-        open_buys: dict[str, Decimal] = {}
-        for symbol, quantity in session.execute(_OPEN_BUYS):
-            open_buys[symbol] = open_buys.get(symbol, ZERO) + quantity
+        book = Book.of(session)
+        holdings = {
+            p.symbol: Holding(p.symbol, p.quantity, p.reserved, p.cost, p.realized_pnl)
+            for p in book.positions.values()
+        }
+        open_buys = book.open_buys()
+        cash = book.balances.get(self.quote)
         if cash is None:
             return Account(ZERO, ZERO, ZERO, ZERO, holdings, open_buys)
         return Account(
             cash.free, cash.reserved, cash.deposited, cash.fees_paid, holdings, open_buys
         )
 
-    def open_orders(self, session: Session, symbol: str | None = None) -> list[Order]:
-        orders = session.scalars(_OPEN_ORDERS)
+    def open_orders(self, session: Session, symbol: str | None = None) -> list[OrderRow]:
+        """Open orders, oldest first."""
+        orders = Book.of(session).open_orders.values()
         return [o for o in orders if symbol is None or o.symbol == symbol]
 
     # --- orders ---------------------------------------------------------------------------
@@ -201,18 +191,19 @@ class PaperExchange:
         rejected = self.validate(request)
         if rejected is not None:
             return rejected
+        book = Book.of(session)
         if quote is None:
-            quote = prices.latest(session, [request.symbol]).get(request.symbol)
+            quote = book.latest_quotes([request.symbol]).get(request.symbol)
         if quote is None or not (is_positive_finite(quote.bid) and is_positive_finite(quote.ask)):
             return _reject(NO_PRICE, f"no usable price for {request.symbol}")
         if request.side == Side.BUY:
-            return self._buy(session, request, quote, now)
-        return self._sell(session, request, quote, now)
+            return self._buy(book, request, quote, now)
+        return self._sell(book, request, quote, now)
 
     def _buy(
-        self, session: Session, request: OrderRequest, quote: Quote, now: datetime
+        self, book: Book, request: OrderRequest, quote: Quote, now: datetime
     ) -> ExchangeResult:
-        cash = self._cash(session)
+        cash = self._cash(book)
         limit = request.limit_price
         resting = request.kind == OrderKind.LIMIT and limit is not None and limit < quote.ask
         price = limit if resting and limit is not None else quote.ask
@@ -226,16 +217,16 @@ class PaperExchange:
             )
         if resting:
             order_id = self._new_order(
-                session, request, now, status=OrderStatus.OPEN, reserved=notional + fee
+                book, request, now, status=OrderStatus.OPEN, reserved=notional + fee
             )
             cash.free -= notional + fee
             cash.reserved += notional + fee
             return ExchangeResult(
                 True, f"resting buy at {price}", order_id=order_id, status=OrderStatus.OPEN
             )
-        order_id = self._new_order(session, request, now, status=OrderStatus.FILLED)
+        order_id = self._new_order(book, request, now, status=OrderStatus.FILLED)
         fill = self._settle(
-            session,
+            book,
             order_id=order_id,
             symbol=request.symbol,
             side=Side.BUY,
@@ -248,9 +239,9 @@ class PaperExchange:
         )
 
     def _sell(
-        self, session: Session, request: OrderRequest, quote: Quote, now: datetime
+        self, book: Book, request: OrderRequest, quote: Quote, now: datetime
     ) -> ExchangeResult:
-        position = self._position(session, request.symbol)
+        position = book.position(request.symbol)
         available = position.quantity - position.reserved
         if available < request.quantity:
             return _reject(
@@ -261,15 +252,15 @@ class PaperExchange:
         resting = request.kind == OrderKind.LIMIT and limit is not None and limit > quote.bid
         if resting:
             order_id = self._new_order(
-                session, request, now, status=OrderStatus.OPEN, reserved=request.quantity
+                book, request, now, status=OrderStatus.OPEN, reserved=request.quantity
             )
             position.reserved += request.quantity
             return ExchangeResult(
                 True, f"resting sell at {limit}", order_id=order_id, status=OrderStatus.OPEN
             )
-        order_id = self._new_order(session, request, now, status=OrderStatus.FILLED)
+        order_id = self._new_order(book, request, now, status=OrderStatus.FILLED)
         fill = self._settle(
-            session,
+            book,
             order_id=order_id,
             symbol=request.symbol,
             side=Side.SELL,
@@ -287,27 +278,23 @@ class PaperExchange:
 
     def cancel(self, session: Session, order_id: int, now: datetime) -> ExchangeResult:
         """Cancel an open order and release what it held back. Allowed in every trading state."""
-        order = session.get(Order, order_id)
-        if order is None or order.status != OrderStatus.OPEN:
-            state = "does not exist" if order is None else f"is {order.status}"
+        book = Book.of(session)
+        order = book.open_orders.get(order_id)
+        if order is None:
+            status = book.order_status(order_id)
+            state = "does not exist" if status is None else f"is {status}"
             return _reject(NOT_OPEN, f"order {order_id} {state}")
-        if order.side == Side.BUY:
-            cash = self._cash(session)
-            cash.reserved -= order.reserved
-            cash.free += order.reserved
-        else:
-            self._position(session, order.symbol).reserved -= order.reserved
-        order.status = OrderStatus.CANCELLED
-        order.reserved = ZERO
-        order.updated_at = now
+        self._release(book, order)
+        book.close_order(order, OrderStatus.CANCELLED, now)
         return ExchangeResult(True, "cancelled", order_id=order.id, status=order.status)
 
     def match(
         self, session: Session, quotes: Mapping[str, Quote], now: datetime
-    ) -> list[tuple[Order, FillResult]]:
+    ) -> list[tuple[OrderRow, FillResult]]:
         """Fill resting limit orders the new quotes cross, oldest first; returns the fills."""
+        book = Book.of(session)
         filled = []
-        for order in self.open_orders(session):
+        for order in list(book.open_orders.values()):
             quote = quotes.get(order.symbol)
             if quote is None or order.limit_price is None:
                 continue
@@ -318,14 +305,9 @@ class PaperExchange:
             )
             if crossed:
                 # Release what the order held back, then settle it like any fill.
-                if order.side == Side.BUY:
-                    cash = self._cash(session)
-                    cash.reserved -= order.reserved
-                    cash.free += order.reserved
-                else:
-                    self._position(session, order.symbol).reserved -= order.reserved
+                self._release(book, order)
                 fill = self._settle(
-                    session,
+                    book,
                     order_id=order.id,
                     symbol=order.symbol,
                     side=Side(order.side),
@@ -333,7 +315,7 @@ class PaperExchange:
                     price=order.limit_price,
                     now=now,
                 )
-                order.status, order.reserved, order.updated_at = OrderStatus.FILLED, ZERO, now
+                book.close_order(order, OrderStatus.FILLED, now)
                 filled.append((order, fill))
         return filled
 
@@ -342,54 +324,42 @@ class PaperExchange:
     def _fee(self, notional: Decimal) -> Decimal:
         return q8(notional * self.fee_rate)
 
-    def _cash(self, session: Session) -> Balance:
-        cash = pinned(session, Balance, self.quote)
-        if cash is None:
-            cash = Balance(
-                asset=self.quote, free=ZERO, reserved=ZERO, deposited=ZERO, fees_paid=ZERO
-            )
-            session.add(cash)
-            session.info[(Balance, self.quote)] = cash
-        return cash
+    def _cash(self, book: Book) -> BalanceRow:
+        return book.balances.get(self.quote) or book.new_balance(self.quote)
 
-    def _position(self, session: Session, symbol: str) -> Position:
-        position = pinned(session, Position, symbol)
-        if position is None:
-            position = Position(
-                symbol=symbol, quantity=ZERO, reserved=ZERO, cost=ZERO, realized_pnl=ZERO
-            )
-            session.add(position)
-            session.info[(Position, symbol)] = position
-        return position
+    def _release(self, book: Book, order: OrderRow) -> None:
+        """Give back what an open order held: cash for a buy, the holding for a sell."""
+        if order.side == Side.BUY:
+            cash = self._cash(book)
+            cash.reserved -= order.reserved
+            cash.free += order.reserved
+        else:
+            book.position(order.symbol).reserved -= order.reserved
 
     def _new_order(
         self,
-        session: Session,
+        book: Book,
         request: OrderRequest,
         now: datetime,
         *,
         status: OrderStatus,
         reserved: Decimal = ZERO,
     ) -> int:
-        row = {
-            "actor": request.actor,
-            "symbol": request.symbol,
-            "side": request.side,
-            "kind": request.kind,
-            "quantity": request.quantity,
-            "limit_price": request.limit_price,
-            "status": status,
-            "reserved": reserved,
-            "created_at": now,
-            "updated_at": now,
-        }
-        with session.no_autoflush:
-            order_id: int = session.execute(_INSERT_ORDER, row).scalar_one()
-        return order_id
+        return book.place_order(
+            actor=request.actor,
+            symbol=request.symbol,
+            side=request.side,
+            kind=request.kind,
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            status=status,
+            reserved=reserved,
+            now=now,
+        ).id
 
     def _settle(
         self,
-        session: Session,
+        book: Book,
         *,
         order_id: int,
         symbol: str,
@@ -399,8 +369,8 @@ class PaperExchange:
         now: datetime,
     ) -> FillResult:
         """Move cash and holdings for a fill (nothing held back any more) and record it."""
-        cash = self._cash(session)
-        position = self._position(session, symbol)
+        cash = self._cash(book)
+        position: PositionRow = book.position(symbol)
         notional = q8(quantity * price)
         fee = self._fee(notional)
         if side == Side.BUY:
@@ -418,7 +388,16 @@ class PaperExchange:
             position.realized_pnl += notional - released
             cash.free += notional - fee
         cash.fees_paid += fee
-        fill = FillResult(order_id, symbol, side, quantity, price, notional, fee)
-        with session.no_autoflush:
-            session.execute(_INSERT_FILL, {**asdict(fill), "created_at": now})
-        return fill
+        book.add_fill(
+            {
+                "order_id": order_id,
+                "symbol": symbol,
+                "side": side,
+                "quantity": quantity,
+                "price": price,
+                "notional": notional,
+                "fee": fee,
+                "created_at": now,
+            }
+        )
+        return FillResult(order_id, symbol, side, quantity, price, notional, fee)

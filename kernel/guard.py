@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from kernel.models import MarketMode, OrderKind, Side, TradingState
 from kernel.money import ZERO, is_positive_finite, plain, q8
@@ -86,6 +87,8 @@ class GuardContext:
     effective_limits: Limits = field(init=False)  # the limits in force in this market mode
     committed: dict[str, Decimal] = field(init=False)  # holdings plus resting buys, per symbol
     assessment: Assessment = field(init=False)  # the trading state these numbers imply
+    # One decision's intermediate results (price problems, exposure), shared by its checks.
+    memo: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         volatile = self.mode == MarketMode.VOLATILE
@@ -96,6 +99,7 @@ class GuardContext:
         object.__setattr__(self, "effective_limits", limits)
         object.__setattr__(self, "committed", {s: q for s, q in committed.items() if q})
         object.__setattr__(self, "assessment", assess(self))
+        object.__setattr__(self, "memo", {})
 
     @property
     def day_loss(self) -> Decimal:
@@ -109,9 +113,47 @@ class GuardContext:
         quantities[order.symbol] = quantities.get(order.symbol, ZERO) + order.quantity
         return quantities
 
-    def notional(self, symbol: str, quantity: Decimal) -> Decimal:
-        """Signed position notional at the mark (the last price)."""
-        return quantity * self.quotes[symbol].last
+    def exposure(self, order: OrderIntent | None = None) -> Exposure:
+        """Projected notionals with `order`, computed once per order: the position, gross and
+        net checks all need them."""
+        last = self.memo.get("exposure")
+        if last is not None and last[0] is order:
+            found: Exposure = last[1]
+            return found
+        found = Exposure.of(self, order)
+        self.memo["exposure"] = (order, found)
+        return found
+
+
+class Exposure(NamedTuple):
+    """Signed projected position notional per symbol at the mark, and its gross and net."""
+
+    notionals: dict[str, Decimal]
+    gross: Decimal
+    net: Decimal
+
+    @staticmethod
+    def of(ctx: GuardContext, order: OrderIntent | None) -> Exposure:
+        """What `projected(order)` sums to, in one pass (no copy of the committed quantities)."""
+        quotes = ctx.quotes
+        adding = order.symbol if order is not None and order.side == Side.BUY else None
+        notionals: dict[str, Decimal] = {}
+        gross = net = ZERO
+        for symbol, held in ctx.committed.items():
+            quantity = held
+            if symbol == adding:
+                assert order is not None
+                quantity += order.quantity
+                adding = None
+            notional = notionals[symbol] = quantity * quotes[symbol].last
+            gross += abs(notional)
+            net += notional
+        if adding is not None:
+            assert order is not None
+            notional = notionals[adding] = order.quantity * quotes[adding].last
+            gross += abs(notional)
+            net += notional
+        return Exposure(notionals, gross, abs(net))
 
 
 @dataclass(frozen=True)
@@ -158,9 +200,9 @@ class Decision:
 ALLOW = Decision(True, detail="all checks passed")
 
 
-@dataclass(frozen=True)
-class Denial:
-    """What a check says when it denies; the pipeline adds the check's name."""
+class Denial(NamedTuple):
+    """What a check says when it denies; the pipeline adds the check's name. (A named tuple:
+    made on every denial, it must be cheap.)"""
 
     reason: str
     detail: str
@@ -179,9 +221,9 @@ def check_trading_state(order: OrderIntent, ctx: GuardContext) -> Denial | None:
 def check_order_sanity(order: OrderIntent, ctx: GuardContext) -> Denial | None:
     if order.symbol not in ctx.symbols:
         return Denial(UNKNOWN_SYMBOL, f"unknown symbol {order.symbol!r}")
-    if order.side not in (Side.BUY, Side.SELL):
+    if order.side not in _SIDES:
         return Denial(INVALID_SIDE, f"side must be buy or sell, got {order.side!r}")
-    if order.kind not in (OrderKind.MARKET, OrderKind.LIMIT):
+    if order.kind not in _KINDS:
         return Denial(INVALID_KIND, f"kind must be market or limit, got {order.kind!r}")
     if not is_positive_finite(order.quantity):
         return Denial(INVALID_QUANTITY, f"quantity must be positive and finite: {order.quantity}")
@@ -192,21 +234,25 @@ def check_order_sanity(order: OrderIntent, ctx: GuardContext) -> Denial | None:
     return None
 
 
+_SIDES = frozenset({Side.BUY, Side.SELL})
+_KINDS = frozenset({OrderKind.MARKET, OrderKind.LIMIT})
+
+
 def _price_problem(symbol: str, ctx: GuardContext) -> Denial | None:
     quote = ctx.quotes.get(symbol)
     if quote is None:
         return Denial(PRICE_MISSING, f"no price for {symbol}")
-    bid, ask, last = quote.bid, quote.ask, quote.last
-    usable = bid.is_finite() and ask.is_finite() and last.is_finite()
-    if not (usable and bid > 0 and ask > 0 and last > 0):
-        shown = ", ".join(plain(v) for v in (bid, ask, last))
+    if not quote.usable:
+        shown = ", ".join(plain(v) for v in (quote.bid, quote.ask, quote.last))
         return Denial(PRICE_NOT_FINITE, f"{symbol} price is not usable (bid, ask, last: {shown})")
-    age = (ctx.now - quote.ts).total_seconds()
-    if age > ctx.limits.max_price_age:
-        return Denial(
-            PRICE_STALE,
-            f"{symbol} price is {age:.0f}s old (limit {ctx.limits.max_price_age:.0f}s)",
-        )
+    max_age = ctx.limits.max_price_age
+    # Comparing times, not ages: one subtraction per decision instead of one per symbol.
+    oldest = ctx.memo.get("oldest")
+    if oldest is None:
+        oldest = ctx.memo["oldest"] = ctx.now - timedelta(seconds=max_age)
+    if quote.ts < oldest:
+        age = (ctx.now - quote.ts).total_seconds()
+        return Denial(PRICE_STALE, f"{symbol} price is {age:.0f}s old (limit {max_age:.0f}s)")
     return None
 
 
@@ -215,11 +261,8 @@ def check_price_freshness(order: OrderIntent, ctx: GuardContext) -> Denial | Non
     if denied is not None or not order.increases_risk:
         return denied
     # Exposure is measured at every held symbol's mark: those must be fresh too.
-    for symbol in sorted(ctx.committed):
-        denied = _price_problem(symbol, ctx)
-        if denied is not None:
-            return denied
-    return None
+    problems = [s for s in ctx.committed if s != order.symbol and _price_problem(s, ctx)]
+    return _price_problem(min(problems), ctx) if problems else None  # the first by name
 
 
 def check_daily_loss(order: OrderIntent, ctx: GuardContext) -> Denial | None:
@@ -268,8 +311,7 @@ def check_order_notional(order: OrderIntent, ctx: GuardContext) -> Denial | None
 def check_position(order: OrderIntent, ctx: GuardContext) -> Denial | None:
     if not order.increases_risk:
         return None
-    quantity = ctx.projected(order)[order.symbol]
-    notional = abs(ctx.notional(order.symbol, quantity))
+    notional = abs(ctx.exposure(order).notionals[order.symbol])
     limit = ctx.effective_limits.max_position_notional
     if notional > limit:
         return Denial(
@@ -281,11 +323,11 @@ def check_position(order: OrderIntent, ctx: GuardContext) -> Denial | None:
 
 
 def gross_exposure(ctx: GuardContext, order: OrderIntent | None = None) -> Decimal:
-    return sum((abs(ctx.notional(s, q)) for s, q in ctx.projected(order).items()), ZERO)
+    return ctx.exposure(order).gross
 
 
 def net_exposure(ctx: GuardContext, order: OrderIntent | None = None) -> Decimal:
-    return abs(sum((ctx.notional(s, q) for s, q in ctx.projected(order).items()), ZERO))
+    return ctx.exposure(order).net
 
 
 def check_gross_exposure(order: OrderIntent, ctx: GuardContext) -> Denial | None:
@@ -345,6 +387,21 @@ class Guard:
         return ALLOW
 
 
+@lru_cache(maxsize=16)
+def _limits_snapshot(limits: Limits) -> dict[str, Any]:
+    """The limits as the audit shows them: the same few `Limits` every decision, so built once
+    each and shared (never changed: the audit only serialises it)."""
+    return {
+        "max_order_notional": plain(limits.max_order_notional),
+        "max_position_notional": plain(limits.max_position_notional),
+        "max_gross_exposure": plain(limits.max_gross_exposure),
+        "max_net_exposure": plain(limits.max_net_exposure),
+        "daily_loss_limit": plain(limits.daily_loss_limit),
+        "order_rate_limit": limits.order_rate_limit,
+        "max_price_age": limits.max_price_age,
+    }
+
+
 def snapshot_inputs(order: OrderIntent, ctx: GuardContext) -> dict[str, Any]:
     """What the decision saw, for the audit: the price, the limits in force, mode and state."""
     quote = ctx.quotes.get(order.symbol)
@@ -365,15 +422,7 @@ def snapshot_inputs(order: OrderIntent, ctx: GuardContext) -> dict[str, Any]:
             "last": plain(quote.last),
             "ts": quote.ts.isoformat(),
         },
-        "limits": {
-            "max_order_notional": plain(limits.max_order_notional),
-            "max_position_notional": plain(limits.max_position_notional),
-            "max_gross_exposure": plain(limits.max_gross_exposure),
-            "max_net_exposure": plain(limits.max_net_exposure),
-            "daily_loss_limit": plain(limits.daily_loss_limit),
-            "order_rate_limit": limits.order_rate_limit,
-            "max_price_age": limits.max_price_age,
-        },
+        "limits": _limits_snapshot(limits),
         "mode": str(ctx.mode),
         "state": str(ctx.state),
         "equity": plain(q8(ctx.equity)),

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from devtools.errors import UnusableInput, UserError
 from kernel import alerts, audit
-from kernel.db import pinned
-from kernel.models import AuditAction, AuditRecord, TradingState, TradingStateRow
+from kernel.book import Book, StateRow
+from kernel.models import AuditAction, AuditRecord, TradingState
 
 GUARD = "guard"  # the actor name of automatic trips
 MAX_NAME = 64
@@ -27,13 +27,12 @@ class SwitchChange:
     changed: bool  # False: it was already in that position
     state: TradingState
     alert_id: str | None
-    record: AuditRecord | None
+    record: audit.Record | None
 
 
-def state_row(session: Session) -> TradingStateRow:
-    row = pinned(session, TradingStateRow, 1)
-    assert row is not None, "trading_state singleton missing (the migration seeds it)"
-    return row
+def state_row(session: Session) -> StateRow:
+    """The transaction's trading-state row (its book's): change it here, it is written back."""
+    return Book.of(session).state
 
 
 def _words(value: str, what: str) -> str:
@@ -131,7 +130,7 @@ def reset(
     return SwitchChange(True, TradingState.ACTIVE, alert_id, record)
 
 
-def loss_acknowledged(row: TradingStateRow, now: datetime) -> bool:
+def loss_acknowledged(row: StateRow, now: datetime) -> bool:
     """An operator reset the switch during the current UTC day: a daily-loss breach that is
     still there means REDUCING for the rest of the day, not another trip."""
     return row.reset_at is not None and row.reset_at.date() == now.date()

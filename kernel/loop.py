@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 from devtools.errors import UnusableInput
 from kernel import audit, killswitch, prices
 from kernel.alerts import OutboxWorker
+from kernel.book import Book
 from kernel.db import Database
 from kernel.desk import Desk, utc_midnight, utcnow
 from kernel.exchange import OrderRequest
-from kernel.models import AuditAction, Position, Side, Strategy
+from kernel.models import AuditAction, Side, Strategy
 from kernel.money import STEP, ZERO, plain
 from kernel.prices import FeedError, Quote, SyntheticFeed, Tick
 from kernel.settings import KernelSettings
@@ -350,7 +351,7 @@ class PaperLoop:
     def _order_for(
         self, session: Session, signal: Signal, quote: Quote
     ) -> tuple[OrderRequest | None, str]:
-        position = session.get(Position, signal.symbol)
+        position = Book.of(session).positions.get(signal.symbol)
         free = position.quantity - position.reserved if position is not None else ZERO
         if signal.side == Side.BUY:
             open_buys = [

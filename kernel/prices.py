@@ -15,14 +15,14 @@ import json
 import math
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Integer, bindparam, insert, select, union_all
+from sqlalchemy import CompoundSelect, Connection, Integer, bindparam, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from devtools.errors import UnusableInput
@@ -37,6 +37,12 @@ class Quote:
     bid: Decimal
     ask: Decimal
     last: Decimal
+    # Bid, ask and last all positive and finite: judged once per quote, not once per decision.
+    usable: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        usable = all(v.is_finite() and v > 0 for v in (self.bid, self.ask, self.last))
+        object.__setattr__(self, "usable", usable)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,11 @@ _LAST_TS = select(Price.ts).order_by(Price.ts.desc()).limit(1)
 
 
 def record(session: Session, tick: Tick, source: str) -> None:
+    from kernel.book import KEY, Book
+
+    book: Book | None = session.info.get(KEY)
+    if book is not None:
+        book.saw(tick.quotes)  # the transaction's latest quotes now include these
     # A Core INSERT: nothing for the unit of work to track, and nothing read, so no flush first.
     with session.no_autoflush:
         session.execute(
@@ -101,7 +112,7 @@ def _latest_statement(symbols: tuple[str, ...]) -> CompoundSelect[Any]:
     return union_all(*(select(part) for part in parts))
 
 
-def latest(session: Session, symbols: Iterable[str]) -> dict[str, Quote]:
+def latest(session: Session | Connection, symbols: Iterable[str]) -> dict[str, Quote]:
     """The most recent quote per symbol; symbols never priced are absent."""
     wanted = tuple(sorted(set(symbols)))
     if not wanted:

@@ -1,7 +1,7 @@
 """16 threads submitting at once: no limit is ever breached, on SQLite and on PostgreSQL.
 
-Each tier sets `orders_per_thread`: the issue's 1,000 on SQLite; 250 on PostgreSQL, where an order
-costs more round trips, to keep the CI run within its budget (same code, same checks).
+Each tier sets `orders_per_thread`: the issue's 1,000 on both SQLite and PostgreSQL (same code,
+same checks).
 
 Each thread has its own engine, as separate processes would: what keeps them apart is the
 database's own lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's row lock), not a mutex in Python.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from devtools.errors import UnusableInput
 from kernel import audit
@@ -255,3 +256,71 @@ def test_an_actor_name_must_be_sensible(db: Database) -> None:
         d.submit(OrderRequest("btc", "buy", D(1), actor=" "), NOW)
     with pytest.raises(UnusableInput, match="actor"):
         d.submit(OrderRequest("btc", "buy", D(1), actor="x" * 65), NOW)
+
+
+def test_a_batch_is_one_transaction_judged_order_by_order(db: Database) -> None:
+    d = desk(db, max_position_notional=3000, max_order_notional=3000)
+    put_prices(db, NOW, btc=("99", "101", "100"))
+    with db.read() as s:
+        before = s.execute(select(func.count()).select_from(Order)).scalar_one()
+    # Each 20-btc buy is 2,000 at the mark: the second would make 4,000, over the position limit.
+    outcomes = d.submit_many(
+        [OrderRequest("btc", "buy", D(20)), OrderRequest("btc", "buy", D(20))], NOW
+    )
+    assert [o.accepted for o in outcomes] == [True, False]
+    assert outcomes[1].decision.reason == "max_position"
+    with db.read() as s:  # committed by the time submit_many returned
+        assert s.scalar(select(func.count()).select_from(Order)) == before + 1
+        assert audit.verify(s).ok
+    # A malformed actor refuses the whole batch before anything is written.
+    with pytest.raises(UnusableInput, match="actor"):
+        d.submit_many(
+            [OrderRequest("eth", "buy", D(1)), OrderRequest("eth", "buy", D(1), actor="")]
+        )
+    assert len(records(db)) == 3
+
+
+def test_concurrent_submitters_share_commits_and_each_gets_its_own_outcome(
+    db: Database,
+) -> None:
+    d = desk(db, order_rate_limit=10**9)
+    put_prices(db, NOW, btc=("99", "101", "100"), eth=("9", "11", "10"))
+    commits = 0
+
+    @event.listens_for(db.engine, "commit")
+    def count(_conn: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    outcomes: dict[int, list[Any]] = {}
+    errors: list[BaseException] = []
+
+    def trader(n: int) -> None:
+        try:
+            got = outcomes[n] = []
+            for i in range(25):
+                outcome = d.submit(
+                    OrderRequest("btc" if i % 2 else "eth", "buy", D("0.01"), actor=f"t{n}"), NOW
+                )
+                # Acknowledged means committed: another connection already sees the order.
+                with db.read() as s:
+                    assert s.get(Order, outcome.result.order_id) is not None  # type: ignore[union-attr]
+                got.append(outcome)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=trader, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    event.remove(db.engine, "commit", count)
+    assert errors == [], [repr(e) for e in errors[:3]]
+    ids = [o.result.order_id for got in outcomes.values() for o in got]
+    assert len(ids) == len(set(ids)) == 200
+    assert commits - 200 < 200  # some orders shared a commit (each check above is one commit too)
+    with db.read() as s:
+        assert audit.verify(s).ok
+        actors = {o.id: o.actor for o in s.scalars(select(Order))}
+    for n, got in outcomes.items():  # each caller got the outcome of its own order
+        assert all(actors[o.result.order_id] == f"t{n}" for o in got)

@@ -15,4 +15,4 @@ def kernel_url(pg_url: str) -> str:
 @pytest.fixture
 def orders_per_thread() -> int:
     """The concurrency test's orders per thread (16 threads)."""
-    return 250
+    return 1000
