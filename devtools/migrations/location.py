@@ -95,7 +95,9 @@ def from_ini(ini: Path) -> ScriptLocation:
             "on",
         )
     except (configparser.Error, KeyError, UnicodeDecodeError) as exc:
-        raise UnusableInput(f"{ini}: cannot read the [alembic] section: {exc}") from None
+        # configparser's messages span lines (file, line number, the offending text): one line.
+        reason = " ".join(str(exc).split())
+        raise UnusableInput(f"{ini}: cannot read the [alembic] section: {reason}") from None
     if not script_location:
         raise UnusableInput(f"{ini}: [alembic] has no script_location")
     script = _config_path(script_location, ini)
