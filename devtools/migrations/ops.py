@@ -42,7 +42,6 @@ from devtools.migrations.schema import (
     Operation,
     RenameTable,
 )
-from devtools.migrations.volatility import FunctionDefinition
 
 # SQLAlchemy type class -> pg_type.typname.
 SA_TYPES = {
@@ -827,14 +826,8 @@ def _from_sql(statement: sqlfront.Statement, line: int) -> Iterator[Operation]:
             yield RenameTable(table, new_name)
         case sqlfront.CreateEnum(name=name):
             yield CreateEnum(name)
-        case sqlfront.CreateFunction(
-            name=name,
-            arg_types=arg_types,
-            returns=returns,
-            volatility=volatility,
-            variadic=variadic,
-        ):
-            yield CreateFunction(FunctionDefinition(name, arg_types, returns, volatility, variadic))
+        case sqlfront.FunctionDefinition():
+            yield CreateFunction(statement)
 
 
 def _arg(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
