@@ -285,34 +285,37 @@ def _load_file(
     on_parse: Callable[[RevisionFile, ast.Module], None] | None,
 ) -> RevisionFile:
     display = path[len(prefix) :] if path.startswith(prefix) else path
-    try:
-        with open(path, "rb", buffering=0) as fh:  # noqa: PTH123 - plain and unbuffered: fast
-            data = fh.read()
-    except OSError as exc:
-        problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
-        return RevisionFile(path, display, Declarations(problems=(problem,)))
-    digest = file_digest(data)
+    return read_revision(path, display, cache=cache, on_parse=on_parse)
+
+
+def read_revision(
+    path: str,
+    display: str,
+    source: bytes | None = None,
+    *,
+    cache: FileCache | None = None,
+    on_parse: Callable[[RevisionFile, ast.Module], None] | None = None,
+) -> RevisionFile:
+    """Parse one file (its declarations from `cache` when its bytes are unchanged); never
+    imports it. Problems become findings, not exceptions."""
+    if source is None:
+        try:
+            with open(path, "rb", buffering=0) as fh:  # noqa: PTH123 - plain and unbuffered: fast
+                source = fh.read()
+        except OSError as exc:
+            problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
+            return RevisionFile(path, display, Declarations(problems=(problem,)))
+    digest = file_digest(source)
     cached = cache.get(digest) if cache is not None else None
     if isinstance(cached, tuple):
-        return RevisionFile(path, display, Declarations.from_record(cached), digest, data)
-    tree, declared = parse_declarations(data)
+        return RevisionFile(path, display, Declarations.from_record(cached), digest, source)
+    tree, declared = parse_declarations(source)
     if cache is not None and cache.enabled:
         cache.put(digest, declared.to_record())
-    rev = RevisionFile(path, display, declared, digest, data)
+    rev = RevisionFile(path, display, declared, digest, source)
     if on_parse is not None and tree is not None:
         on_parse(rev, tree)
     return rev
-
-
-def read_revision(path: str, display: str, source: bytes | None = None) -> RevisionFile:
-    """Parse one file; never imports it. Problems become findings, not exceptions."""
-    try:
-        data = Path(path).read_bytes() if source is None else source
-    except OSError as exc:
-        problem = Problem("syntax-error", f"cannot be read: {exc.strerror}", None)
-        return RevisionFile(path, display, Declarations(problems=(problem,)))
-    _, declared = parse_declarations(data)
-    return RevisionFile(path, display, declared, file_digest(data), data)
 
 
 def file_digest(data: bytes) -> str:

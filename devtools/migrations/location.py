@@ -95,10 +95,12 @@ def from_ini(ini: Path) -> ScriptLocation:
             "on",
         )
     except (configparser.Error, KeyError, UnicodeDecodeError) as exc:
-        raise UnusableInput(f"{ini}: cannot read the [alembic] section: {exc}") from None
+        # configparser's messages span lines (file, line number, the offending text): one line.
+        reason = " ".join(str(exc).split())
+        raise UnusableInput(f"{ini}: cannot read the [alembic] section: {reason}") from None
     if not script_location:
         raise UnusableInput(f"{ini}: [alembic] has no script_location")
-    script = _config_path(script_location, ini)
+    script = _script_dir(script_location, ini)
     if version_locations:
         if separator is not None and separator.strip() not in _SEPARATORS and separator != " ":
             raise UnusableInput(f"{ini}: unknown path separator {separator!r}")
@@ -124,6 +126,17 @@ def _config_path(value: str, config_file: Path) -> Path:
         )
     path = Path(value)
     return path if path.is_absolute() else (config_file.parent / path).resolve()
+
+
+def _script_dir(value: str, config_file: Path) -> Path:
+    """script_location must exist, as Alembic insists (a missing versions folder is only empty)."""
+    script = _config_path(value, config_file)
+    if not script.is_dir():
+        raise UnusableInput(
+            f"{config_file}: script_location {script} does not exist: fix the path, or pass the "
+            "migrations folder as PATH"
+        )
+    return script
 
 
 def _tool_alembic(pyproject: Path) -> Mapping[str, Any]:
@@ -153,5 +166,5 @@ def from_tool_alembic(table: Mapping[str, Any], pyproject: Path) -> ScriptLocati
             tuple(_config_path(p, pyproject) for p in locations), recursive, "[tool.alembic]"
         )
     return ScriptLocation(
-        (_config_path(script_location, pyproject) / "versions",), recursive, "[tool.alembic]"
+        (_script_dir(script_location, pyproject) / "versions",), recursive, "[tool.alembic]"
     )

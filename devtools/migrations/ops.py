@@ -42,7 +42,6 @@ from devtools.migrations.schema import (
     Operation,
     RenameTable,
 )
-from devtools.migrations.volatility import FunctionDefinition
 
 # SQLAlchemy type class -> pg_type.typname.
 SA_TYPES = {
@@ -565,29 +564,22 @@ class Reader:
                 else [columns_node]
             )
             parts = [self._index_element(e) for e in elements]
-        where = _arg(call, None, "postgresql_where")
-        if where is not None:
-            parts.append(self._predicate(where))
-        return CreateIndex(
-            name if isinstance(name, str) else None,
-            table,
-            tuple(parts),
-            call.lineno,
-            "op.create_index",
-        )
+        return self._index(call, name, table, parts, "op.create_index")
 
     def _sa_index(self, call: ast.Call, table: str) -> CreateIndex:
         name = self.constant_or_none(call.args[0]) if call.args else None
         parts = [self._index_element(e) for e in call.args[1:]]
+        return self._index(call, name, table, parts, "sa.Index in op.create_table")
+
+    def _index(
+        self, call: ast.Call, name: object, table: str, parts: list[IndexPart], how: str
+    ) -> CreateIndex:
+        """The index `call` creates: its elements, then its `postgresql_where=` predicate."""
         where = _arg(call, None, "postgresql_where")
         if where is not None:
             parts.append(self._predicate(where))
         return CreateIndex(
-            name if isinstance(name, str) else None,
-            table,
-            tuple(parts),
-            call.lineno,
-            "sa.Index in op.create_table",
+            name if isinstance(name, str) else None, table, tuple(parts), call.lineno, how
         )
 
     def _index_element(self, node: ast.expr) -> IndexPart:
@@ -834,14 +826,8 @@ def _from_sql(statement: sqlfront.Statement, line: int) -> Iterator[Operation]:
             yield RenameTable(table, new_name)
         case sqlfront.CreateEnum(name=name):
             yield CreateEnum(name)
-        case sqlfront.CreateFunction(
-            name=name,
-            arg_types=arg_types,
-            returns=returns,
-            volatility=volatility,
-            variadic=variadic,
-        ):
-            yield CreateFunction(FunctionDefinition(name, arg_types, returns, volatility, variadic))
+        case sqlfront.FunctionDefinition():
+            yield CreateFunction(statement)
 
 
 def _arg(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from devtools.migrations.expr import Node, TypeName
-from devtools.migrations.volatility import FunctionDefinition
+from devtools.migrations.sql import FunctionDefinition
 
 Columns = Mapping[str, TypeName | None]  # None: a column whose type is not known statically
 

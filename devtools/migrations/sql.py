@@ -982,16 +982,24 @@ class CreateEnum:
 
 
 @dataclass(frozen=True)
-class CreateFunction:
+class FunctionDefinition:
+    """A function a migration creates (`CREATE FUNCTION ... IMMUTABLE`), for overload resolution."""
+
     name: str
     arg_types: tuple[TypeName, ...]
     returns: TypeName | None
     volatility: str  # "i", "s", "v"
-    variadic: bool
+    variadic: bool = False
 
 
 Statement = (
-    CreateIndex | CreateTable | AlterTable | DropTable | RenameTable | CreateEnum | CreateFunction
+    CreateIndex
+    | CreateTable
+    | AlterTable
+    | DropTable
+    | RenameTable
+    | CreateEnum
+    | FunctionDefinition
 )
 
 
@@ -1205,7 +1213,7 @@ def _skip_action(p: Parser) -> None:
     p.accept_punct(",")
 
 
-def _create_function(p: Parser) -> CreateFunction:
+def _create_function(p: Parser) -> FunctionDefinition:
     name = p.qualified_name()
     p.expect_punct("(")
     arg_types: list[TypeName] = []
@@ -1247,4 +1255,4 @@ def _create_function(p: Parser) -> CreateFunction:
             volatility = p.advance().value[0]
         else:
             p.skip_balanced()
-    return CreateFunction(name, tuple(arg_types), returns, volatility, variadic)
+    return FunctionDefinition(name, tuple(arg_types), returns, volatility, variadic)

@@ -58,7 +58,7 @@ from devtools.migrations.expr import (
     replace_node,
     to_sql,
 )
-from devtools.migrations.sql import SqlError, parse_expression
+from devtools.migrations.sql import FunctionDefinition, SqlError, parse_expression
 
 
 class Undecided(Exception):
@@ -828,17 +828,6 @@ def _align_literal(node: Op, culprit: Culprit, catalog: Catalog) -> Node | None:
         assert sides[0] is not None
         return Op(node.name, sides[0], sides[1])  # type: ignore[arg-type]
     return None
-
-
-@dataclass(frozen=True)
-class FunctionDefinition:
-    """A function a migration creates (`CREATE FUNCTION ... IMMUTABLE`), for overload resolution."""
-
-    name: str
-    arg_types: tuple[TypeName, ...]
-    returns: TypeName | None
-    volatility: str
-    variadic: bool = False
 
 
 def user_procs(catalog: Catalog, definitions: Sequence[FunctionDefinition]) -> list[PgProc]:

@@ -130,6 +130,29 @@ def test_unusable_input_is_one_line_and_exit_2(
     assert words in one_line_error(proc)
 
 
+def test_a_malformed_alembic_ini_is_one_line_and_exit_2(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    ini = tmp_path / "alembic.ini"
+    ini.write_text("garbage[[\n[alembic\nscript_location = m\n")
+    proc = omc("migrations", "heads", str(ini), cwd=tmp_path, env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "cannot read the [alembic] section" in one_line_error(proc)
+
+
+def test_a_script_location_that_does_not_exist_is_unusable_input(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Alembic refuses it ("Path doesn't exist"); reading it as an empty history would let a
+    misconfigured hook pass every commit."""
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/nowhere\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "nowhere"\n')
+    for path in ("alembic.ini", "pyproject.toml"):
+        proc = omc("migrations", "lint", path, cwd=tmp_path, env=env)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "script_location" in one_line_error(proc) and "nowhere" in proc.stderr
+
+
 def test_path_forms_and_configured_defaults(tmp_path: Path, env: dict[str, str]) -> None:
     history(tmp_path / "proj" / "db")
     (tmp_path / "proj" / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/db\n")

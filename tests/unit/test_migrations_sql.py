@@ -134,7 +134,7 @@ def test_schema_statements() -> None:
     assert isinstance(rename, sql.RenameTable) and rename.new_name == "u"
     assert isinstance(drop, sql.DropTable) and drop.tables == ("v", "w")
     assert isinstance(enum, sql.CreateEnum) and enum.name == "mood"
-    assert isinstance(function, sql.CreateFunction)
+    assert isinstance(function, sql.FunctionDefinition)
     assert function.volatility == "i" and function.variadic
     assert [t.sql() for t in function.arg_types] == ["timestamptz", "int4[]"]
 

@@ -160,7 +160,8 @@ def test_what_cannot_be_judged_is_undecided_never_guessed(
 
 
 def test_functions_created_by_migrations_take_part_in_overload_resolution() -> None:
-    from devtools.migrations.volatility import FunctionDefinition, user_procs
+    from devtools.migrations.sql import FunctionDefinition
+    from devtools.migrations.volatility import user_procs
 
     base = load_catalog(15)
     fn = FunctionDefinition("utc_day", (TypeName("timestamptz"),), TypeName("date"), "i")
