@@ -58,8 +58,19 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+# The advice git closes a failed remote call with: the cause is on a line before it.
+_REMOTE_ADVICE = frozenset(
+    {
+        "fatal: Could not read from remote repository.",
+        "Please make sure you have the correct access rights",
+        "and the repository exists.",
+    }
+)
+
+
 def _last_line(stderr: bytes) -> str:
-    lines = [line.strip() for line in _decode(stderr).splitlines() if line.strip()]
+    lines = [line.strip() for line in _decode(stderr).splitlines()]
+    lines = [line for line in lines if line and line not in _REMOTE_ADVICE]
     return lines[-1] if lines else "no message"
 
 
