@@ -29,8 +29,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, TracebackType
-from typing import IO, Generic, TypeVar
+from types import ModuleType
+from typing import IO, Generic, Self, TypeVar
 
 from devtools.errors import EXIT_ENVIRONMENT, EnvironmentMissing, UserError
 
@@ -194,12 +194,25 @@ class Pending(Generic[T]):
         self._running.stop()
 
 
+class ClosedOnExit:
+    """Closed when its `with` block ends, however it ends."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-class Git:
+class Git(ClosedOnExit):
     """Runs git in one repository and counts every process it starts.
 
     Each git runs in a session of its own: it has no terminal to prompt on, and git with its
@@ -213,18 +226,7 @@ class Git:
         self.spawned = 0
         self._started: list[subprocess.Popen[bytes]] = []
 
-    def __enter__(self) -> Git:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def stop(self) -> None:
+    def close(self) -> None:
         """Stop whatever git is still running (verify failed or was interrupted)."""
         for proc in self._started:
             if proc.poll() is None:
@@ -279,7 +281,7 @@ class GitObject:
     data: bytes
 
 
-class ObjectReader:
+class ObjectReader(ClosedOnExit):
     """One `git cat-file --batch` process for every object verify reads.
 
     Objects are named by sha or `<rev>:<path>`, so files are read at any ref without a checkout.
@@ -288,17 +290,6 @@ class ObjectReader:
     def __init__(self, git: Git) -> None:
         self._git = git
         self._proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> ObjectReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._proc is None:
