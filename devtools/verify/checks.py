@@ -394,8 +394,8 @@ class Verifier:
             {p for paths in owned.values() for p in paths}
             | {s.path for d in deliverables for s in d.symbols if s.path and s.path in files}
         )
-        verdicts = classifier.classify([FileRef(p, files[p]) for p in wanted])
         contents = dict(zip(wanted, self.objects.blobs([files[p] for p in wanted]), strict=True))
+        verdicts = classifier.classify([FileRef(p, files[p]) for p in wanted], contents)
         texts = {
             p: data.decode("utf-8", "replace")
             for p, data in contents.items()
