@@ -186,9 +186,13 @@ class Pending(Generic[T]):
     def __init__(self, running: Running, parse: Callable[[subprocess.CompletedProcess[bytes]], T]):
         self._running = running
         self._parse = parse
+        self._parsed: list[T] = []
 
     def result(self) -> T:
-        return self._parse(self._running.result(check=False))
+        """The answer, parsed once however often it is asked for."""
+        if not self._parsed:
+            self._parsed.append(self._parse(self._running.result(check=False)))
+        return self._parsed[0]
 
     def stop(self) -> None:
         self._running.stop()

@@ -39,9 +39,6 @@ class Symbol:
     name: str  # `create_order`, or `OrderView.post` in Python
     path: str | None  # the file that must define it; None: any of the deliverable's files
 
-    def __str__(self) -> str:
-        return f"{self.path}:{self.name}" if self.path else self.name
-
 
 @dataclass(frozen=True)
 class Deliverable:
