@@ -24,6 +24,21 @@ HEAVY = (
 )
 
 
+def test_version() -> None:
+    proc = omc("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"omc-dev {__version__}"
+
+
+def test_help_lists_every_landed_command_and_no_others() -> None:
+    proc = omc("--help")
+    assert proc.returncode == 0, proc.stderr
+    listed = {
+        line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines() if line.strip()
+    }
+    assert listed == set(COMMANDS)
+
+
 @pytest.mark.parametrize("flag", ["--help", "--version"])
 def test_help_and_version_import_nothing_heavy(flag: str) -> None:
     # Through the console script's entry point, as `omc-dev --help` runs it.
