@@ -71,13 +71,14 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
 
 def table_at(doc: Mapping[str, Any], keys: Sequence[str], source: Path) -> Mapping[str, Any] | None:
     """The nested table `[a.b...]` of a parsed TOML file; None when absent."""
-    node: Any = doc
+    node: Mapping[str, Any] = doc
     for depth, key in enumerate(keys, 1):
-        node = node.get(key)
-        if node is None:
+        child = node.get(key)
+        if child is None:
             return None
-        if not isinstance(node, Mapping):
+        if not isinstance(child, Mapping):
             raise UnusableInput(f"{source}: [{'.'.join(keys[:depth])}] must be a table")
+        node = child
     return node
 
 
