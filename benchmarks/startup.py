@@ -6,18 +6,14 @@ Prints the ratio of medians; the target is <= 1.5 (the CLI costs little more tha
 from __future__ import annotations
 
 import argparse
-import shutil
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-def wall(argv: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+from benchmarks._common import installed_omc_dev, interleaved_medians  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,23 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args(argv)
 
-    script = shutil.which("omc-dev", path=str(Path(sys.executable).parent)) or shutil.which(
-        "omc-dev"
-    )
-    if script is None:
-        print(
-            "omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr
-        )
-        return 2
     anchor_cmd = [sys.executable, "-c", "import click"]
-    subject_cmd = [script, "--help"]
-    for cmd in (anchor_cmd, subject_cmd):  # warm the page cache and bytecode
-        wall(cmd)
-    anchor, subject = [], []
-    for _ in range(args.runs):  # interleaved, so drift hits both sides alike
-        anchor.append(wall(anchor_cmd))
-        subject.append(wall(subject_cmd))
-    a, s = statistics.median(anchor), statistics.median(subject)
+    subject_cmd = [installed_omc_dev(), "--help"]
+    a, s = interleaved_medians([anchor_cmd, subject_cmd], args.runs)
     ratio = s / a
     print(f"python -c 'import click': median {a * 1000:.1f} ms over {args.runs} runs (anchor)")
     print(f"omc-dev --help:           median {s * 1000:.1f} ms")

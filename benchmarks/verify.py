@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import installed_omc_dev, interleaved_medians, wall  # noqa: E402
 
 SPEC = """\
 [tool.omc-dev.verify]
@@ -138,23 +139,7 @@ def build(base: Path) -> Path:
     return work
 
 
-def omc_dev() -> list[str]:
-    script = shutil.which("omc-dev", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "devtools"]
-
-
-def wall(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.decode()}")
-    return elapsed
-
-
-def count_with_wrapper(work: Path, base: Path) -> list[str]:
+def count_with_wrapper(command: list[str], work: Path, base: Path) -> list[str]:
     """Every git process the CLI starts, as seen by a `git` first on PATH."""
     real_git = shutil.which("git")
     assert real_git
@@ -164,7 +149,7 @@ def count_with_wrapper(work: Path, base: Path) -> list[str]:
     shim.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real_git}" "$@"\n')
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{shim_dir}{os.pathsep}{os.environ['PATH']}"}
-    wall([*omc_dev(), "verify", "--no-fetch", "--format", "json"], work, env)
+    wall(command, work, env)
     return log.read_text().split()
 
 
@@ -178,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     from devtools.verify.model import Request
     from devtools.verify.spec import load_spec
 
+    command = [installed_omc_dev(), "verify", "--no-fetch", "--format", "json"]
     with tempfile.TemporaryDirectory(prefix="omc-verify-bench-") as tmp:
         base = Path(tmp)
         started = time.perf_counter()
@@ -186,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
         doc = json.loads(
             subprocess.run(
-                [*omc_dev(), "verify", "--no-fetch", "--format", "json"],
+                command,
                 cwd=work,
                 capture_output=True,
                 text=True,
@@ -207,17 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         report = verify(Request(start=work, spec=load_spec(config.load(work)), fetch=False))
-        wrapped = count_with_wrapper(work, base)
+        wrapped = count_with_wrapper(command, work, base)
 
         anchor_cmd = ["git", "diff", "--numstat", "main...feature"]
-        subject_cmd = [*omc_dev(), "verify", "--no-fetch", "--format", "json"]
-        for cmd in (anchor_cmd, subject_cmd):
-            wall(cmd, work)
-        anchor, subject = [], []
-        for _ in range(args.runs):
-            anchor.append(wall(anchor_cmd, work))
-            subject.append(wall(subject_cmd, work))
-        a, s = statistics.median(anchor), statistics.median(subject)
+        a, s = interleaved_medians([anchor_cmd, command], args.runs, cwd=work)
         ratio = s / a
         print(
             f"git diff --numstat main...feature: median {a * 1000:.0f} ms over {args.runs} runs (anchor)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,19 +53,37 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def read_tool_table(pyproject: Path) -> Mapping[str, Any]:
+def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
+    """The parsed TOML file at `path` (`what` it is, for the message when it is missing)."""
     try:
-        with pyproject.open("rb") as fh:
-            doc = tomllib.load(fh)
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         # tomllib reports "(at line N, column M)": keep it, it is the useful part.
-        raise UnusableInput(f"{pyproject}: invalid TOML: {exc}") from None
+        raise UnusableInput(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise UnusableInput(f"{path}: invalid TOML: the file is not UTF-8 text") from None
+    except FileNotFoundError:
+        raise UnusableInput(f"{path}: no such {what}") from None
     except OSError as exc:
-        raise UnusableInput(f"{pyproject}: cannot read: {exc.strerror}") from None
-    table = doc.get("tool", {}).get("omc-dev", {})
-    if not isinstance(table, Mapping):
-        raise UnusableInput(f"{pyproject}: [tool.omc-dev] must be a table")
-    return table
+        raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def table_at(doc: Mapping[str, Any], keys: Sequence[str], source: Path) -> Mapping[str, Any] | None:
+    """The nested table `[a.b...]` of a parsed TOML file; None when absent."""
+    node: Mapping[str, Any] = doc
+    for depth, key in enumerate(keys, 1):
+        child = node.get(key)
+        if child is None:
+            return None
+        if not isinstance(child, Mapping):
+            raise UnusableInput(f"{source}: [{'.'.join(keys[:depth])}] must be a table")
+        node = child
+    return node
+
+
+def read_tool_table(pyproject: Path) -> Mapping[str, Any]:
+    return table_at(read_toml(pyproject), ("tool", "omc-dev"), pyproject) or {}
 
 
 @lru_cache(maxsize=8)

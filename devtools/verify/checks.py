@@ -110,6 +110,10 @@ class Verifier:
         self.objects = objects
         self._early_diff: tuple[str, str, Pending[list[FileChange]]] | None = None
 
+    def _base(self, remote_default: str | None) -> str:
+        """The base branch: --base, the spec's, where the remote's HEAD points, else main."""
+        return self.request.base or self.spec.base or remote_default or DEFAULT_BASE
+
     def _open_repo(self) -> None:
         model = gitrefs.object_model()
         self.repo = model.LocalRepo(self.request.start, self.git, self.objects)
@@ -135,7 +139,7 @@ class Verifier:
         server = gitrefs.ls_remote(self.git, remote)
         target = self._target(remote, branch, source, refs)
         view = self._remote_view(target, refs, server.result())
-        base = self.request.base or self.spec.base or view.default_branch or DEFAULT_BASE
+        base = self._base(view.default_branch)
         report = Report(remote, branch, source, base=base, mode=view.mode)
         report.findings += view.findings
         report.tip = tip = view.heads.get(branch)
@@ -166,7 +170,7 @@ class Verifier:
             branch, _ = resolve_branch(self.request, refs.current)
         except UnusableInput:
             return  # a detached HEAD without a branch name: the model reports it
-        base = self.request.base or self.spec.base or refs.default_branch or DEFAULT_BASE
+        base = self._base(refs.default_branch)
         tip, base_tip = refs.tracking.get(branch), refs.tracking.get(base)
         if tip and base_tip and branch != base:
             self._early_diff = (base_tip, tip, gitrefs.diff_range(self.git, base_tip, tip))
@@ -390,8 +394,8 @@ class Verifier:
             {p for paths in owned.values() for p in paths}
             | {s.path for d in deliverables for s in d.symbols if s.path and s.path in files}
         )
-        verdicts = classifier.classify([FileRef(p, files[p]) for p in wanted])
         contents = dict(zip(wanted, self.objects.blobs([files[p] for p in wanted]), strict=True))
+        verdicts = classifier.classify([FileRef(p, files[p]) for p in wanted], contents)
         texts = {
             p: data.decode("utf-8", "replace")
             for p, data in contents.items()
@@ -538,7 +542,7 @@ class Verifier:
         local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
         local_branch = self.repo.branch if local_ref in ("", "HEAD") else _branch_name(local_ref)
         tip = env.get("PRE_COMMIT_TO_REF") or refs.heads.get(local_branch or "") or self.repo.head
-        base = self.request.base or self.spec.base or refs.default_branch or DEFAULT_BASE
+        base = self._base(refs.default_branch)
         report = Report(remote, branch, "pre-push", base=base, mode="pre-push")
         target = Target(remote, branch, "pre-push", "push", tip)
         if local_branch and local_branch != branch and branch == base:

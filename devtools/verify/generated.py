@@ -16,7 +16,7 @@ Everything is read at a git ref through one `cat-file --batch` process: no check
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from devtools.verify.gitrefs import ObjectReader
@@ -318,8 +318,14 @@ class Classifier:
             return Verdict(True, f"listed in {self._manifest[path]}")
         return path_verdict(path)
 
-    def classify(self, files: Sequence[FileRef]) -> dict[str, Verdict]:
-        """A verdict for each file (the same path is only classified once per commit)."""
+    def classify(
+        self, files: Sequence[FileRef], contents: Mapping[str, bytes | None] | None = None
+    ) -> dict[str, Verdict]:
+        """A verdict for each file (the same path is only classified once per commit).
+
+        `contents`: files the caller has read already (by path), so they are not read again.
+        """
+        known = contents or {}
         todo = [ref for ref in files if ref.path not in self._verdicts]
         self._load_folders(ref.path for ref in todo)
         pending: list[FileRef] = []
@@ -331,8 +337,11 @@ class Classifier:
                 self._verdicts[ref.path] = HANDWRITTEN
             else:
                 pending.append(ref)
-        contents = self.objects.blobs([ref.blob for ref in pending if ref.blob])
-        for ref, data in zip(pending, contents, strict=True):
+        unread = [ref for ref in pending if ref.path not in known]
+        names = [ref.blob for ref in unread if ref.blob]  # every pending file has a blob
+        read = dict(zip(unread, self.objects.blobs(names), strict=True))
+        for ref in pending:
+            data = known[ref.path] if ref.path in known else read[ref]
             verdict = header_verdict(ref.path, data) if data is not None else None
             self._verdicts[ref.path] = verdict or HANDWRITTEN
         return {ref.path: self._verdicts[ref.path] for ref in files}

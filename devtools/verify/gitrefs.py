@@ -29,8 +29,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, TracebackType
-from typing import IO, Generic, TypeVar
+from types import ModuleType
+from typing import IO, Generic, Self, TypeVar
 
 from devtools.errors import EXIT_ENVIRONMENT, EnvironmentMissing, UserError
 
@@ -58,8 +58,19 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+# The advice git closes a failed remote call with: the cause is on a line before it.
+_REMOTE_ADVICE = frozenset(
+    {
+        "fatal: Could not read from remote repository.",
+        "Please make sure you have the correct access rights",
+        "and the repository exists.",
+    }
+)
+
+
 def _last_line(stderr: bytes) -> str:
-    lines = [line.strip() for line in _decode(stderr).splitlines() if line.strip()]
+    lines = [line.strip() for line in _decode(stderr).splitlines()]
+    lines = [line for line in lines if line and line not in _REMOTE_ADVICE]
     return lines[-1] if lines else "no message"
 
 
@@ -175,12 +186,29 @@ class Pending(Generic[T]):
     def __init__(self, running: Running, parse: Callable[[subprocess.CompletedProcess[bytes]], T]):
         self._running = running
         self._parse = parse
+        self._parsed: list[T] = []
 
     def result(self) -> T:
-        return self._parse(self._running.result(check=False))
+        """The answer, parsed once however often it is asked for."""
+        if not self._parsed:
+            self._parsed.append(self._parse(self._running.result(check=False)))
+        return self._parsed[0]
 
     def stop(self) -> None:
         self._running.stop()
+
+
+class ClosedOnExit:
+    """Closed when its `with` block ends, however it ends."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -188,7 +216,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-class Git:
+class Git(ClosedOnExit):
     """Runs git in one repository and counts every process it starts.
 
     Each git runs in a session of its own: it has no terminal to prompt on, and git with its
@@ -202,18 +230,7 @@ class Git:
         self.spawned = 0
         self._started: list[subprocess.Popen[bytes]] = []
 
-    def __enter__(self) -> Git:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def stop(self) -> None:
+    def close(self) -> None:
         """Stop whatever git is still running (verify failed or was interrupted)."""
         for proc in self._started:
             if proc.poll() is None:
@@ -268,7 +285,7 @@ class GitObject:
     data: bytes
 
 
-class ObjectReader:
+class ObjectReader(ClosedOnExit):
     """One `git cat-file --batch` process for every object verify reads.
 
     Objects are named by sha or `<rev>:<path>`, so files are read at any ref without a checkout.
@@ -277,17 +294,6 @@ class ObjectReader:
     def __init__(self, git: Git) -> None:
         self._git = git
         self._proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> ObjectReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._proc is None:

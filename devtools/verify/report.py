@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from devtools.findings import exit_code_for
-from devtools.render import render_findings
+from devtools.findings import Finding, Severity, exit_code_for
+from devtools.render import github_annotation, render_findings
 from devtools.verify.model import DiffEntry, Report
 
 SHOWN_FILES = {"hand-written": 15, "generated": 8}
@@ -87,7 +87,9 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> int:
     if fmt == "github":
         code = render_findings(report.findings, "github", title=title, id_key="check", stream=out)
         if report.diff:
-            out.write(f"::notice title={title}::{_summary(report)}\n")
+            # a notice titled like the table, escaped as GitHub needs (branch names may hold ",")
+            summary = Finding(title, Severity.INFO, _summary(report))
+            out.write(github_annotation(summary) + "\n")
         return code
     _print_text(report, out)
     clean = (

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devtools.config import ProjectConfig
+from devtools.config import ProjectConfig, read_toml, table_at
 from devtools.errors import UnusableInput
 from devtools.verify.globs import compile_glob, is_glob
 from devtools.verify.stubs import DEFAULT_MIN_LINES
@@ -39,9 +38,6 @@ DELIVERABLE_KEYS = ("name", "branch", "paths", "symbols", "min-handwritten-lines
 class Symbol:
     name: str  # `create_order`, or `OrderView.post` in Python
     path: str | None  # the file that must define it; None: any of the deliverable's files
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.name}" if self.path else self.name
 
 
 @dataclass(frozen=True)
@@ -175,18 +171,8 @@ def load_spec(config: ProjectConfig, spec_file: Path | None = None) -> Spec:
     if spec_file is None:
         where = f"{config.pyproject or 'pyproject.toml'} [tool.omc-dev.verify]"
         return parse_spec(config.section("verify"), where)
-    try:
-        with spec_file.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UnusableInput(f"{spec_file}: no such spec file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UnusableInput(f"{spec_file}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise UnusableInput(f"{spec_file}: cannot read: {exc.strerror}") from None
-    table: Any = doc.get("tool", {}).get("omc-dev", {}).get("verify")
+    doc = read_toml(spec_file, "spec file")
+    table = table_at(doc, ("tool", "omc-dev", "verify"), spec_file)
     if table is None:
         return parse_spec(doc, str(spec_file))
-    if not isinstance(table, Mapping):
-        raise UnusableInput(f"{spec_file}: [tool.omc-dev.verify] must be a table")
     return parse_spec(table, f"{spec_file} [tool.omc-dev.verify]")

@@ -34,3 +34,20 @@ def test_invalid_toml_is_one_line_with_position(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert "pyproject.toml: invalid TOML" in proc.stderr and "line 1" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"tool = 3\n", "pyproject.toml: [tool] must be a table"),
+        (b"[tool]\nomc-dev = 3\n", "pyproject.toml: [tool.omc-dev] must be a table"),
+        (b"\xff\xfe[tool.omc-dev]\n", "pyproject.toml: invalid TOML: the file is not UTF-8 text"),
+    ],
+)
+def test_malformed_pyproject_is_one_line_exit_2(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    proc = omc("doctor", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr

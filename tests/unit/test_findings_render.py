@@ -64,3 +64,19 @@ def test_text_output_when_clean() -> None:
     out = io.StringIO()
     assert render_findings([], "text", title="lint", stream=out) == 0
     assert "lint: no problems found" in out.getvalue()
+
+
+def test_verify_summary_notice_is_escaped_like_every_annotation() -> None:
+    from devtools.verify.generated import HANDWRITTEN
+    from devtools.verify.gitrefs import FileChange
+    from devtools.verify.model import DiffEntry, Report
+    from devtools.verify.report import render
+
+    change = FileChange("a.py", "A", insertions=1200, deletions=0, binary=False)
+    report = Report("origin", "fix,ui", diff=[DiffEntry(change, HANDWRITTEN)])
+    out = io.StringIO()
+    assert render(report, "github", stream=out) == 0
+    assert out.getvalue() == (
+        "::notice title=verify origin/fix%2Cui::hand-written +1,200 -0 in 1 file; "
+        "generated +0 -0 in 0 files\n"
+    )

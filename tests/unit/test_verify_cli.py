@@ -318,9 +318,20 @@ def test_not_a_repository_and_unknown_remote_are_exit_2(project: GitRepo, tmp_pa
     outside.mkdir()
     proc = run_verify(outside)
     assert proc.returncode == 2 and "not inside a git repository" in proc.stderr
+    assert proc.stderr.count("\n") == 1
     proc = run_verify(project.path, "--remote", "upstream")
     assert proc.returncode == 2 and "no remote named 'upstream'" in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_a_remote_that_is_not_there_names_the_cause(project: GitRepo, tmp_path: Path) -> None:
+    gone = tmp_path / "gone.git"
+    project.git("remote", "set-url", "origin", str(gone))
+    proc = run_verify(project.path)
+    assert proc.returncode == 125
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    # the cause, not git's closing advice ("... and the repository exists.")
+    assert f"'{gone}' does not appear to be a git repository" in proc.stderr
 
 
 def test_unreachable_remote_never_prompts(project: GitRepo, tmp_path: Path) -> None:

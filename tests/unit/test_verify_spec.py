@@ -62,6 +62,27 @@ def test_spec_file_top_level_or_pyproject_shaped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"tool = 3\n", r"\[tool\] must be a table"),
+        (b"[tool]\nomc-dev = 3\n", r"\[tool.omc-dev\] must be a table"),
+        (b"[tool.omc-dev]\nverify = 3\n", r"\[tool.omc-dev.verify\] must be a table"),
+        (b"\xff\xfebase = 'main'\n", "invalid TOML: the file is not UTF-8 text"),
+        (b"base = \n", r"invalid TOML: Invalid value \(at line 1"),
+    ],
+)
+def test_malformed_spec_file_is_unusable_input(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    spec = tmp_path / "deliver.toml"
+    spec.write_bytes(content)
+    with pytest.raises(UnusableInput, match=message):
+        load_spec(config.load(tmp_path), spec)
+    with pytest.raises(UnusableInput, match="no such spec file"):
+        load_spec(config.load(tmp_path), tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
     ("table", "message"),
     [
         ({"bases": "main"}, "unknown key 'bases'"),
