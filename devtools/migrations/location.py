@@ -11,12 +11,12 @@ from __future__ import annotations
 import configparser
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools import config
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
 
@@ -140,13 +140,7 @@ def _script_dir(value: str, config_file: Path) -> Path:
 
 
 def _tool_alembic(pyproject: Path) -> Mapping[str, Any]:
-    try:
-        with pyproject.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UnusableInput(f"{pyproject}: cannot read: {exc}") from None
-    table = data.get("tool", {}).get("alembic", {})
-    return table if isinstance(table, Mapping) else {}
+    return config.table_at(config.read_toml(pyproject), ("tool", "alembic"), pyproject) or {}
 
 
 def from_tool_alembic(table: Mapping[str, Any], pyproject: Path) -> ScriptLocation:

@@ -140,6 +140,24 @@ def test_a_malformed_alembic_ini_is_one_line_and_exit_2(
     assert "cannot read the [alembic] section" in one_line_error(proc)
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"tool = 3\n", "[tool] must be a table"),
+        (b"[tool]\nalembic = 3\n", "[tool.alembic] must be a table"),
+        (b"\xff\xfe[tool.alembic]\n", "not UTF-8"),
+    ],
+)
+def test_a_pyproject_that_is_not_valid_toml_tables_is_one_line_and_exit_2(
+    tmp_path: Path, env: dict[str, str], content: bytes, expected: str
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_bytes(content)
+    proc = omc("migrations", "heads", str(pyproject), cwd=tmp_path, env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert expected in one_line_error(proc)
+
+
 def test_a_script_location_that_does_not_exist_is_unusable_input(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
