@@ -28,6 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import installed_omc_dev  # noqa: E402
+
 TEMPLATE = '''"""{message}
 
 Revision ID: {revision}
@@ -143,12 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args(argv)
 
-    omc = shutil.which("omc-dev", path=str(Path(sys.executable).parent)) or shutil.which("omc-dev")
-    if omc is None:
-        print(
-            "omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr
-        )
-        return 2
+    omc = installed_omc_dev()
     # Warm means warm for both sides: Python may keep bytecode (some machines, this one included,
     # set PYTHONDONTWRITEBYTECODE, which would leave Alembic's "warm" anchor cold forever).
     warm_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
