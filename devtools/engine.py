@@ -6,14 +6,15 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from devtools.errors import EnvironmentMissing
+from devtools.container.engine_api import endpoint, unreachable
 
 if TYPE_CHECKING:
     import docker
 
 
 def engine_host() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    """The engine the docker CLI (and `omc-dev run`) uses: DOCKER_HOST, else the current context."""
+    return endpoint()
 
 
 @lru_cache(maxsize=1)
@@ -23,13 +24,14 @@ def client(timeout: int = 10) -> docker.DockerClient:
 
     import docker
 
+    host = engine_host()
     try:
-        engine = docker.from_env(timeout=timeout)
+        if os.environ.get("DOCKER_HOST"):
+            engine = docker.from_env(timeout=timeout)  # with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH
+        else:  # the SDK knows no contexts: name the context's endpoint ourselves
+            engine = docker.DockerClient(base_url=host, timeout=timeout)
         engine.ping()
     except docker.errors.DockerException as exc:
         reason = str(exc).split("(")[0].strip() or type(exc).__name__
-        raise EnvironmentMissing(
-            f"cannot reach the Docker engine at {engine_host()} ({reason}): "
-            "start dockerd, or run scripts/provision-engine"
-        ) from None
+        raise unreachable(host, reason) from None
     return engine

@@ -140,12 +140,12 @@ class RunCache:
         self._write({"version": VERSION, "entries": entries})
 
     def _write(self, doc: Mapping[str, Any]) -> None:
-        folder = os.path.dirname(self.path)
-        tmp = f"{self.path}.{os.getpid()}.tmp"
+        from pathlib import Path  # only the full path writes: the fast path stays without pathlib
+
+        from devtools.atomic import write_atomic
+
         try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            with open(tmp, "w") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, self.path)  # atomic: a concurrent reader sees the old or the new file
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            write_atomic(Path(self.path), json.dumps(doc))
         except OSError:
             pass  # a cache that cannot be written only costs speed

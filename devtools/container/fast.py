@@ -4,6 +4,7 @@ It imports no click, compose, pathlib or dataclasses; it reads one small JSON fi
 inputs recorded with it, and creates the exec. It declines (returns None, nothing started) on
 anything unusual: help or an unknown option, inside a container, no or stale cache entry, a
 container the engine no longer runs. The full path then handles the call and refreshes the cache.
+Both paths end the same way: `spec_here`, then `execute_and_give_back` once the exec exists.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import os
 import time
 from collections.abc import Sequence
 
-from devtools.container.cache import RunCache
+from devtools.container.cache import Resolution, RunCache
 from devtools.container.detect import inside_container
 from devtools.container.engine_api import Engine, EngineError
 from devtools.container.execute import execute
 from devtools.container.request import RunRequest, parse_run_args
-from devtools.container.spec import build_spec
+from devtools.container.spec import ExecSpec, ServiceInfo, build_spec
 from devtools.errors import UserError
 
 DISABLE = "OMC_RUN_CACHE"  # "0": always take the full path
@@ -41,19 +42,40 @@ def fast_exec(request: RunRequest) -> int | None:
     if info is None:
         return None
     try:
-        spec = build_spec(
-            request,
-            info,
-            host_cwd=cwd,
-            environ=os.environ,
-            tty=os.isatty(0) and os.isatty(1),
-            run_id=os.urandom(8).hex(),
-        )
+        spec = spec_here(request, info, cwd)
         engine = Engine()
         started = time.time()
         exec_id = engine.create_exec(info.container, spec.exec_config())
     except (UserError, EngineError):
         return None  # bad input, no engine, or the container changed: the full path says which
+    return execute_and_give_back(
+        engine, spec, exec_id, request=request, info=info, resolution=resolution, started=started
+    )
+
+
+def spec_here(request: RunRequest, info: ServiceInfo, cwd: str) -> ExecSpec:
+    """The exec for this process: its environment, its terminal, a fresh run id."""
+    return build_spec(
+        request,
+        info,
+        host_cwd=cwd,
+        environ=os.environ,
+        tty=os.isatty(0) and os.isatty(1),
+        run_id=os.urandom(8).hex(),
+    )
+
+
+def execute_and_give_back(
+    engine: Engine,
+    spec: ExecSpec,
+    exec_id: str,
+    *,
+    request: RunRequest,
+    info: ServiceInfo,
+    resolution: Resolution,
+    started: float,
+) -> int:
+    """Run the created exec to its end, then `--fix-ownership` if wanted; the command's exit code."""
     code = execute(engine, spec, exec_id)
     if request.fix_ownership or (request.fix_ownership is None and resolution.fix_ownership):
         from devtools.ownership.fix import after_run  # only now: it is not light

@@ -5,7 +5,6 @@ Every call that gets here records what it resolved for the fast path (`devtools.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -17,11 +16,10 @@ from devtools.container.cache import Resolution, RunCache
 from devtools.container.detect import inside_container
 from devtools.container.direct import run_directly
 from devtools.container.engine_api import Engine, EngineError
-from devtools.container.execute import execute
+from devtools.container.fast import execute_and_give_back, spec_here
 from devtools.container.request import RunRequest
-from devtools.container.spec import ServiceInfo, build_spec, resolve_user
+from devtools.container.spec import ServiceInfo, resolve_user
 from devtools.errors import EnvironmentMissing, UnusableInput, UserError
-from devtools.ownership.fix import after_run
 from devtools.ownership.fix import setting as fix_setting
 from devtools.stack.target import stack_target
 from devtools.tracks.identity import git_layout, resolve_track
@@ -62,14 +60,7 @@ def run_command(request: RunRequest) -> int:
     )
     cwd = str(Path.cwd())
     RunCache().store(cwd, request.track, resolution, watched_inputs(cfg, target))
-    spec = build_spec(
-        request,
-        info,
-        host_cwd=cwd,
-        environ=os.environ,
-        tty=os.isatty(0) and os.isatty(1),
-        run_id=os.urandom(8).hex(),
-    )
+    spec = spec_here(request, info, cwd)
     started = time.time()
     try:
         exec_id = engine.create_exec(container, spec.exec_config())
@@ -77,16 +68,9 @@ def run_command(request: RunRequest) -> int:
         if exc.status in (404, 409):  # stopped between the lookup and now
             raise not_running(service.name, target.name, request.track) from None
         raise UserError(f"the engine refused the exec: {exc.message}", exit_code=1) from None
-    code = execute(engine, spec, exec_id)
-    after_run(
-        resolution.fix_ownership,
-        request.cmd,
-        flag=request.fix_ownership,
-        mounts=info.mounts,
-        exec_user=spec.user,
-        started=started,
+    return execute_and_give_back(
+        engine, spec, exec_id, request=request, info=info, resolution=resolution, started=started
     )
-    return code
 
 
 def not_running(service: str, project: str, track: str | None) -> EnvironmentMissing:

@@ -30,6 +30,7 @@ def template(output: Path | None, yes: bool) -> int:
     """Write a .env.example that uses compose service names and container ports."""
     from devtools.atomic import write_atomic
     from devtools.compose.cli import load_project, targets_for
+    from devtools.confirm import ask
     from devtools.envfiles.load import load_view
     from devtools.envfiles.model import EXAMPLE
     from devtools.envfiles.template import render
@@ -60,12 +61,10 @@ def template(output: Path | None, yes: bool) -> int:
             tofile=f"{path} (template)",
         )
         click.echo("".join(diff), nl=False)
-        if not yes:
-            if not (sys.stdin.isatty() and sys.stdout.isatty()):
-                raise UserError(f"not written: {path} exists and differs; pass --yes to replace it")
-            if not click.confirm(f"replace {path}?", default=False):
-                click.echo("not written")
-                return 1
+        refused = f"not written: {path} exists and differs; pass --yes to replace it"
+        if not ask(f"replace {path}?", yes=yes, refused=refused):
+            click.echo("not written")
+            return 1
     write_atomic(path, text)
     click.echo(f"wrote {path}")
     return 0

@@ -15,8 +15,7 @@ from devtools.tracks.identity import repo_key
 def registry_host_ports(config: ProjectConfig) -> dict[int, HostPort]:
     """Host ports the registry gives this repository's tracks (any track: all are host ports)."""
     repo = repo_key(config)
-    with registry.locked() as reg:
-        entries = [e for e in reg.entries.values() if e.repo == repo]
+    entries = [e for e in registry.snapshot().entries.values() if e.repo == repo]
     return {
         p.published: HostPort(p.published, p.service, p.target, f"track {e.track}")
         for e in entries

@@ -9,7 +9,7 @@ publish a host port this track needs: a leftover of an old track keeps it from s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from devtools.compose.cli import ComposeTarget, load_project, run_compose
@@ -18,11 +18,10 @@ from devtools.errors import EnvironmentMissing
 from devtools.ownership.plan import Outcome, Step
 from devtools.stack.target import stack_target
 from devtools.tracks.identity import Track, project_name, repo_name
+from devtools.tracks.occupancy import PROJECT_LABEL
 
 if TYPE_CHECKING:
     import docker
-
-PROJECT_LABEL = "com.docker.compose.project"
 
 
 @dataclass(frozen=True)
@@ -91,13 +90,13 @@ def plan_stack(
     engine = client()
     project = project_name(config, track)
     target = _target(config, track)
-    mine = _resources(engine, project, volumes)
+    found = _resources(engine, project, True)
+    mine = found if volumes else replace(found, volumes=())
     steps: list[Step] = []
     notes: list[str] = []
-    if not volumes:
-        kept = _resources(engine, project, True).volumes
-        if kept:
-            notes.append(f"volumes kept: {', '.join(kept)} (add --volumes for a clean slate)")
+    if not volumes and found.volumes:
+        kept = ", ".join(found.volumes)
+        notes.append(f"volumes kept: {kept} (add --volumes for a clean slate)")
     if not mine.empty:
         what = "containers, networks and volumes" if volumes else "containers and networks"
         steps.append(

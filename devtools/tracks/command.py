@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import click
 
 from devtools import config as config_mod
-from devtools.errors import UserError
 from devtools.tracks.identity import resolve_track
 
 if TYPE_CHECKING:
@@ -178,6 +177,7 @@ def list_(fmt: str) -> int:
 @click.option("--yes", is_flag=True, help="Do it without asking.")
 def release(track: str, yes: bool) -> int:
     """Give back a track's ports (and delete its override file)."""
+    from devtools.confirm import ask
     from devtools.tracks import ports as track_ports
     from devtools.tracks.occupancy import published_or_none
 
@@ -193,12 +193,10 @@ def release(track: str, yes: bool) -> int:
             f"them until `omc-dev down --track {name}`"
         )
     click.echo("\n".join(plan))
-    if not yes:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise UserError("not released: pass --yes to release without a terminal to confirm")
-        if not click.confirm("release?", default=False):
-            click.echo("not released")
-            return 1
+    refused = "not released: pass --yes to release without a terminal to confirm"
+    if not ask("release?", yes=yes, refused=refused):
+        click.echo("not released")
+        return 1
     track_ports.release(entry)
     click.echo(f"released track {name}")
     return 0

@@ -69,9 +69,9 @@ def ensure_ports(
 def registered(config: ProjectConfig, track_name: str) -> registry.TrackEntry:
     """The registry entry of a track of this repository, or a one-line error naming the others."""
     repo = repo_key(config)
-    with registry.locked() as reg:
-        entry = reg.get(repo, track_name)
-        known = sorted(e.track for e in reg.entries.values() if e.repo == repo)
+    reg = registry.snapshot()
+    entry = reg.get(repo, track_name)
+    known = sorted(e.track for e in reg.entries.values() if e.repo == repo)
     if entry is None:
         listed = ", ".join(known) or "none"
         raise UnusableInput(

@@ -238,6 +238,12 @@ def read(path: Path) -> Registry:
     return parse(path, text)
 
 
+def snapshot(directory: Path | None = None) -> Registry:
+    """The registry as last written, for commands that only look: no lock is needed, since
+    every write lands by rename (a reader sees one whole version), and nothing is created."""
+    return read((directory or state_dir()) / REGISTRY_FILE)
+
+
 # --- writing under the lock ----------------------------------------------------------------
 
 

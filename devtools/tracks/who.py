@@ -56,9 +56,7 @@ class WhoReport:
 
 def _track_holders(port: int) -> list[Holder]:
     found = []
-    with registry.locked() as reg:  # read under the lock: no half-finished allocation
-        holders = reg.holders()
-    entry = holders.get(port)
+    entry = registry.snapshot().holders().get(port)
     if entry is not None:
         assignment = next(p for p in entry.ports if p.published == port)
         where = ", ".join(entry.worktrees)

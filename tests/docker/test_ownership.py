@@ -250,15 +250,6 @@ def _project_resources(project: str) -> dict[str, list[str]]:
     return {kind: names(kind) for kind in ("container", "network", "volume")}
 
 
-def _teardown(project: str) -> None:
-    subprocess.run(
-        ["docker", "compose", "-p", project, "down", "-v", "--remove-orphans", "-t", "1"],
-        cwd="/",
-        capture_output=True,
-        check=False,
-    )
-
-
 def test_tracked_files_survive_every_clean_and_the_plan_needs_yes(
     as_test_user: UserEnv, user_base: Path, compose_stack: Callable[..., ComposeStack]
 ) -> None:
@@ -284,50 +275,45 @@ def test_tracked_files_survive_every_clean_and_the_plan_needs_yes(
         },
     )
     stack = compose_stack(repo, "compose.yaml", project=project)
-    try:
-        _up(stack, repo / ".written")
+    _up(stack, repo / ".written")
 
-        # No --yes and no terminal: the plan, exit 2, nothing touched.
-        plan_only = env.omc("clean", cwd=repo)
-        assert plan_only.returncode == 2, plan_only.stderr
-        assert plan_only.stderr.count("\n") == 1 and "--yes" in plan_only.stderr
-        assert (
-            f"stop and remove the containers and networks of project {project}" in plan_only.stdout
-        )
-        assert "src/__pycache__/ (not yours: through the helper container)" in plan_only.stdout
-        assert "kept generated: holds tracked files" in plan_only.stdout
-        assert "kept lib/legacy.pyc: tracked by git" in plan_only.stdout
-        assert _project_resources(project)["container"] and (repo / "src/__pycache__").exists()
+    # No --yes and no terminal: the plan, exit 2, nothing touched.
+    plan_only = env.omc("clean", cwd=repo)
+    assert plan_only.returncode == 2, plan_only.stderr
+    assert plan_only.stderr.count("\n") == 1 and "--yes" in plan_only.stderr
+    assert f"stop and remove the containers and networks of project {project}" in plan_only.stdout
+    assert "src/__pycache__/ (not yours: through the helper container)" in plan_only.stdout
+    assert "kept generated: holds tracked files" in plan_only.stdout
+    assert "kept lib/legacy.pyc: tracked by git" in plan_only.stdout
+    assert _project_resources(project)["container"] and (repo / "src/__pycache__").exists()
 
-        artifacts = env.omc("clean", "--artifacts", "--yes", cwd=repo)
-        assert artifacts.returncode == 0, artifacts.stdout + artifacts.stderr
-        assert "✓ removed src/__pycache__/ (through the helper container)" in artifacts.stdout
-        assert not (repo / "src/__pycache__").exists()
-        assert (repo / "generated/client.py").exists()  # in a folder that holds tracked files
-        tracked_files_intact(env, repo)
+    artifacts = env.omc("clean", "--artifacts", "--yes", cwd=repo)
+    assert artifacts.returncode == 0, artifacts.stdout + artifacts.stderr
+    assert "✓ removed src/__pycache__/ (through the helper container)" in artifacts.stdout
+    assert not (repo / "src/__pycache__").exists()
+    assert (repo / "generated/client.py").exists()  # in a folder that holds tracked files
+    tracked_files_intact(env, repo)
 
-        default = env.omc("clean", "--yes", "--format", "json", cwd=repo)
-        assert default.returncode == 0, default.stderr
-        doc = json.loads(default.stdout)
-        assert [r["id"] for r in doc["results"]] == ["containers"]
-        assert any(f"volumes kept: {project}_cache" in n for n in doc["notes"])
-        left = _project_resources(project)
-        assert (left["container"], left["network"], len(left["volume"])) == ([], [], 1)
-        tracked_files_intact(env, repo)
+    default = env.omc("clean", "--yes", "--format", "json", cwd=repo)
+    assert default.returncode == 0, default.stderr
+    doc = json.loads(default.stdout)
+    assert [r["id"] for r in doc["results"]] == ["containers"]
+    assert any(f"volumes kept: {project}_cache" in n for n in doc["notes"])
+    left = _project_resources(project)
+    assert (left["container"], left["network"], len(left["volume"])) == ([], [], 1)
+    tracked_files_intact(env, repo)
 
-        _up(stack, repo / ".written")
-        volumes = env.omc("clean", "--volumes", "--yes", "--format", "json", cwd=repo)
-        assert volumes.returncode == 0, volumes.stderr
-        done = json.loads(volumes.stdout)["results"][0]["done"]
-        assert f"removed volume {project}_cache" in done
-        assert _project_resources(project) == {"container": [], "network": [], "volume": []}
-        tracked_files_intact(env, repo)
+    _up(stack, repo / ".written")
+    volumes = env.omc("clean", "--volumes", "--yes", "--format", "json", cwd=repo)
+    assert volumes.returncode == 0, volumes.stderr
+    done = json.loads(volumes.stdout)["results"][0]["done"]
+    assert f"removed volume {project}_cache" in done
+    assert _project_resources(project) == {"container": [], "network": [], "volume": []}
+    tracked_files_intact(env, repo)
 
-        nothing = env.omc("clean", "--containers", "--yes", cwd=repo)
-        assert nothing.returncode == 0 and "nothing to clean" in nothing.stdout
-        tracked_files_intact(env, repo)
-    finally:
-        _teardown(project)
+    nothing = env.omc("clean", "--containers", "--yes", cwd=repo)
+    assert nothing.returncode == 0 and "nothing to clean" in nothing.stdout
+    tracked_files_intact(env, repo)
 
 
 def test_clean_worktree_removes_a_worktree_full_of_root_files_and_leaves_no_orphan(
@@ -354,38 +340,35 @@ def test_clean_worktree_removes_a_worktree_full_of_root_files_and_leaves_no_orph
     worktree = user_base / "wt"
     checked(env.run(["git", "worktree", "add", "-q", "-b", "feature", str(worktree)], main))
     stack = compose_stack(worktree, "compose.yaml", project=project)
-    try:
-        _up(stack, worktree / ".written")
-        # Exactly the trap: git itself cannot delete this (and would stop half-way).
-        assert env.run(["rm", "-rf", "out"], worktree).returncode != 0
+    _up(stack, worktree / ".written")
+    # Exactly the trap: git itself cannot delete this (and would stop half-way).
+    assert env.run(["rm", "-rf", "out"], worktree).returncode != 0
 
-        plan_only = env.omc("clean", "--worktree", cwd=worktree)
-        assert plan_only.returncode == 2
-        assert "remove the worktree" in plan_only.stdout and worktree.is_dir()
-        assert _project_resources(project)["container"]
+    plan_only = env.omc("clean", "--worktree", cwd=worktree)
+    assert plan_only.returncode == 2
+    assert "remove the worktree" in plan_only.stdout and worktree.is_dir()
+    assert _project_resources(project)["container"]
 
-        proc = env.omc("clean", "--worktree", "--yes", "--format", "json", cwd=worktree)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        results = {r["id"]: r for r in json.loads(proc.stdout)["results"]}
-        assert list(results) == ["containers", "ownership", "worktree"]
-        assert all(r["status"] == "ok" for r in results.values()), results
-        assert "made ro writable for its owner" in results["ownership"]["done"]
+    proc = env.omc("clean", "--worktree", "--yes", "--format", "json", cwd=worktree)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = {r["id"]: r for r in json.loads(proc.stdout)["results"]}
+    assert list(results) == ["containers", "ownership", "worktree"]
+    assert all(r["status"] == "ok" for r in results.values()), results
+    assert "made ro writable for its owner" in results["ownership"]["done"]
 
-        assert not worktree.exists()
-        listed = checked(env.run(["git", "worktree", "list", "--porcelain"], main))
-        assert str(worktree) not in listed
-        assert not (main / ".git" / "worktrees").exists() or not any(
-            (main / ".git" / "worktrees").iterdir()
-        )
-        assert _project_resources(project)["container"] == []
-        # The branch and its tracked files live on in the repository.
-        assert "src/app.py" in checked(
-            env.run(["git", "ls-tree", "-r", "--name-only", "feature"], main)
-        )
-        tracked_files_intact(env, main)
-        no_helper_left(worktree)
-    finally:
-        _teardown(project)
+    assert not worktree.exists()
+    listed = checked(env.run(["git", "worktree", "list", "--porcelain"], main))
+    assert str(worktree) not in listed
+    assert not (main / ".git" / "worktrees").exists() or not any(
+        (main / ".git" / "worktrees").iterdir()
+    )
+    assert _project_resources(project)["container"] == []
+    # The branch and its tracked files live on in the repository.
+    assert "src/app.py" in checked(
+        env.run(["git", "ls-tree", "-r", "--name-only", "feature"], main)
+    )
+    tracked_files_intact(env, main)
+    no_helper_left(worktree)
 
 
 def test_clean_worktree_refuses_the_main_worktree_and_uncommitted_work(

@@ -41,3 +41,25 @@ def test_unreachable_and_unsupported_endpoints_are_one_line(tmp_path: Path) -> N
 def test_wire_helpers() -> None:
     assert _dechunk(b"4\r\nabcd\r\n3;x=y\r\nefg\r\n0\r\n\r\n") == b"abcdefg"
     assert _quote('{"label":["a=b c"]}') == "%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D"
+
+
+def test_the_sdk_client_follows_the_current_context_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devtools.engine import client
+
+    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"desk").hexdigest()
+    meta.mkdir(parents=True)
+    socket = f"unix://{tmp_path}/desk.sock"
+    (meta / "meta.json").write_text(json.dumps({"Endpoints": {"docker": {"Host": socket}}}))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("DOCKER_CONTEXT", "desk")
+    client.cache_clear()
+    try:
+        with pytest.raises(
+            EnvironmentMissing, match=f"cannot reach the Docker engine at {socket} "
+        ):
+            client()
+    finally:
+        client.cache_clear()

@@ -48,6 +48,17 @@ def test_round_trip_one_line_per_track(state_dir: Path, tmp_path: Path) -> None:
     assert oct((state_dir / registry.REGISTRY_FILE).stat().st_mode & 0o777) == "0o600"
 
 
+def test_a_snapshot_reads_the_last_version_and_creates_nothing(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    assert registry.snapshot().entries == {}
+    assert not state_dir.exists()  # looking never creates the state dir
+    with registry.locked() as reg:
+        reg.put(entry("main", 21000, tmp_path))
+    assert registry.snapshot().holders()[21000].track == "main"
+    assert {p.name for p in state_dir.iterdir()} == {registry.LOCK_FILE, registry.REGISTRY_FILE}
+
+
 def test_an_unchanged_entry_does_not_rewrite_the_file(state_dir: Path, tmp_path: Path) -> None:
     with registry.locked() as reg:
         reg.put(entry("main", 21000, tmp_path))
