@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,11 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import installed_omc_dev  # noqa: E402
+
 TARGET = 0.8
 
 
@@ -54,14 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bytecode-cache", action="store_true")
     args = parser.parse_args(argv)
 
-    omc_dev = shutil.which("omc-dev", path=str(Path(sys.executable).parent)) or shutil.which(
-        "omc-dev"
-    )
-    if omc_dev is None:
-        print(
-            "omc-dev is not installed in this environment: run `make venv` first", file=sys.stderr
-        )
-        return 2
+    omc_dev = installed_omc_dev()
     track = args.track or f"bench-{uuid.uuid4().hex[:8]}"
     # This is the host, whatever a stray /.dockerenv says.
     env = {**os.environ, "OMC_TRACK": track, "OMC_IN_CONTAINER": "0"}

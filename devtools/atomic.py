@@ -7,12 +7,14 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Temp file in the same folder, fsync, rename over `path`, fsync the folder."""
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+    """Temp file in the same folder, fsync, rename over `path`, fsync the folder.
+
+    `data` is text (written as UTF-8) or bytes."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         Path(tmp).chmod(mode)

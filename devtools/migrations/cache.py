@@ -93,18 +93,14 @@ class FileCache:
         if not self.dirty and not stale:
             return
         import pickle
-        import tempfile
+
+        from devtools.atomic import write_atomic
 
         entries = {k: v for k, v in self.entries.items() if k in self.used}
+        blob = {"fingerprint": self.fingerprint, "entries": entries}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".migrations-")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(
-                    {"fingerprint": self.fingerprint, "entries": entries},
-                    fh,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            Path(tmp).replace(self.path)
+            data = pickle.dumps(blob, protocol=pickle.HIGHEST_PROTOCOL)
+            write_atomic(self.path, data, mode=0o600)  # a private cache, as before
         except OSError:
             return
