@@ -8,25 +8,19 @@ history is.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path, PurePosixPath
 
-from devtools.errors import EnvironmentMissing, UnusableInput
+from devtools.errors import UnusableInput
+from devtools.gitcmd import GitFailed, git
 from devtools.migrations.graph import REVISION_FILE, RevisionGraph, build_graph, read_revision
 from devtools.migrations.location import ScriptLocation
 
 
 def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False
-        )
-    except FileNotFoundError:
-        raise EnvironmentMissing("git is not installed; --base needs it") from None
-    if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise UnusableInput(f"git {args[0]} failed: {message[-1] if message else 'no output'}")
-    return proc.stdout
+        return git(cwd, *args, stdin=stdin)
+    except GitFailed as exc:
+        raise UnusableInput(str(exc)) from None  # --base names something git cannot read
 
 
 def history_at(location: ScriptLocation, ref: str, cwd: Path) -> RevisionGraph:

@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.errors import EnvironmentMissing, UserError
-
-
-def git(cwd: Path, *args: str) -> bytes:
-    """Run git in `cwd`; a failure becomes one line naming the git command and git's reason."""
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(cwd), *args],
-            capture_output=True,
-            env=env,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        raise EnvironmentMissing("git is not installed: install git") from None
-    if proc.returncode != 0:
-        lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines()]
-        reason = next((ln for ln in reversed(lines) if ln), f"exit code {proc.returncode}")
-        raise UserError(f"git {args[0]} failed in {cwd}: {reason}", exit_code=1)
-    return proc.stdout
+from devtools.gitcmd import git
 
 
 def _z_paths(output: bytes) -> list[str]:
