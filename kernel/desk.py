@@ -196,12 +196,7 @@ class Desk:
         """Group commit: the orders in one serialised transaction, in order, each judged after
         the effects of those before it; returned only once the one commit made them all durable.
         A malformed actor refuses the whole batch before anything is written."""
-        actors = [_actor(r) for r in requests]
-        when = now or utcnow()
-        with self.db.write() as session:
-            return [
-                self._submit(session, r, a, when) for r, a in zip(requests, actors, strict=True)
-            ]
+        return self._commit_group([(r, _actor(r), now) for r in requests])
 
     def submit_in(
         self,
