@@ -43,7 +43,6 @@ from kernel.guard import (
     Decision,
     Guard,
     GuardContext,
-    OrderIntent,
     assess,
     snapshot_inputs,
 )
@@ -217,11 +216,8 @@ class Desk:
         quotes: Mapping[str, Quote] | None = None,
     ) -> Outcome:
         ctx = self.context(session, now, quotes)
-        intent = OrderIntent(
-            request.symbol, request.side, request.quantity, request.kind, request.limit_price
-        )
-        decision = self.guard.check(intent, ctx)
-        inputs = snapshot_inputs(intent, ctx)
+        decision = self.guard.check(request, ctx)
+        inputs = snapshot_inputs(request, ctx)
         symbol = request.symbol if request.symbol in ctx.symbols else None
         if not decision.allowed:
             audit.append(
