@@ -53,19 +53,29 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def read_tool_table(pyproject: Path) -> Mapping[str, Any]:
+def read_toml(path: Path, *, origin: str = "") -> dict[str, Any]:
+    """`path` parsed, or one `UnusableInput` line; `origin` says where the path came from."""
     try:
-        with pyproject.open("rb") as fh:
-            doc = tomllib.load(fh)
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         # tomllib reports "(at line N, column M)": keep it, it is the useful part.
-        raise UnusableInput(f"{pyproject}: invalid TOML: {exc}") from None
+        raise UnusableInput(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
-        raise UnusableInput(f"{pyproject}: cannot read: {exc.strerror}") from None
-    table = doc.get("tool", {}).get("omc-dev", {})
+        raise UnusableInput(f"{path}{origin}: cannot read: {exc.strerror}") from None
+
+
+def tool_table(doc: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    """`[tool.omc-dev]` of a parsed TOML file (empty when absent)."""
+    tool = doc.get("tool", {})
+    table = tool.get("omc-dev", {}) if isinstance(tool, Mapping) else tool
     if not isinstance(table, Mapping):
-        raise UnusableInput(f"{pyproject}: [tool.omc-dev] must be a table")
+        raise UnusableInput(f"{path}: [tool.omc-dev] must be a table")
     return table
+
+
+def read_tool_table(pyproject: Path) -> Mapping[str, Any]:
+    return tool_table(read_toml(pyproject), pyproject)
 
 
 @lru_cache(maxsize=8)
