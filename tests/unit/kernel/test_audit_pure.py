@@ -1,4 +1,4 @@
-"""`record_hash` spells the canonical JSON out by hand: it must stay byte-equal to `canonical()`."""
+"""The audit's pure parts: the hash function, and the CLI's copy of the action names."""
 
 from __future__ import annotations
 
@@ -9,11 +9,19 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from devtools.kernel.audit import ACTIONS
 from kernel.audit import canonical, record_hash
+from kernel.models import AuditAction
 
 maybe_text = st.none() | st.text()
 
 
+def test_the_cli_offers_exactly_the_kernels_audit_actions() -> None:
+    # `omc-dev audit` spells them out so that its --help does not import the kernel's models.
+    assert tuple(AuditAction) == ACTIONS
+
+
+# record_hash spells the canonical JSON out by hand: it must stay byte-equal to canonical().
 @given(
     created_at=st.datetimes(
         min_value=datetime(2000, 1, 1),
