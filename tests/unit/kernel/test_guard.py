@@ -367,6 +367,6 @@ def test_an_allowed_buy_never_takes_exposure_past_a_limit(
     notional = {s: q * context.quotes[s].last for s, q in after.items()}
     assert quantity * context.quotes[symbol].ask <= limits.max_order_notional
     assert notional[symbol] <= limits.max_position_notional
-    assert sum(abs(n) for n in notional.values()) <= limits.max_gross_exposure
-    assert abs(sum(notional.values())) <= limits.max_net_exposure
+    assert sum((abs(n) for n in notional.values()), D(0)) <= limits.max_gross_exposure
+    assert abs(sum(notional.values(), D(0))) <= limits.max_net_exposure
     assert context.day_loss < limits.daily_loss_limit * limits.reduce_only_at
