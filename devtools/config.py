@@ -64,7 +64,7 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: invalid TOML: the file is not UTF-8 text") from None
     except FileNotFoundError:
-        raise UnusableInput(f"{path}: no such {what}") from None
+        raise UnusableInput(f"{path}: cannot read: no such {what}") from None
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
 

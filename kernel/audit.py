@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -103,23 +103,7 @@ def record_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-class Chained(Protocol):
-    """What a stored or newly written record offers: its fields and its hash."""
-
-    sequence: int
-    created_at: datetime
-    actor: str
-    action: str
-    symbol: str | None
-    decision: str | None
-    reason: str | None
-    outcome: str | None
-    inputs: str
-    prev_hash: str
-    hash: str
-
-
-def hash_of(record: Chained) -> str:
+def hash_of(record: AuditRecord) -> str:
     """The hash `record` should carry, recomputed from its stored fields."""
     return record_hash(
         sequence=record.sequence,

@@ -198,12 +198,13 @@ class Database:
             raise
 
     def ping(self) -> None:
-        """Connect once; an unreachable database becomes one `EnvironmentMissing` line."""
+        """Connect once; an unreachable database becomes one `EnvironmentMissing` line, one that
+        answers with an error (a file that is not a database) one line saying so."""
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except DBAPIError as exc:
-            raise unreachable(self.url, exc) from None
+            raise database_error(self.url, exc) from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -43,7 +43,6 @@ from kernel.guard import (
     Decision,
     Guard,
     GuardContext,
-    OrderIntent,
     assess,
     snapshot_inputs,
 )
@@ -196,12 +195,7 @@ class Desk:
         """Group commit: the orders in one serialised transaction, in order, each judged after
         the effects of those before it; returned only once the one commit made them all durable.
         A malformed actor refuses the whole batch before anything is written."""
-        actors = [_actor(r) for r in requests]
-        when = now or utcnow()
-        with self.db.write() as session:
-            return [
-                self._submit(session, r, a, when) for r, a in zip(requests, actors, strict=True)
-            ]
+        return self._commit_group([(r, _actor(r), now) for r in requests])
 
     def submit_in(
         self,
@@ -222,11 +216,8 @@ class Desk:
         quotes: Mapping[str, Quote] | None = None,
     ) -> Outcome:
         ctx = self.context(session, now, quotes)
-        intent = OrderIntent(
-            request.symbol, request.side, request.quantity, request.kind, request.limit_price
-        )
-        decision = self.guard.check(intent, ctx)
-        inputs = snapshot_inputs(intent, ctx)
+        decision = self.guard.check(request, ctx)
+        inputs = snapshot_inputs(request, ctx)
         symbol = request.symbol if request.symbol in ctx.symbols else None
         if not decision.allowed:
             audit.append(

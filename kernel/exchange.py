@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from kernel.book import BalanceRow, Book, OrderRow, PositionRow
+from kernel.guard import OrderIntent
 from kernel.models import OrderKind, OrderStatus, Side
 from kernel.money import ZERO, is_positive_finite, q8
 from kernel.prices import Quote
@@ -39,12 +40,9 @@ NOT_OPEN = "not_open"
 
 
 @dataclass(frozen=True)
-class OrderRequest:
-    symbol: str
-    side: str
-    quantity: Decimal
-    kind: str = OrderKind.MARKET
-    limit_price: Decimal | None = None
+class OrderRequest(OrderIntent):
+    """An order as submitted: what the Guard judges, and who asked."""
+
     actor: str = "operator"
 
 

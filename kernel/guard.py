@@ -105,14 +105,6 @@ class GuardContext:
     def day_loss(self) -> Decimal:
         return self.day_open_equity - self.equity
 
-    def projected(self, order: OrderIntent | None = None) -> dict[str, Decimal]:
-        """`committed`, plus `order` when it is a buy."""
-        if order is None or order.side != Side.BUY:
-            return self.committed
-        quantities = dict(self.committed)
-        quantities[order.symbol] = quantities.get(order.symbol, ZERO) + order.quantity
-        return quantities
-
     def exposure(self, order: OrderIntent | None = None) -> Exposure:
         """Projected notionals with `order`, computed once per order: the position, gross and
         net checks all need them."""
@@ -134,7 +126,8 @@ class Exposure(NamedTuple):
 
     @staticmethod
     def of(ctx: GuardContext, order: OrderIntent | None) -> Exposure:
-        """What `projected(order)` sums to, in one pass (no copy of the committed quantities)."""
+        """`committed` plus `order` when it is a buy, at the mark, in one pass (no copy of the
+        committed quantities)."""
         quotes = ctx.quotes
         adding = order.symbol if order is not None and order.side == Side.BUY else None
         notionals: dict[str, Decimal] = {}

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from devtools.config import read_toml, table_at
 from devtools.errors import UnusableInput
 from kernel.money import parse_decimal
 
@@ -230,16 +230,9 @@ def _merge_table(
 
 
 def _file_table(path: Path) -> Mapping[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise UnusableInput(f"{path}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise UnusableInput(
-            f"{path} (from {CONFIG_FILE_ENV}): cannot read: {exc.strerror}"
-        ) from None
-    nested = doc.get("tool", {}).get("omc-dev", {}).get("kernel")
+    """The kernel table of a settings file: a pyproject's `[tool.omc-dev.kernel]`, or the file."""
+    doc = read_toml(path, f"file (named by {CONFIG_FILE_ENV})")
+    nested = (table_at(doc, ("tool", "omc-dev"), path) or {}).get("kernel")
     return nested if isinstance(nested, Mapping) else doc
 
 

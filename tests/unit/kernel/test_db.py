@@ -118,6 +118,16 @@ def test_bad_databases_are_one_line_and_a_non_zero_exit(
     assert "secret" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_file_that_is_not_a_database_is_refused_not_unreachable(tmp_path: Path) -> None:
+    garbage = tmp_path / "k.db"
+    garbage.write_text("not a database\n" * 100)
+    for args in (["kernel", "migrate"], ["status"]):
+        proc = omc(*args, "--db", f"sqlite:///{garbage}")
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.count("\n") == 1, proc.stderr
+        assert "refused: file is not a database" in proc.stderr
+
+
 def test_postgres_variables_reach_the_cli() -> None:
     proc = omc(
         "kernel",

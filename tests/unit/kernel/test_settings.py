@@ -97,6 +97,13 @@ def test_a_missing_or_broken_file(tmp_path: Path) -> None:
     bad.write_text("max-order-notional = \n")
     with pytest.raises(UnusableInput, match="invalid TOML"):
         load_settings({}, environ={"OMC_KERNEL_CONFIG": str(bad)})
+    for shape, table in (
+        ("tool = 1\n", r"\[tool\]"),
+        ("[tool]\nomc-dev = 1\n", r"\[tool.omc-dev\]"),
+    ):
+        bad.write_text(shape)
+        with pytest.raises(UnusableInput, match=table + " must be a table"):
+            load_settings({}, environ={"OMC_KERNEL_CONFIG": str(bad)})
 
 
 def test_the_cli_reads_pyproject_and_reports_a_bad_value_in_one_line(tmp_path: Path) -> None:
