@@ -23,7 +23,7 @@ from devtools.ownership.git import Tracked, tracked
 from devtools.ownership.scan import Entry, gnu_find, scan, scan_with_find, scan_with_python
 from devtools.ownership.tree import resolve_all, resolve_inside
 from tests.fixtures.cli import omc
-from tests.fixtures.git import make_repo
+from tests.fixtures.git import GitRepo, git, make_repo
 from tests.fixtures.userenv import UserEnv, user_tempdir
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="giving files to another uid needs root")
@@ -136,13 +136,13 @@ def test_artifacts_match_names_and_paths_skip_git_keep_and_symlinked_folders(
     (root / "src" / "linked").symlink_to(outside)  # not entered: its __pycache__ is not ours
     (root / "__pycache__").symlink_to(outside / "__pycache__")  # a match: the link itself
     patterns = Globs(("__pycache__", "clients/generated"), (".venv",))
-    found, unreadable = find_artifacts(root, patterns)
-    assert [(a.rel, a.is_dir) for a in found] == [
+    search = find_artifacts(root, patterns)
+    assert [(a.rel, a.is_dir) for a in search.found] == [
         ("__pycache__", False),
         ("clients/generated", True),
         ("src/pkg/__pycache__", True),
     ]
-    assert unreadable == []
+    assert search.unreadable == []
 
 
 def test_artifact_globs_come_from_config_and_bad_values_are_one_line_errors(
@@ -337,3 +337,96 @@ def test_both_engines_report_folders_a_user_cannot_read(as_test_user: UserEnv) -
         assert doc == {"find": expected, "python": expected}
     finally:
         shutil.rmtree(tree)
+
+
+# --- Nested checkouts, hard links, hostile names, vanishing folders (issue 12) ---------------
+
+ARTIFACT_GLOBS = '[tool.omc-dev.clean]\nartifacts = ["__pycache__", "*.pyc", "generated"]\n'
+
+
+def _checkout_files(path: Path) -> list[str]:
+    return [p for p in git(path, "ls-files", "-z").split("\0") if p]
+
+
+def _assert_checkout_intact(path: Path) -> None:
+    """Every file the checkout at `path` tracks is on disk, unchanged."""
+    listed = _checkout_files(path)
+    assert listed and all(os.path.lexists(path / rel) for rel in listed), (path, listed)
+    assert git(path, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def _repo_with_nested_checkouts(tmp_path: Path) -> tuple[GitRepo, dict[str, Path]]:
+    """A repository holding a linked worktree, a nested repository and a submodule, each with
+    tracked files that match the artifact globs and untracked artifacts of its own."""
+    (tmp_path / "lib").mkdir()
+    lib = make_repo(
+        tmp_path / "lib",
+        {"pkg/mod.pyc": "tracked by the submodule\n", "pkg/__init__.py": "", "generated/x": "t\n"},
+    )
+    repo = make_repo(
+        tmp_path,
+        {
+            "pyproject.toml": ARTIFACT_GLOBS,
+            ".gitignore": ".worktrees/\ntools/\n",
+            "src/app.py": "print()\n",
+            "lib/legacy.pyc": "tracked bytecode\n",
+        },
+    )
+    repo.git(
+        "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib.origin), "vendor/lib"
+    )
+    repo.git("commit", "-q", "-m", "add the submodule")
+    repo.git("worktree", "add", "-q", "-b", "feature", ".worktrees/feature")
+    nested = repo.path / "tools" / "generated"  # a nested repository whose folder matches a glob
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q", "-b", "main")
+    (nested / "api.py").write_text("tracked by the nested repository\n")
+    (nested / "old.pyc").write_text("tracked bytecode of the nested repository\n")
+    git(nested, "add", "--all")
+    git(nested, "commit", "-q", "-m", "nested")
+    checkouts = {
+        "worktree": repo.path / ".worktrees" / "feature",
+        "submodule": repo.path / "vendor" / "lib",
+        "repository": nested,
+    }
+    for path in (repo.path / "src", *checkouts.values()):  # untracked artifacts everywhere
+        (path / "__pycache__").mkdir(exist_ok=True)
+        (path / "__pycache__" / "m.cpython-311.pyc").write_text("x")
+    return repo, checkouts
+
+
+def test_clean_artifacts_asks_each_nested_checkout_and_deletes_nothing_any_of_them_tracks(
+    tmp_path: Path,
+) -> None:
+    repo, checkouts = _repo_with_nested_checkouts(tmp_path)
+    plan = omc("clean", "--artifacts", "--dry-run", cwd=repo.path)
+    assert plan.returncode == 0, plan.stderr
+    assert "skipped .worktrees/feature/: a linked worktree" in plan.stdout
+    assert "kept tools/generated: it is a nested git repository" in plan.stdout
+    assert "kept vendor/lib/pkg/mod.pyc: tracked by git" in plan.stdout
+
+    applied = omc("clean", "--artifacts", "--yes", "--format", "json", cwd=repo.path)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    done = json.loads(applied.stdout)["results"][0]["done"]
+    # The worktree's own artifacts and the submodule's untracked ones go; nothing else.
+    assert sorted(done) == ["removed src/__pycache__/", "removed vendor/lib/__pycache__/"]
+    for path in (repo.path, *checkouts.values()):
+        _assert_checkout_intact(path)
+    # What the linked worktree and the nested repository hold is theirs to judge: untouched.
+    assert (checkouts["worktree"] / "__pycache__" / "m.cpython-311.pyc").exists()
+    assert (checkouts["worktree"] / "lib" / "legacy.pyc").exists()
+    assert (checkouts["repository"] / "__pycache__" / "m.cpython-311.pyc").exists()
+
+
+def test_clean_artifacts_keeps_an_artifact_folder_that_holds_a_checkout(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"pyproject.toml": ARTIFACT_GLOBS})
+    inner = repo.path / "build" / "generated" / "client"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q", "-b", "main")
+    (inner / "api.py").write_text("x\n")
+    git(inner, "add", "--all")
+    git(inner, "commit", "-q", "-m", "client")
+    proc = omc("clean", "--artifacts", "--yes", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    assert "kept build/generated: holds a git checkout (client)" in proc.stdout
+    _assert_checkout_intact(inner)
