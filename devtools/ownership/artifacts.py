@@ -20,10 +20,10 @@ from pathlib import Path
 
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput, UserError
-from devtools.ownership.container import run_as_root
-from devtools.ownership.developer import Developer, can_chown_directly
 from devtools.ownership import git
 from devtools.ownership.checkouts import Nested, classify, holds_git
+from devtools.ownership.container import run_as_root
+from devtools.ownership.developer import Developer, can_chown_directly
 from devtools.ownership.git import Tracked
 from devtools.ownership.plan import Outcome, Step
 from devtools.ownership.scan import scan

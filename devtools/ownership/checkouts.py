@@ -43,7 +43,7 @@ class Nested:
 
 
 def holds_git(folder: str | os.PathLike[str]) -> bool:
-    return os.path.lexists(os.path.join(folder, ".git"))
+    return os.path.lexists(Path(folder, ".git"))
 
 
 def _is_linked_worktree(folder: Path) -> bool:
