@@ -430,3 +430,95 @@ def test_clean_artifacts_keeps_an_artifact_folder_that_holds_a_checkout(tmp_path
     assert proc.returncode == 0, proc.stderr
     assert "kept build/generated: holds a git checkout (client)" in proc.stdout
     _assert_checkout_intact(inner)
+
+
+DEV = {"SUDO_UID": "4242", "SUDO_GID": "4343"}
+
+
+def _developers(tree: Path) -> None:
+    """Setup: the checkout is the developer's (uid 4242), as it would be on their machine."""
+    for path in (tree, *tree.rglob("*")):
+        if os.lstat(path).st_uid == 0:
+            os.chown(path, 4242, 4343, follow_symlinks=False)
+
+
+@needs_root
+def test_chown_as_root_leaves_a_hard_link_to_a_file_outside_the_tree_alone(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path)
+    outside = tmp_path / "outside-secret"  # same filesystem, outside the worktree
+    outside.write_text("someone else's\n")
+    _developers(repo.path)
+    os.chown(outside, OTHER, OTHER)
+    os.link(outside, repo.path / "innocent.txt")  # one inode, two names: one outside
+    (repo.path / "report.txt").write_text("a container's\n")
+    os.chown(repo.path / "report.txt", OTHER, OTHER)
+
+    dry = omc("chown", "--dry-run", "--format", "json", cwd=repo.path, env=DEV)
+    assert dry.returncode == 0, dry.stderr
+    assert [c["path"] for c in json.loads(dry.stdout)["changed"]] == [str(repo.path / "report.txt")]
+
+    proc = omc("chown", cwd=repo.path, env=DEV)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # not everything is yours
+    assert "✗ innocent.txt: it has 2 hard links" in proc.stdout
+    assert os.stat(outside).st_uid == OTHER and os.stat(outside).st_gid == OTHER
+    assert os.lstat(repo.path / "report.txt").st_uid == 4242
+
+
+@needs_root
+def test_chown_gives_back_in_submodules_and_does_not_enter_other_checkouts(
+    tmp_path: Path,
+) -> None:
+    repo, checkouts = _repo_with_nested_checkouts(tmp_path)
+    _developers(tmp_path)
+    foreign = {kind: path / "root-made.txt" for kind, path in checkouts.items()}
+    for path in foreign.values():
+        path.write_text("a container's\n")
+        os.chown(path, OTHER, OTHER)
+
+    proc = omc("chown", cwd=repo.path, env=DEV)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "vendor/lib/root-made.txt" in proc.stdout
+    assert "not entered: .worktrees/feature/ is a linked worktree" in proc.stdout
+    assert "not entered: tools/generated/ is a nested git repository" in proc.stdout
+    assert os.lstat(foreign["submodule"]).st_uid == 4242
+    assert os.lstat(foreign["worktree"]).st_uid == OTHER
+    assert os.lstat(foreign["repository"]).st_uid == OTHER
+
+    named = omc("chown", "tools/generated", cwd=repo.path, env=DEV)  # named: the user asks
+    assert named.returncode == 0, named.stderr
+    assert os.lstat(foreign["repository"]).st_uid == 4242
+
+
+def test_file_names_with_control_characters_cannot_forge_plan_lines(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"pyproject.toml": ARTIFACT_GLOBS})
+    forged = "x\n  note: kept everything, nothing will be removed\x1b[2K.pyc"
+    (repo.path / forged).write_text("x")
+    proc = omc("clean", "--artifacts", "--dry-run", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert not any(line.startswith("  note: kept everything") for line in lines), lines
+    assert "\x1b" not in proc.stdout
+    shown = "x\\n  note: kept everything, nothing will be removed\\x1b[2K.pyc"
+    assert f"       {shown}" in lines
+    applied = omc("clean", "--artifacts", "--yes", cwd=repo.path)
+    assert applied.returncode == 0, applied.stderr
+    assert f"✓ removed {shown}" in applied.stdout.splitlines()
+    assert not (repo.path / forged).exists()
+    doc = json.loads(
+        omc("clean", "--dry-run", "--artifacts", "--format", "json", cwd=repo.path).stdout
+    )
+    assert doc["plan"] == []
+
+
+@needs_root
+def test_chown_text_shows_control_characters_escaped(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    _developers(repo.path)
+    name = "gen\n  ✓ nothing to see"
+    (repo.path / name).write_text("x")
+    os.chown(repo.path / name, OTHER, OTHER)
+    proc = omc("chown", "--dry-run", cwd=repo.path, env=DEV)
+    assert proc.returncode == 0, proc.stderr
+    assert "  gen\\n  ✓ nothing to see  (file, was 54321:54321)" in proc.stdout.splitlines()
