@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
+import struct
+import threading
 import time
 from pathlib import Path
 
@@ -522,3 +525,67 @@ def test_chown_text_shows_control_characters_escaped(tmp_path: Path) -> None:
     proc = omc("chown", "--dry-run", cwd=repo.path, env=DEV)
     assert proc.returncode == 0, proc.stderr
     assert "  gen\\n  ✓ nothing to see  (file, was 54321:54321)" in proc.stdout.splitlines()
+
+
+class _OnFirstOpen:
+    """Watches folders with inotify; when the first one is opened (a scan starts listing it),
+    moves the others away: they vanish while the scan is under way, deterministically."""
+
+    IN_OPEN = 0x20
+
+    def __init__(self, folders: list[Path], away: Path) -> None:
+        import ctypes
+
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._fd = self._libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        assert self._fd >= 0, "inotify is Linux's: this test needs it"
+        self._by_wd = {
+            self._libc.inotify_add_watch(self._fd, os.fsencode(f), self.IN_OPEN): f for f in folders
+        }
+        self._folders, self._away = folders, away
+        self.moved: list[Path] = []
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self._fd], [], [], 0.05)
+            if not ready:
+                continue
+            data = os.read(self._fd, 65536)
+            wd = struct.unpack_from("iIII", data, 0)[0]
+            opened = self._by_wd.get(wd)
+            if opened is None:
+                continue
+            for folder in self._folders:
+                if folder != opened:
+                    folder.rename(self._away / folder.name)
+                    self.moved.append(folder)
+            return
+
+    def close(self) -> None:
+        self._thread.join(timeout=130)
+        os.close(self._fd)
+
+
+def test_a_folder_vanishing_while_clean_scans_is_tolerated(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"pyproject.toml": ARTIFACT_GLOBS, ".gitignore": "churn-*/\n"})
+    (repo.path / "src" / "__pycache__").mkdir(parents=True)
+    (repo.path / "src" / "__pycache__" / "app.pyc").write_text("x")
+    halves = [repo.path / "churn-a", repo.path / "churn-b"]
+    for half in halves:  # big enough that the other half is still waiting its turn
+        for i in range(150):
+            (half / f"d{i}" / "deep" / "__pycache__").mkdir(parents=True)
+    away = tmp_path / "away"
+    away.mkdir()
+    watcher = _OnFirstOpen(halves, away)
+    try:
+        proc = omc("clean", "--artifacts", "--yes", "--format", "json", cwd=repo.path)
+    finally:
+        watcher.close()
+    assert len(watcher.moved) == 1, "the scan never opened either half"
+    assert proc.returncode == 0, proc.stderr
+    done = json.loads(proc.stdout)["results"][0]["done"]
+    assert "removed src/__pycache__/" in done
+    assert not any(line.startswith(watcher.moved[0].name) for line in done)
