@@ -63,9 +63,28 @@ class Change:
 
 
 def changes(root: Path) -> list[Change]:
-    """Uncommitted changes: staged, modified, deleted, and untracked files that are not ignored."""
-    out = git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+    """Uncommitted changes: staged, modified, deleted, and untracked files that are not ignored.
+
+    A submodule shows up when its tracked content or its commit changed, not for untracked files
+    in it: ask the submodule itself for those (worktree.py does).
+    """
+    out = git(
+        root,
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--no-renames",
+        "--ignore-submodules=untracked",
+    )
     return [Change(record[:2], record[3:]) for record in _z_paths(out)]
+
+
+def unpushed(root: Path) -> bool:
+    """Does the checkout hold commits (HEAD or a local branch) that no remote-tracking ref has?"""
+    return bool(
+        git(root, "rev-list", "-n", "1", "HEAD", "--branches", "--not", "--remotes").strip()
+    )
 
 
 def remove_worktree(main: Path, worktree: Path) -> None:

@@ -589,3 +589,63 @@ def test_a_folder_vanishing_while_clean_scans_is_tolerated(tmp_path: Path) -> No
     done = json.loads(proc.stdout)["results"][0]["done"]
     assert "removed src/__pycache__/" in done
     assert not any(line.startswith(watcher.moved[0].name) for line in done)
+
+
+def _linked_worktree(tmp_path: Path) -> Path:
+    repo = make_repo(tmp_path, {".gitignore": "tools/\n.worktrees/\n", "src/app.py": "1\n"})
+    worktree = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", "-b", "feature", str(worktree))
+    return worktree
+
+
+def test_clean_worktree_refuses_a_worktree_holding_a_nested_repository_or_worktree(
+    tmp_path: Path,
+) -> None:
+    worktree = _linked_worktree(tmp_path)
+    nested = worktree / "tools" / "helper"  # ignored by the worktree: git status is silent
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q", "-b", "main")
+    (nested / "notes.md").write_text("a whole history of its own\n")
+    git(nested, "add", "--all")
+    git(nested, "commit", "-q", "-m", "nested")
+    refused = omc("clean", "--worktree", "--yes", cwd=worktree)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert "holds a nested git repository at tools/helper" in refused.stderr
+    _assert_checkout_intact(nested)
+
+    shutil.rmtree(worktree / "tools")
+    git(worktree, "worktree", "add", "-q", "-b", "inner", ".worktrees/inner")
+    refused = omc("clean", "--worktree", "--yes", cwd=worktree)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "holds a linked worktree (git worktree add) at .worktrees/inner" in refused.stderr
+    _assert_checkout_intact(worktree / ".worktrees" / "inner")
+
+
+def test_clean_worktree_refuses_submodule_commits_no_remote_has(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    lib = make_repo(tmp_path / "lib", {"f.txt": "1\n"})
+    worktree = _linked_worktree(tmp_path)
+    git(
+        worktree,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(lib.origin),
+        "vendor/lib",
+    )
+    git(worktree, "commit", "-q", "-m", "submodule")
+    sub = worktree / "vendor" / "lib"
+    (sub / "f.txt").write_text("2: committed in the submodule, never pushed\n")
+    git(sub, "commit", "-q", "-am", "local work")
+    git(worktree, "commit", "-q", "-am", "record it")  # everything committed, nothing pushed
+    assert git(worktree, "status", "--porcelain") == ""
+    refused = omc("clean", "--worktree", "--dry-run", cwd=worktree)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "vendor/lib (submodule commits no remote has)" in refused.stderr
+    (sub / "scratch.md").write_text("the developer's, untracked\n")
+    refused = omc("clean", "--worktree", "--dry-run", cwd=worktree)
+    assert "vendor/lib/scratch.md" in refused.stderr
+    assert (sub / "f.txt").read_text().startswith("2:")
