@@ -212,6 +212,31 @@ def test_a_symlink_to_outside_is_changed_itself_and_its_target_keeps_its_owner(
         shutil.rmtree(outside)
 
 
+def test_a_hard_link_to_a_file_outside_the_tree_is_left_alone_by_the_helper_container(
+    as_test_user: UserEnv, user_base: Path
+) -> None:
+    env = as_test_user
+    repo = make_user_repo(env, user_base, {"README.md": "x\n"})
+    outside = user_base / "outside-secret"  # same filesystem as the worktree, outside it
+    outside.write_text("root's own file\n")
+    outside.chmod(0o644)
+    os.link(outside, repo / "innocent.txt")  # a root container could do exactly this
+    container_writes(repo, "echo r > /w/report.txt")
+    before = os.stat(outside)
+
+    proc = env.omc("chown", "--format", "json", cwd=repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # something is still not yours
+    doc = json.loads(proc.stdout)
+    assert doc["method"] == "container"
+    assert [c["path"] for c in doc["changed"]] == [str(repo / "report.txt")]
+    assert [h["path"] for h in doc["hard_links"]] == [str(repo / "innocent.txt")]
+    assert "2 hard links" in doc["hard_links"][0]["reason"]
+    now = os.stat(outside)
+    assert (now.st_uid, now.st_gid, now.st_ctime_ns) == (0, 0, before.st_ctime_ns)
+    assert os.lstat(repo / "report.txt").st_uid == env.user.uid
+    no_helper_left(repo)
+
+
 COMPOSE = """\
 services:
   gen:
