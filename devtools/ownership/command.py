@@ -119,8 +119,10 @@ def chown(paths: tuple[str, ...], dry_run: bool, fmt: str) -> int:
     Finds files, folders and symlinks under the worktree (or PATHs inside it) not owned by you
     (your uid, or SUDO_UID/SUDO_GID under sudo) and makes them yours: directly when running as
     root, else through a short-lived root container that sees only the worktree. Symlinks are
-    changed themselves, never their targets, and never followed out of the tree.
-    Exit 0 when everything is yours, 1 when something could not be changed.
+    changed themselves, never their targets, and never followed out of the tree. A file with
+    more than one hard link is left alone and named (a name outside the tree would change too).
+    Linked worktrees and nested repositories inside are not entered; submodules are.
+    Exit 0 when everything is yours, 1 when something could not be changed or was left.
     """
     cfg = config_mod.load()
     root = worktree_root(cfg)
@@ -203,7 +205,8 @@ def clean(
 ) -> int:
     """Tear down what a track left behind; print the plan first.
 
-    Without a flag: --containers and --artifacts. Never deletes a file git tracks, never
+    Without a flag: --containers and --artifacts. Never deletes a file any checkout tracks
+    (submodules are asked; linked worktrees and nested repositories are not entered), never
     touches anything outside the worktree. Without --yes (and without a terminal to confirm)
     it prints the plan and exits 2 having changed nothing. Exit 0 when every step succeeded,
     1 when one failed (the steps after it are not run).
