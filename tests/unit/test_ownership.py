@@ -649,3 +649,21 @@ def test_clean_worktree_refuses_submodule_commits_no_remote_has(tmp_path: Path) 
     refused = omc("clean", "--worktree", "--dry-run", cwd=worktree)
     assert "vendor/lib/scratch.md" in refused.stderr
     assert (sub / "f.txt").read_text().startswith("2:")
+
+
+def test_both_scan_engines_count_hard_links_and_report_nested_checkouts(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "nested" / ".git").mkdir(parents=True)
+    (tree / "sub").mkdir()
+    (tree / "sub" / ".git").write_text("gitdir: ../.git/modules/sub\n")
+    (tree / "one").write_text("x")
+    (tree / "two").write_text("x")
+    os.link(tree / "two", tmp_path / "outside-name")
+    find = gnu_find()
+    assert find is not None
+    # As a uid nobody has, every entry is "not mine": both engines list the same tree.
+    results = [scan_with_python([str(tree)], OTHER), scan_with_find(find, [str(tree)], OTHER)]
+    for result in results:
+        links = {os.path.relpath(e.path, tree): e.links for e in result.entries if e.kind == "file"}
+        assert links == {"one": 1, "two": 2, "sub/.git": 1}
+        assert sorted(result.checkouts) == [str(tree / "nested"), str(tree / "sub")]
