@@ -115,6 +115,12 @@ def _make_removable(root: Path, developer: Developer, image: str) -> Outcome:
             failed.append(f"could not make {exc.filename} writable: {exc.strerror}")
         else:
             done += [f"made {_rel(root, folder)} writable for its owner" for folder in opened]
+    if not failed:
+        # Folders that were closed to us at planning time are open now: look for checkouts again.
+        try:
+            _refuse_nested(root, scan([root], developer.uid).checkouts)
+        except UnusableInput as exc:
+            failed.append(str(exc))
     return Outcome(tuple(done), tuple(failed))
 
 

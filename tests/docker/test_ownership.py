@@ -422,6 +422,39 @@ def test_clean_worktree_refuses_the_main_worktree_and_uncommitted_work(
     assert (worktree / "out" / "generated.txt").exists()
 
 
+def test_clean_worktree_stops_before_git_when_a_closed_folder_held_a_nested_repository(
+    as_test_user: UserEnv, user_base: Path
+) -> None:
+    env = as_test_user
+    main = make_user_repo(
+        env,
+        user_base,
+        {
+            "pyproject.toml": _pyproject(f"omc6n{uuid.uuid4().hex[:8]}"),
+            "compose.yaml": "services:\n  app:\n    image: debian:bookworm-slim\n",
+            "src/app.py": "1\n",
+        },
+    )
+    worktree = user_base / "wt"
+    checked(env.run(["git", "worktree", "add", "-q", "-b", "feature", str(worktree)], main))
+    # A container cloned something into a folder the user cannot even list.
+    container_writes(
+        worktree,
+        "mkdir -p /w/out/clone/.git && echo 'ref: refs/heads/main' > /w/out/clone/.git/HEAD"
+        " && echo precious > /w/out/clone/notes.md && chmod 700 /w/out",
+    )
+    proc = env.omc("clean", "--worktree", "--yes", "--format", "json", cwd=worktree)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    results = {r["id"]: r for r in json.loads(proc.stdout)["results"]}
+    assert results["ownership"]["status"] == "failed"
+    assert any(
+        "holds a nested git repository at out/clone" in f for f in results["ownership"]["failed"]
+    )
+    assert results["worktree"]["status"] == "not-run"
+    assert (worktree / "out" / "clone" / "notes.md").read_text() == "precious\n"
+    no_helper_left(worktree)
+
+
 def test_clean_removes_stale_containers_of_this_repo_holding_its_ports_and_no_others(
     as_test_user: UserEnv, user_base: Path
 ) -> None:
