@@ -163,7 +163,8 @@ def find_artifacts(root: Path, patterns: Globs, tracked: Tracked | None = None) 
                         "worktree's: run omc-dev clean there"
                     )
     search.found.sort(key=lambda a: a.rel)
-    search.unreadable.sort()
+    for notes in (search.kept, search.skipped, search.unreadable):
+        notes.sort()
     return search
 
 
@@ -171,10 +172,11 @@ def _kept_because(
     checkout: _Checkout, inner: str, path: str, is_dir: bool, nested: Nested | None
 ) -> str | None:
     """Why an artifact that matched a glob must stay, or None when it may go."""
+    where = f" (submodule {checkout.prefix.rstrip('/')})" if checkout.prefix else ""
     if inner in checkout.tracked.files:
-        return "tracked by git"
+        return f"tracked by git{where}"
     if checkout.tracked.covers(inner):
-        return "holds tracked files"
+        return f"holds tracked files{where}"
     if nested is not None:
         return f"it is {nested.label}"
     deeper = _checkout_inside(path) if is_dir else None

@@ -406,7 +406,7 @@ def test_clean_artifacts_asks_each_nested_checkout_and_deletes_nothing_any_of_th
     assert plan.returncode == 0, plan.stderr
     assert "skipped .worktrees/feature/: a linked worktree" in plan.stdout
     assert "kept tools/generated: it is a nested git repository" in plan.stdout
-    assert "kept vendor/lib/pkg/mod.pyc: tracked by git" in plan.stdout
+    assert "kept vendor/lib/pkg/mod.pyc: tracked by git (submodule vendor/lib)" in plan.stdout
 
     applied = omc("clean", "--artifacts", "--yes", "--format", "json", cwd=repo.path)
     assert applied.returncode == 0, applied.stdout + applied.stderr
