@@ -18,6 +18,7 @@ import stat
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -100,6 +101,11 @@ def chown_direct(root: Path, entries: Sequence[Entry], developer: Developer) -> 
     return failures
 
 
+@lru_cache(maxsize=1)
+def _proc_fds() -> bool:
+    return Path("/proc/self/fd").is_dir()
+
+
 def _chown_one(dir_fd: int, name: str, developer: Developer) -> str | None:
     """lchown `name` unless, now, it is a file with more than one hard link; why not, or None.
 
@@ -110,7 +116,7 @@ def _chown_one(dir_fd: int, name: str, developer: Developer) -> str | None:
     if stat.S_ISDIR(st.st_mode):
         os.chown(name, developer.uid, developer.gid, dir_fd=dir_fd, follow_symlinks=False)
         return None
-    if not stat.S_ISREG(st.st_mode) or not Path("/proc/self/fd").is_dir():
+    if not stat.S_ISREG(st.st_mode) or not _proc_fds():
         if st.st_nlink > 1:
             return hard_link_reason(st.st_nlink)
         os.chown(name, developer.uid, developer.gid, dir_fd=dir_fd, follow_symlinks=False)

@@ -71,19 +71,19 @@ def _lost_work(root: Path, developer: Developer, patterns: Globs, prefix: str = 
     return lost
 
 
-def _refuse_nested(root: Path, checkouts: list[str]) -> None:
-    """`git worktree remove --force` deletes a checkout nested in the worktree, history and all."""
+def _nested_refusal(root: Path, checkouts: list[str]) -> str | None:
+    """Why the worktree may not go, when it holds a checkout of its own that is not entered:
+    `git worktree remove --force` would delete it, history and all."""
     nested = Finder(root).not_entered(checkouts, [root])
-    if nested:
-        first = nested[0]
-        more = f" (+{len(nested) - 1} more)" if len(nested) > 1 else ""
-        raise UnusableInput(
-            shown(
-                f"the worktree {root} holds {first.label} at {_rel(root, first.path)}{more}: "
-                "removing the worktree would delete it with everything in it: move it out or "
-                "remove it yourself, then run clean --worktree again"
-            )
-        )
+    if not nested:
+        return None
+    first = nested[0]
+    more = f" (+{len(nested) - 1} more)" if len(nested) > 1 else ""
+    return (
+        f"the worktree {root} holds {first.label} at {_rel(root, first.path)}{more}: "
+        "removing the worktree would delete it with everything in it: move it out or "
+        "remove it yourself, then run clean --worktree again"
+    )
 
 
 def open_up_folders(root: Path) -> list[str]:
@@ -106,8 +106,12 @@ def _make_removable(root: Path, developer: Developer, image: str) -> Outcome:
     done = [f"gave {len(report.changed)} entries back to {developer.owner} ({HOW[report.method]})"]
     failed = [f"could not give back {_rel(root, f.entry.path)}: {f.reason}" for f in report.failed]
     failed += [f"could not look inside {_rel(root, u)}" for u in report.unreadable]
-    # A hard-linked file keeps its owner; git removes its name here all the same.
-    done += [f"left {_rel(root, f.entry.path)} as it is: {f.reason}" for f in report.hard_links]
+    # A hard-linked file keeps its owner (another name may be outside); git removes this name.
+    done += [
+        f"left {_rel(root, f.entry.path)} to its owner ({f.entry.links} hard links): "
+        "git removes this name only"
+        for f in report.hard_links
+    ]
     if not failed:
         try:
             opened = open_up_folders(root)
@@ -117,10 +121,9 @@ def _make_removable(root: Path, developer: Developer, image: str) -> Outcome:
             done += [f"made {_rel(root, folder)} writable for its owner" for folder in opened]
     if not failed:
         # Folders that were closed to us at planning time are open now: look for checkouts again.
-        try:
-            _refuse_nested(root, scan([root], developer.uid).checkouts)
-        except UnusableInput as exc:
-            failed.append(str(exc))
+        refusal = _nested_refusal(root, scan([root], developer.uid).checkouts)
+        if refusal is not None:
+            failed.append(refusal)
     return Outcome(tuple(done), tuple(failed))
 
 
@@ -142,7 +145,9 @@ def plan_worktree(
 ) -> list[Step]:
     _guard(layout, root, developer, patterns)
     found = scan([root], developer.uid)
-    _refuse_nested(root, found.checkouts)
+    refusal = _nested_refusal(root, found.checkouts)
+    if refusal is not None:
+        raise UnusableInput(shown(refusal))
     items = (
         [f"{len(found.entries)} entries not owned by {developer.owner}"] if found.entries else []
     )
