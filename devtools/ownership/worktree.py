@@ -113,17 +113,18 @@ def _make_removable(root: Path, developer: Developer, image: str) -> Outcome:
         for f in report.hard_links
     ]
     if not failed:
+        # Folders that were closed to us at planning time are open now: look for checkouts again
+        # (before any mode changes: nothing in a nested checkout is touched).
+        refusal = _nested_refusal(root, scan([root], developer.uid).checkouts)
+        if refusal is not None:
+            failed.append(refusal)
+    if not failed:
         try:
             opened = open_up_folders(root)
         except OSError as exc:
             failed.append(f"could not make {exc.filename} writable: {exc.strerror}")
         else:
             done += [f"made {_rel(root, folder)} writable for its owner" for folder in opened]
-    if not failed:
-        # Folders that were closed to us at planning time are open now: look for checkouts again.
-        refusal = _nested_refusal(root, scan([root], developer.uid).checkouts)
-        if refusal is not None:
-            failed.append(refusal)
     return Outcome(tuple(done), tuple(failed))
 
 
