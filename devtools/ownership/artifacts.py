@@ -3,6 +3,8 @@
 `[tool.omc-dev.clean]` `artifacts` lists fnmatch globs: one without "/" matches a name at any
 depth (`__pycache__`), one with "/" matches a path from the worktree root (`clients/generated`).
 `keep` lists folders the search never enters (virtualenvs, node_modules). `.git` is never entered.
+What is tracked is asked of the checkout a file is in: submodules are asked themselves, linked
+worktrees and nested repositories are not entered at all (`checkouts.py`).
 Root-owned artifacts are removed through the helper container when we are not root.
 """
 
@@ -12,12 +14,14 @@ import os
 import shutil
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from devtools.config import ProjectConfig
-from devtools.errors import UnusableInput
+from devtools.errors import UnusableInput, UserError
+from devtools.ownership import git
+from devtools.ownership.checkouts import Nested, classify, holds_git
 from devtools.ownership.container import run_as_root
 from devtools.ownership.developer import Developer, can_chown_directly
 from devtools.ownership.git import Tracked
@@ -62,29 +66,123 @@ class Artifact:
     via_container: bool = False  # something in it is not ours, or its folder is not writable
 
 
-def find_artifacts(root: Path, patterns: Globs) -> tuple[list[Artifact], list[str]]:
-    """Artifacts under `root` (not entered once matched), and folders we could not look into."""
-    found: list[Artifact] = []
-    unreadable: list[str] = []
-    folders = [(root, "")]
+@dataclass
+class Search:
+    """What the artifact search found, and what it left alone and why (plan notes)."""
+
+    found: list[Artifact] = field(default_factory=list)  # not tracked by the checkout they are in
+    kept: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # nested checkouts not entered
+    unreadable: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Checkout:
+    """The checkout a folder lies in: the worktree itself (prefix "") or a submodule."""
+
+    prefix: str  # its path from the worktree root, with a trailing "/"
+    tracked: Tracked
+
+    def inner(self, rel: str) -> str:
+        return rel[len(self.prefix) :]
+
+
+def _checkout_inside(folder: str) -> str | None:
+    """The first folder at or below `folder` that holds a `.git`, if any (artifacts are small)."""
+    folders = [folder]
     while folders:
-        folder, prefix = folders.pop()
+        current = folders.pop()
+        try:
+            with os.scandir(current) as it:
+                for entry in it:
+                    if entry.name == ".git":
+                        return current
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+        except OSError:  # unreadable or gone: nothing we can see
+            continue
+    return None
+
+
+def find_artifacts(root: Path, patterns: Globs, tracked: Tracked | None = None) -> Search:
+    """Artifacts under `root` (not entered once matched), each judged by the checkout it is in.
+
+    `tracked` is what the worktree tracks (None: not a git checkout, nothing is). A submodule is
+    entered and asked what it tracks; a linked worktree or a nested repository is not entered.
+    A folder that vanishes while we look is simply not there any more.
+    """
+    search = Search()
+    top = _Checkout("", tracked if tracked is not None else Tracked([]))
+    folders = [(root, "", top)]
+    while folders:
+        folder, prefix, checkout = folders.pop()
         try:
             it = os.scandir(folder)
         except PermissionError:
-            unreadable.append(prefix.rstrip("/") or ".")
+            search.unreadable.append(prefix.rstrip("/") or ".")
             continue
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # removed (or replaced) since it was listed
         with it:
             for entry in it:
-                rel = prefix + entry.name
-                is_dir = entry.is_dir(follow_symlinks=False)
                 if entry.name == ".git":
                     continue
+                rel = prefix + entry.name
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                inner = checkout.inner(rel)
+                nested = (
+                    classify(Path(entry.path), checkout.tracked.gitlinks, inner)
+                    if is_dir and holds_git(entry.path)
+                    else None
+                )
                 if Globs.matches(patterns.artifacts, entry.name, rel):
-                    found.append(Artifact(Path(entry.path), rel, is_dir))
-                elif is_dir and not Globs.matches(patterns.keep, entry.name, rel):
-                    folders.append((Path(entry.path), rel + "/"))
-    return sorted(found, key=lambda a: a.rel), sorted(unreadable)
+                    reason = _kept_because(checkout, inner, entry.path, is_dir, nested)
+                    if reason:
+                        search.kept.append(f"kept {rel}: {reason}")
+                    else:
+                        search.found.append(Artifact(Path(entry.path), rel, is_dir))
+                elif not is_dir or Globs.matches(patterns.keep, entry.name, rel):
+                    continue
+                elif nested is None:
+                    folders.append((Path(entry.path), rel + "/", checkout))
+                elif nested.entered:
+                    try:
+                        inside = git.tracked(Path(entry.path))
+                    except UserError as exc:
+                        search.skipped.append(
+                            f"skipped {rel}/: {nested.label} git could not describe ({exc})"
+                        )
+                        continue
+                    folders.append((Path(entry.path), rel + "/", _Checkout(rel + "/", inside)))
+                else:
+                    search.skipped.append(
+                        f"skipped {rel}/: {nested.label}, with its own tracked files, not this "
+                        "worktree's: run omc-dev clean there"
+                    )
+    search.found.sort(key=lambda a: a.rel)
+    for notes in (search.kept, search.skipped, search.unreadable):
+        notes.sort()
+    return search
+
+
+def _kept_because(
+    checkout: _Checkout, inner: str, path: str, is_dir: bool, nested: Nested | None
+) -> str | None:
+    """Why an artifact that matched a glob must stay, or None when it may go."""
+    where = f" (submodule {checkout.prefix.rstrip('/')})" if checkout.prefix else ""
+    if inner in checkout.tracked.files:
+        return f"tracked by git{where}"
+    if checkout.tracked.covers(inner):
+        return f"holds tracked files{where}"
+    if nested is not None:
+        return f"it is {nested.label}"
+    deeper = _checkout_inside(path) if is_dir else None
+    if deeper is not None:
+        return f"holds a git checkout ({os.path.relpath(deeper, path)})"
+    return None
 
 
 def _needs_container(artifacts: list[Artifact], developer: Developer) -> list[Artifact]:
@@ -152,22 +250,18 @@ def plan_artifacts(
     config: ProjectConfig,
     root: Path,
     developer: Developer,
-    tracked: Tracked,
+    tracked: Tracked | None,
     image: str,
 ) -> tuple[Step | None, list[str]]:
     """The artifacts step (None when there is nothing to remove) and notes on what is kept."""
     patterns = globs(config)
-    found, unreadable = find_artifacts(root, patterns)
-    notes = [
-        f"kept {a.rel}: {'tracked by git' if a.rel in tracked.files else 'holds tracked files'}"
-        for a in found
-        if tracked.covers(a.rel)
-    ]
+    search = find_artifacts(root, patterns, tracked)
+    notes = [*search.kept, *search.skipped]
     notes += [
         f"could not look inside {rel} (permission denied): `omc-dev chown` first"
-        for rel in unreadable
+        for rel in search.unreadable
     ]
-    removable = _needs_container([a for a in found if not tracked.covers(a.rel)], developer)
+    removable = _needs_container(search.found, developer)
     if not removable:
         return None, notes
     items = tuple(

@@ -16,6 +16,7 @@ from devtools.ownership import developer as developer_mod
 from devtools.ownership.chown import HOW, ChownReport, give_back
 from devtools.ownership.clean import Selection, build_plan
 from devtools.ownership.container import helper_image
+from devtools.ownership.names import shown
 from devtools.ownership.plan import Plan, StepResult, execute
 from devtools.ownership.scan import Entry
 from devtools.ownership.tree import relative as _rel
@@ -48,13 +49,22 @@ def _chown_json(root: Path, report: ChownReport) -> dict[str, Any]:
         ],
         "unreadable": report.unreadable,
         "warnings": report.warnings,
+        "hard_links": [
+            {"path": f.entry.path, "kind": f.entry.kind, "owner": f.entry.owner, "reason": f.reason}
+            for f in report.hard_links
+        ],
+        "nested_checkouts": [
+            {"path": str(s.nested.path), "kind": s.nested.kind, "not_yours": s.entries}
+            for s in report.nested
+        ],
     }
 
 
 def _chown_text(root: Path, report: ChownReport) -> None:
+    """Every line through `shown`: a file name can never print as a line of its own."""
     owner = report.developer.owner
-    if not report.changed and not report.failed:
-        click.echo(f"✓ nothing under {root} needs giving back: it all belongs to {owner}")
+    if not report.changed and not report.failed and not report.hard_links:
+        click.echo(shown(f"✓ nothing under {root} needs giving back: it all belongs to {owner}"))
     elif report.changed:
         verb = "would give" if report.dry_run else "gave"
         click.echo(f"{verb} {len(report.changed)} entries back to {owner} ({HOW[report.method]}):")
@@ -62,23 +72,41 @@ def _chown_text(root: Path, report: ChownReport) -> None:
             slash = "/" if entry.kind == "dir" else ""
             inside = f", +{below} inside" if below else ""
             click.echo(
-                f"  {_rel(root, entry.path)}{slash}  ({entry.kind}, was {entry.owner}{inside})"
+                shown(
+                    f"  {_rel(root, entry.path)}{slash}  ({entry.kind}, was {entry.owner}{inside})"
+                )
             )
     for failure in report.failed:
         click.secho(
-            f"✗ could not give back {_rel(root, failure.entry.path)}: {failure.reason}", fg="red"
+            shown(f"✗ could not give back {_rel(root, failure.entry.path)}: {failure.reason}"),
+            fg="red",
         )
+    for held in report.hard_links:
+        click.secho(shown(f"✗ {_rel(root, held.entry.path)}: {held.reason}"), fg="red")
     for folder in report.unreadable:
         if report.dry_run:
             click.echo(
-                f"  {_rel(root, folder)}/ cannot be read yet: its content is listed once it is yours"
+                shown(
+                    f"  {_rel(root, folder)}/ cannot be read yet: its content is listed once it "
+                    "is yours"
+                )
             )
         else:
             click.secho(
-                f"✗ could not look inside {_rel(root, folder)}/ (permission denied)", fg="red"
+                shown(f"✗ could not look inside {_rel(root, folder)}/ (permission denied)"),
+                fg="red",
             )
+    for skipped in report.nested:
+        rel = _rel(root, skipped.nested.path)
+        click.echo(
+            shown(
+                f"  not entered: {rel}/ is {skipped.nested.label}, not this worktree's "
+                f"({skipped.entries} entries in it are not yours): run omc-dev chown there, "
+                f"or name it (omc-dev chown {rel})"
+            )
+        )
     for warning in report.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.secho(shown(f"warning: {warning}"), fg="yellow", err=True)
 
 
 @click.command()
@@ -91,8 +119,10 @@ def chown(paths: tuple[str, ...], dry_run: bool, fmt: str) -> int:
     Finds files, folders and symlinks under the worktree (or PATHs inside it) not owned by you
     (your uid, or SUDO_UID/SUDO_GID under sudo) and makes them yours: directly when running as
     root, else through a short-lived root container that sees only the worktree. Symlinks are
-    changed themselves, never their targets, and never followed out of the tree.
-    Exit 0 when everything is yours, 1 when something could not be changed.
+    changed themselves, never their targets, and never followed out of the tree. A file with
+    more than one hard link is left alone and named (a name outside the tree would change too).
+    Linked worktrees and nested repositories inside are not entered; submodules are.
+    Exit 0 when everything is yours, 1 when something could not be changed or was left.
     """
     cfg = config_mod.load()
     root = worktree_root(cfg)
@@ -108,13 +138,14 @@ def chown(paths: tuple[str, ...], dry_run: bool, fmt: str) -> int:
 
 
 def _plan_text(plan: Plan) -> None:
-    click.echo(f"clean plan for {plan.scope}:")
+    """Every line through `shown`: a file name can never forge a line of the plan."""
+    click.echo(shown(f"clean plan for {plan.scope}:"))
     for number, step in enumerate(plan.steps, 1):
-        click.secho(f"  {number}. {step.title}", bold=True)
+        click.secho(shown(f"  {number}. {step.title}"), bold=True)
         for item in step.items:
-            click.echo(f"       {item}")
+            click.echo(shown(f"       {item}"))
     for note in plan.notes:
-        click.echo(f"  note: {note}")
+        click.echo(shown(f"  note: {note}"))
     if plan.empty:
         click.echo("  ✓ nothing to clean")
 
@@ -125,9 +156,9 @@ def _result_text(result: StepResult) -> None:
         return
     for line in result.outcome.done:
         click.secho("✓ ", fg="green", nl=False)
-        click.echo(line)
+        click.echo(shown(line))
     for line in result.outcome.failed:
-        click.secho(f"✗ {line}", fg="red")
+        click.secho(shown(f"✗ {line}"), fg="red")
 
 
 def _confirmed(yes: bool) -> bool:
@@ -174,7 +205,8 @@ def clean(
 ) -> int:
     """Tear down what a track left behind; print the plan first.
 
-    Without a flag: --containers and --artifacts. Never deletes a file git tracks, never
+    Without a flag: --containers and --artifacts. Never deletes a file any checkout tracks
+    (submodules are asked; linked worktrees and nested repositories are not entered), never
     touches anything outside the worktree. Without --yes (and without a terminal to confirm)
     it prints the plan and exits 2 having changed nothing. Exit 0 when every step succeeded,
     1 when one failed (the steps after it are not run).

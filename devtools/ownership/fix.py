@@ -137,7 +137,7 @@ def after_run(
             f"to {developer.owner} ({HOW[report.method]})\n"
         )
     if not report.ok:
-        stuck = len(report.failed) + len(report.unreadable)
+        stuck = len(report.failed) + len(report.unreadable) + len(report.hard_links)
         sys.stderr.write(
             f"omc-dev: {stuck} entries could not be given back: run `omc-dev chown` to see them\n"
         )

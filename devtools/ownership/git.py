@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,15 @@ def _z_paths(output: bytes) -> list[str]:
 
 
 class Tracked:
-    """Every path git tracks in a worktree (index included), and every folder above one."""
+    """Every path git tracks in a worktree (index included), and every folder above one.
 
-    def __init__(self, paths: list[str]) -> None:
+    `gitlinks` are the submodules among them: folders that are checkouts of their own, whose
+    files this index does not list (ask the submodule).
+    """
+
+    def __init__(self, paths: list[str], gitlinks: Iterable[str] = ()) -> None:
         self.files = set(paths)
+        self.gitlinks = set(gitlinks)
         self.folders: set[str] = set()
         for path in paths:
             # git prints "/"-separated paths relative to the worktree
@@ -31,8 +37,19 @@ class Tracked:
         return rel in self.files or rel in self.folders
 
 
+_GITLINK = "160000"  # the mode git records for a submodule
+
+
 def tracked(root: Path) -> Tracked:
-    return Tracked(_z_paths(git(root, "ls-files", "-z", "--cached", "--full-name")))
+    """What the checkout at `root` tracks (its own index only: submodules are asked apart)."""
+    paths, gitlinks = [], []
+    # "<mode> <object> <stage>\t<path>" per entry
+    for record in _z_paths(git(root, "ls-files", "-z", "--stage", "--full-name")):
+        meta, _, path = record.partition("\t")
+        paths.append(path)
+        if meta.startswith(_GITLINK + " "):
+            gitlinks.append(path)
+    return Tracked(paths, gitlinks)
 
 
 @dataclass(frozen=True)
@@ -46,9 +63,28 @@ class Change:
 
 
 def changes(root: Path) -> list[Change]:
-    """Uncommitted changes: staged, modified, deleted, and untracked files that are not ignored."""
-    out = git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+    """Uncommitted changes: staged, modified, deleted, and untracked files that are not ignored.
+
+    A submodule shows up when its tracked content or its commit changed, not for untracked files
+    in it: ask the submodule itself for those (worktree.py does).
+    """
+    out = git(
+        root,
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--no-renames",
+        "--ignore-submodules=untracked",
+    )
     return [Change(record[:2], record[3:]) for record in _z_paths(out)]
+
+
+def unpushed(root: Path) -> bool:
+    """Does the checkout hold commits (HEAD or a local branch) that no remote-tracking ref has?"""
+    return bool(
+        git(root, "rev-list", "-n", "1", "HEAD", "--branches", "--not", "--remotes").strip()
+    )
 
 
 def remove_worktree(main: Path, worktree: Path) -> None:

@@ -21,8 +21,10 @@ from typing import Literal
 
 Kind = Literal["file", "dir", "link", "other"]
 _FIND_KINDS: dict[str, Kind] = {"f": "file", "d": "dir", "l": "link"}
-# uid gid type ctime path, NUL-terminated: paths may hold spaces and newlines.
-_FIND_FORMAT = "%U %G %y %C@ %p\\0"
+# uid gid type links ctime path, NUL-terminated: paths may hold spaces and newlines.
+_FIND_FORMAT = "%U %G %y %n %C@ %p\\0"
+# A folder holding a `.git`: a checkout of its own (see checkouts.py); "G" is never a uid.
+_CHECKOUT_FORMAT = "G %h\\0"
 _DENIED = re.compile(r"^\S*find: '(?P<path>.*)': Permission denied$")  # argv[0] first
 
 
@@ -33,6 +35,7 @@ class Entry:
     gid: int
     kind: Kind
     ctime: float  # seconds; "created or changed since" filters on it
+    links: int = 1  # hard links to the inode: chown changes it under every name it has
 
     @property
     def owner(self) -> str:
@@ -44,11 +47,13 @@ class ScanResult:
     entries: list[Entry] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # folders we could not list
     warnings: list[str] = field(default_factory=list)
+    checkouts: list[str] = field(default_factory=list)  # folders below a start holding a `.git`
 
     def extend(self, other: ScanResult) -> None:
         self.entries += other.entries
         self.unreadable += other.unreadable
         self.warnings += other.warnings
+        self.checkouts += other.checkouts
 
 
 def _kind(mode: int) -> Kind:
@@ -80,15 +85,20 @@ def gnu_find() -> str | None:
 
 
 def scan_with_find(find: str, paths: Sequence[str], uid: int) -> ScanResult:
-    # -P: never follow symlinks, not even the starting points.
-    argv = [find, "-P", *paths, "!", "-uid", str(uid), "-printf", _FIND_FORMAT]
+    # -P: never follow symlinks, not even the starting points. "," evaluates both sides.
+    argv = [find, "-P", *paths]
+    argv += ["(", "-name", ".git", "-printf", _CHECKOUT_FORMAT, ")", ","]
+    argv += ["(", "!", "-uid", str(uid), "-printf", _FIND_FORMAT, ")"]
     env = {**os.environ, "LC_ALL": "C"}
     proc = subprocess.run(argv, capture_output=True, env=env, check=False, stdin=subprocess.DEVNULL)
     result = ScanResult()
     for record in proc.stdout.split(b"\0"):
         if not record:
             continue
-        uid_s, gid_s, kind, ctime, path = record.split(b" ", 4)
+        if record.startswith(b"G "):
+            result.checkouts.append(os.fsdecode(record[2:]))
+            continue
+        uid_s, gid_s, kind, links, ctime, path = record.split(b" ", 5)
         result.entries.append(
             Entry(
                 os.fsdecode(path),
@@ -96,6 +106,7 @@ def scan_with_find(find: str, paths: Sequence[str], uid: int) -> ScanResult:
                 int(gid_s),
                 _FIND_KINDS.get(kind.decode(), "other"),
                 float(ctime),
+                int(links),
             )
         )
     for line in proc.stderr.decode(errors="replace").splitlines():
@@ -117,7 +128,11 @@ def scan_with_python(paths: Sequence[str], uid: int) -> ScanResult:
         except FileNotFoundError:
             continue
         if st.st_uid != uid:
-            entries.append(Entry(path, st.st_uid, st.st_gid, _kind(st.st_mode), st.st_ctime))
+            entries.append(
+                Entry(path, st.st_uid, st.st_gid, _kind(st.st_mode), st.st_ctime, st.st_nlink)
+            )
+        if Path(path).name == ".git":
+            result.checkouts.append(str(Path(path).parent))
         if stat.S_ISDIR(st.st_mode):
             folders.append(path)
     # The hot loop: one lstat per entry (from the DirEntry), nothing else per file.
@@ -133,13 +148,22 @@ def scan_with_python(paths: Sequence[str], uid: int) -> ScanResult:
             continue
         with it:
             for entry in it:
+                if entry.name == ".git":
+                    result.checkouts.append(folder)
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
                 if st.st_uid != uid:
                     entries.append(
-                        Entry(entry.path, st.st_uid, st.st_gid, _kind(st.st_mode), st.st_ctime)
+                        Entry(
+                            entry.path,
+                            st.st_uid,
+                            st.st_gid,
+                            _kind(st.st_mode),
+                            st.st_ctime,
+                            st.st_nlink,
+                        )
                     )
                 if is_dir(st.st_mode):
                     folders.append(entry.path)

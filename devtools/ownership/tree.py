@@ -12,6 +12,7 @@ from pathlib import Path
 
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
+from devtools.ownership.names import shown
 from devtools.tracks.identity import git_layout
 
 
@@ -34,11 +35,11 @@ def resolve_inside(root: Path, raw: str | os.PathLike[str], *, base: Path | None
     """`raw` as an absolute path inside `root` (its folders resolved, its last part not), or refuse."""
     given = Path(os.path.normpath(Path(base or Path.cwd(), raw)))
     if not os.path.lexists(given):
-        raise UnusableInput(f"{raw}: no such file or folder")
+        raise UnusableInput(f"{shown(raw)}: no such file or folder")
     path = given if given == Path(given.anchor) else given.parent.resolve() / given.name
     if not is_inside(root, path):
         raise UnusableInput(
-            f"{raw} is outside the worktree {root}: omc-dev only touches files inside it"
+            shown(f"{raw} is outside the worktree {root}: omc-dev only touches files inside it")
         )
     return path
 
@@ -68,7 +69,7 @@ def open_dir_inside(root: Path, folder: Path) -> int:
         real = proc_link.readlink() if proc_link.exists() else Path(os.path.realpath(folder))
         if not is_inside(root, real):
             raise UnusableInput(
-                f"{folder} resolves to {real}, outside the worktree {root}: refused"
+                shown(f"{folder} resolves to {real}, outside the worktree {root}: refused")
             )
     except BaseException:
         os.close(fd)

@@ -15,8 +15,10 @@ from pathlib import Path, PurePosixPath
 from devtools.errors import UnusableInput
 from devtools.ownership import git
 from devtools.ownership.artifacts import Globs
+from devtools.ownership.checkouts import Finder, holds_git
 from devtools.ownership.chown import HOW, give_back
 from devtools.ownership.developer import Developer
+from devtools.ownership.names import shown
 from devtools.ownership.plan import Outcome, Step
 from devtools.ownership.scan import scan
 from devtools.ownership.tree import relative as _rel
@@ -32,8 +34,23 @@ def _guard(layout: GitLayout, root: Path, developer: Developer, patterns: Globs)
             f"{root} is the repository's main worktree: --worktree removes a linked worktree "
             "(one made by `git worktree add`); run it there"
         )
+    lost = _lost_work(root, developer, patterns)
+    if lost:
+        listed = ", ".join(lost[:5]) + (f" (+{len(lost) - 5} more)" if len(lost) > 5 else "")
+        raise UnusableInput(
+            shown(
+                f"the worktree {root} has work that is not committed: {listed}: "
+                "commit, stash or delete it, then run clean --worktree again"
+            )
+        )
+
+
+def _lost_work(root: Path, developer: Developer, patterns: Globs, prefix: str = "") -> list[str]:
+    """What removing the checkout at `root` would lose, its submodules asked in turn: their
+    untracked files, and commits of theirs no remote has (their git dirs go with the worktree)."""
     lost = []
     for change in git.changes(root):
+        rel = prefix + change.path
         if change.untracked:
             path = root / change.path
             name = PurePosixPath(change.path).name
@@ -42,15 +59,31 @@ def _guard(layout: GitLayout, root: Path, developer: Developer, patterns: Globs)
             except OSError:
                 continue
             # Root-owned files came from a container, artifacts are regenerated: both may go.
-            if not made_by_developer or Globs.matches(patterns.artifacts, name, change.path):
+            if not made_by_developer or Globs.matches(patterns.artifacts, name, rel):
                 continue
-        lost.append(change.path)
-    if lost:
-        shown = ", ".join(lost[:5]) + (f" (+{len(lost) - 5} more)" if len(lost) > 5 else "")
-        raise UnusableInput(
-            f"the worktree {root} has work that is not committed: {shown}: "
-            "commit, stash or delete it, then run clean --worktree again"
-        )
+        lost.append(rel)
+    for sub in sorted(git.tracked(root).gitlinks):
+        if not holds_git(root / sub):
+            continue  # not checked out: nothing of it is here
+        if git.unpushed(root / sub):
+            lost.append(f"{prefix}{sub} (submodule commits no remote has)")
+        lost += _lost_work(root / sub, developer, patterns, f"{prefix}{sub}/")
+    return lost
+
+
+def _nested_refusal(root: Path, checkouts: list[str]) -> str | None:
+    """Why the worktree may not go, when it holds a checkout of its own that is not entered:
+    `git worktree remove --force` would delete it, history and all."""
+    nested = Finder(root).not_entered(checkouts, [root])
+    if not nested:
+        return None
+    first = nested[0]
+    more = f" (+{len(nested) - 1} more)" if len(nested) > 1 else ""
+    return (
+        f"the worktree {root} holds {first.label} at {_rel(root, first.path)}{more}: "
+        "removing the worktree would delete it with everything in it: move it out or "
+        "remove it yourself, then run clean --worktree again"
+    )
 
 
 def open_up_folders(root: Path) -> list[str]:
@@ -73,6 +106,18 @@ def _make_removable(root: Path, developer: Developer, image: str) -> Outcome:
     done = [f"gave {len(report.changed)} entries back to {developer.owner} ({HOW[report.method]})"]
     failed = [f"could not give back {_rel(root, f.entry.path)}: {f.reason}" for f in report.failed]
     failed += [f"could not look inside {_rel(root, u)}" for u in report.unreadable]
+    # A hard-linked file keeps its owner (another name may be outside); git removes this name.
+    done += [
+        f"left {_rel(root, f.entry.path)} to its owner ({f.entry.links} hard links): "
+        "git removes this name only"
+        for f in report.hard_links
+    ]
+    if not failed:
+        # Folders that were closed to us at planning time are open now: look for checkouts again
+        # (before any mode changes: nothing in a nested checkout is touched).
+        refusal = _nested_refusal(root, scan([root], developer.uid).checkouts)
+        if refusal is not None:
+            failed.append(refusal)
     if not failed:
         try:
             opened = open_up_folders(root)
@@ -101,6 +146,9 @@ def plan_worktree(
 ) -> list[Step]:
     _guard(layout, root, developer, patterns)
     found = scan([root], developer.uid)
+    refusal = _nested_refusal(root, found.checkouts)
+    if refusal is not None:
+        raise UnusableInput(shown(refusal))
     items = (
         [f"{len(found.entries)} entries not owned by {developer.owner}"] if found.entries else []
     )

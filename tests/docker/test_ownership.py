@@ -212,6 +212,31 @@ def test_a_symlink_to_outside_is_changed_itself_and_its_target_keeps_its_owner(
         shutil.rmtree(outside)
 
 
+def test_a_hard_link_to_a_file_outside_the_tree_is_left_alone_by_the_helper_container(
+    as_test_user: UserEnv, user_base: Path
+) -> None:
+    env = as_test_user
+    repo = make_user_repo(env, user_base, {"README.md": "x\n"})
+    outside = user_base / "outside-secret"  # same filesystem as the worktree, outside it
+    outside.write_text("root's own file\n")
+    outside.chmod(0o644)
+    os.link(outside, repo / "innocent.txt")  # a root container could do exactly this
+    container_writes(repo, "echo r > /w/report.txt")
+    before = os.stat(outside)
+
+    proc = env.omc("chown", "--format", "json", cwd=repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # something is still not yours
+    doc = json.loads(proc.stdout)
+    assert doc["method"] == "container"
+    assert [c["path"] for c in doc["changed"]] == [str(repo / "report.txt")]
+    assert [h["path"] for h in doc["hard_links"]] == [str(repo / "innocent.txt")]
+    assert "2 hard links" in doc["hard_links"][0]["reason"]
+    now = os.stat(outside)
+    assert (now.st_uid, now.st_gid, now.st_ctime_ns) == (0, 0, before.st_ctime_ns)
+    assert os.lstat(repo / "report.txt").st_uid == env.user.uid
+    no_helper_left(repo)
+
+
 COMPOSE = """\
 services:
   gen:
@@ -395,6 +420,39 @@ def test_clean_worktree_refuses_the_main_worktree_and_uncommitted_work(
     assert "not committed: src/app.py, notes.md:" in refused.stderr  # root's out/ may go
     assert (worktree / "src" / "app.py").read_text() == "2\n"
     assert (worktree / "out" / "generated.txt").exists()
+
+
+def test_clean_worktree_stops_before_git_when_a_closed_folder_held_a_nested_repository(
+    as_test_user: UserEnv, user_base: Path
+) -> None:
+    env = as_test_user
+    main = make_user_repo(
+        env,
+        user_base,
+        {
+            "pyproject.toml": _pyproject(f"omc6n{uuid.uuid4().hex[:8]}"),
+            "compose.yaml": "services:\n  app:\n    image: debian:bookworm-slim\n",
+            "src/app.py": "1\n",
+        },
+    )
+    worktree = user_base / "wt"
+    checked(env.run(["git", "worktree", "add", "-q", "-b", "feature", str(worktree)], main))
+    # A container cloned something into a folder the user cannot even list.
+    container_writes(
+        worktree,
+        "mkdir -p /w/out/clone/.git && echo 'ref: refs/heads/main' > /w/out/clone/.git/HEAD"
+        " && echo precious > /w/out/clone/notes.md && chmod 700 /w/out",
+    )
+    proc = env.omc("clean", "--worktree", "--yes", "--format", "json", cwd=worktree)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    results = {r["id"]: r for r in json.loads(proc.stdout)["results"]}
+    assert results["ownership"]["status"] == "failed"
+    assert any(
+        "holds a nested git repository at out/clone" in f for f in results["ownership"]["failed"]
+    )
+    assert results["worktree"]["status"] == "not-run"
+    assert (worktree / "out" / "clone" / "notes.md").read_text() == "precious\n"
+    no_helper_left(worktree)
 
 
 def test_clean_removes_stale_containers_of_this_repo_holding_its_ports_and_no_others(

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
+import struct
+import threading
 import time
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from devtools.ownership.git import Tracked, tracked
 from devtools.ownership.scan import Entry, gnu_find, scan, scan_with_find, scan_with_python
 from devtools.ownership.tree import resolve_all, resolve_inside
 from tests.fixtures.cli import omc
-from tests.fixtures.git import make_repo
+from tests.fixtures.git import GitRepo, git, make_repo
 from tests.fixtures.userenv import UserEnv, user_tempdir
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="giving files to another uid needs root")
@@ -136,13 +139,13 @@ def test_artifacts_match_names_and_paths_skip_git_keep_and_symlinked_folders(
     (root / "src" / "linked").symlink_to(outside)  # not entered: its __pycache__ is not ours
     (root / "__pycache__").symlink_to(outside / "__pycache__")  # a match: the link itself
     patterns = Globs(("__pycache__", "clients/generated"), (".venv",))
-    found, unreadable = find_artifacts(root, patterns)
-    assert [(a.rel, a.is_dir) for a in found] == [
+    search = find_artifacts(root, patterns)
+    assert [(a.rel, a.is_dir) for a in search.found] == [
         ("__pycache__", False),
         ("clients/generated", True),
         ("src/pkg/__pycache__", True),
     ]
-    assert unreadable == []
+    assert search.unreadable == []
 
 
 def test_artifact_globs_come_from_config_and_bad_values_are_one_line_errors(
@@ -337,3 +340,330 @@ def test_both_engines_report_folders_a_user_cannot_read(as_test_user: UserEnv) -
         assert doc == {"find": expected, "python": expected}
     finally:
         shutil.rmtree(tree)
+
+
+# --- Nested checkouts, hard links, hostile names, vanishing folders (issue 12) ---------------
+
+ARTIFACT_GLOBS = '[tool.omc-dev.clean]\nartifacts = ["__pycache__", "*.pyc", "generated"]\n'
+
+
+def _checkout_files(path: Path) -> list[str]:
+    return [p for p in git(path, "ls-files", "-z").split("\0") if p]
+
+
+def _assert_checkout_intact(path: Path) -> None:
+    """Every file the checkout at `path` tracks is on disk, unchanged."""
+    listed = _checkout_files(path)
+    assert listed and all(os.path.lexists(path / rel) for rel in listed), (path, listed)
+    assert git(path, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def _repo_with_nested_checkouts(tmp_path: Path) -> tuple[GitRepo, dict[str, Path]]:
+    """A repository holding a linked worktree, a nested repository and a submodule, each with
+    tracked files that match the artifact globs and untracked artifacts of its own."""
+    (tmp_path / "lib").mkdir()
+    lib = make_repo(
+        tmp_path / "lib",
+        {"pkg/mod.pyc": "tracked by the submodule\n", "pkg/__init__.py": "", "generated/x": "t\n"},
+    )
+    repo = make_repo(
+        tmp_path,
+        {
+            "pyproject.toml": ARTIFACT_GLOBS,
+            ".gitignore": ".worktrees/\ntools/\n",
+            "src/app.py": "print()\n",
+            "lib/legacy.pyc": "tracked bytecode\n",
+        },
+    )
+    repo.git(
+        "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib.origin), "vendor/lib"
+    )
+    repo.git("commit", "-q", "-m", "add the submodule")
+    repo.git("worktree", "add", "-q", "-b", "feature", ".worktrees/feature")
+    nested = repo.path / "tools" / "generated"  # a nested repository whose folder matches a glob
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q", "-b", "main")
+    (nested / "api.py").write_text("tracked by the nested repository\n")
+    (nested / "old.pyc").write_text("tracked bytecode of the nested repository\n")
+    git(nested, "add", "--all")
+    git(nested, "commit", "-q", "-m", "nested")
+    checkouts = {
+        "worktree": repo.path / ".worktrees" / "feature",
+        "submodule": repo.path / "vendor" / "lib",
+        "repository": nested,
+    }
+    for path in (repo.path / "src", *checkouts.values()):  # untracked artifacts everywhere
+        (path / "__pycache__").mkdir(exist_ok=True)
+        (path / "__pycache__" / "m.cpython-311.pyc").write_text("x")
+    return repo, checkouts
+
+
+def test_clean_artifacts_asks_each_nested_checkout_and_deletes_nothing_any_of_them_tracks(
+    tmp_path: Path,
+) -> None:
+    repo, checkouts = _repo_with_nested_checkouts(tmp_path)
+    plan = omc("clean", "--artifacts", "--dry-run", cwd=repo.path)
+    assert plan.returncode == 0, plan.stderr
+    assert "skipped .worktrees/feature/: a linked worktree" in plan.stdout
+    assert "kept tools/generated: it is a nested git repository" in plan.stdout
+    assert "kept vendor/lib/pkg/mod.pyc: tracked by git (submodule vendor/lib)" in plan.stdout
+
+    applied = omc("clean", "--artifacts", "--yes", "--format", "json", cwd=repo.path)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    done = json.loads(applied.stdout)["results"][0]["done"]
+    # The worktree's own artifacts and the submodule's untracked ones go; nothing else.
+    assert sorted(done) == ["removed src/__pycache__/", "removed vendor/lib/__pycache__/"]
+    for path in (repo.path, *checkouts.values()):
+        _assert_checkout_intact(path)
+    # What the linked worktree and the nested repository hold is theirs to judge: untouched.
+    assert (checkouts["worktree"] / "__pycache__" / "m.cpython-311.pyc").exists()
+    assert (checkouts["worktree"] / "lib" / "legacy.pyc").exists()
+    assert (checkouts["repository"] / "__pycache__" / "m.cpython-311.pyc").exists()
+
+
+def test_clean_artifacts_keeps_an_artifact_folder_that_holds_a_checkout(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"pyproject.toml": ARTIFACT_GLOBS})
+    inner = repo.path / "build" / "generated" / "client"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q", "-b", "main")
+    (inner / "api.py").write_text("x\n")
+    git(inner, "add", "--all")
+    git(inner, "commit", "-q", "-m", "client")
+    proc = omc("clean", "--artifacts", "--yes", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    assert "kept build/generated: holds a git checkout (client)" in proc.stdout
+    _assert_checkout_intact(inner)
+
+
+DEV = {"SUDO_UID": "4242", "SUDO_GID": "4343"}
+
+
+def _developers(tree: Path) -> None:
+    """Setup: the checkout is the developer's (uid 4242), as it would be on their machine."""
+    for path in (tree, *tree.rglob("*")):
+        if os.lstat(path).st_uid == 0:
+            os.chown(path, 4242, 4343, follow_symlinks=False)
+
+
+@needs_root
+def test_chown_as_root_leaves_a_hard_link_to_a_file_outside_the_tree_alone(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path)
+    outside = tmp_path / "outside-secret"  # same filesystem, outside the worktree
+    outside.write_text("someone else's\n")
+    _developers(repo.path)
+    os.chown(outside, OTHER, OTHER)
+    os.link(outside, repo.path / "innocent.txt")  # one inode, two names: one outside
+    (repo.path / "report.txt").write_text("a container's\n")
+    os.chown(repo.path / "report.txt", OTHER, OTHER)
+
+    dry = omc("chown", "--dry-run", "--format", "json", cwd=repo.path, env=DEV)
+    assert dry.returncode == 0, dry.stderr
+    assert [c["path"] for c in json.loads(dry.stdout)["changed"]] == [str(repo.path / "report.txt")]
+
+    proc = omc("chown", cwd=repo.path, env=DEV)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # not everything is yours
+    assert "✗ innocent.txt: it has 2 hard links" in proc.stdout
+    assert os.stat(outside).st_uid == OTHER and os.stat(outside).st_gid == OTHER
+    assert os.lstat(repo.path / "report.txt").st_uid == 4242
+
+
+@needs_root
+def test_chown_gives_back_in_submodules_and_does_not_enter_other_checkouts(
+    tmp_path: Path,
+) -> None:
+    repo, checkouts = _repo_with_nested_checkouts(tmp_path)
+    _developers(tmp_path)
+    foreign = {kind: path / "root-made.txt" for kind, path in checkouts.items()}
+    for path in foreign.values():
+        path.write_text("a container's\n")
+        os.chown(path, OTHER, OTHER)
+
+    proc = omc("chown", cwd=repo.path, env=DEV)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "vendor/lib/root-made.txt" in proc.stdout
+    assert "not entered: .worktrees/feature/ is a linked worktree" in proc.stdout
+    assert "not entered: tools/generated/ is a nested git repository" in proc.stdout
+    assert os.lstat(foreign["submodule"]).st_uid == 4242
+    assert os.lstat(foreign["worktree"]).st_uid == OTHER
+    assert os.lstat(foreign["repository"]).st_uid == OTHER
+
+    named = omc("chown", "tools/generated", cwd=repo.path, env=DEV)  # named: the user asks
+    assert named.returncode == 0, named.stderr
+    assert os.lstat(foreign["repository"]).st_uid == 4242
+
+
+def test_file_names_with_control_characters_cannot_forge_plan_lines(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"pyproject.toml": ARTIFACT_GLOBS})
+    forged = "x\n  note: kept everything, nothing will be removed\x1b[2K.pyc"
+    (repo.path / forged).write_text("x")
+    proc = omc("clean", "--artifacts", "--dry-run", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert not any(line.startswith("  note: kept everything") for line in lines), lines
+    assert "\x1b" not in proc.stdout
+    shown = "x\\n  note: kept everything, nothing will be removed\\x1b[2K.pyc"
+    assert f"       {shown}" in lines
+    applied = omc("clean", "--artifacts", "--yes", cwd=repo.path)
+    assert applied.returncode == 0, applied.stderr
+    assert f"✓ removed {shown}" in applied.stdout.splitlines()
+    assert not (repo.path / forged).exists()
+    doc = json.loads(
+        omc("clean", "--dry-run", "--artifacts", "--format", "json", cwd=repo.path).stdout
+    )
+    assert doc["plan"] == []
+
+
+@needs_root
+def test_chown_text_shows_control_characters_escaped(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    _developers(repo.path)
+    name = "gen\n  ✓ nothing to see"
+    (repo.path / name).write_text("x")
+    os.chown(repo.path / name, OTHER, OTHER)
+    proc = omc("chown", "--dry-run", cwd=repo.path, env=DEV)
+    assert proc.returncode == 0, proc.stderr
+    assert "  gen\\n  ✓ nothing to see  (file, was 54321:54321)" in proc.stdout.splitlines()
+
+
+class _OnFirstOpen:
+    """Watches folders with inotify; when the first one is opened (a scan starts listing it),
+    moves the others away: they vanish while the scan is under way, deterministically."""
+
+    IN_OPEN = 0x20
+
+    def __init__(self, folders: list[Path], away: Path) -> None:
+        import ctypes
+
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._fd = self._libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        assert self._fd >= 0, "inotify is Linux's: this test needs it"
+        self._by_wd = {
+            self._libc.inotify_add_watch(self._fd, os.fsencode(f), self.IN_OPEN): f for f in folders
+        }
+        self._folders, self._away = folders, away
+        self.moved: list[Path] = []
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self._fd], [], [], 0.05)
+            if not ready:
+                continue
+            data = os.read(self._fd, 65536)
+            wd = struct.unpack_from("iIII", data, 0)[0]
+            opened = self._by_wd.get(wd)
+            if opened is None:
+                continue
+            for folder in self._folders:
+                if folder != opened:
+                    folder.rename(self._away / folder.name)
+                    self.moved.append(folder)
+            return
+
+    def close(self) -> None:
+        self._thread.join(timeout=130)
+        os.close(self._fd)
+
+
+def test_a_folder_vanishing_while_clean_scans_is_tolerated(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"pyproject.toml": ARTIFACT_GLOBS, ".gitignore": "churn-*/\n"})
+    (repo.path / "src" / "__pycache__").mkdir(parents=True)
+    (repo.path / "src" / "__pycache__" / "app.pyc").write_text("x")
+    halves = [repo.path / "churn-a", repo.path / "churn-b"]
+    for half in halves:  # big enough that the other half is still waiting its turn
+        for i in range(150):
+            (half / f"d{i}" / "deep" / "__pycache__").mkdir(parents=True)
+    away = tmp_path / "away"
+    away.mkdir()
+    watcher = _OnFirstOpen(halves, away)
+    try:
+        proc = omc("clean", "--artifacts", "--yes", "--format", "json", cwd=repo.path)
+    finally:
+        watcher.close()
+    assert len(watcher.moved) == 1, "the scan never opened either half"
+    assert proc.returncode == 0, proc.stderr
+    done = json.loads(proc.stdout)["results"][0]["done"]
+    assert "removed src/__pycache__/" in done
+    assert not any(line.startswith(watcher.moved[0].name) for line in done)
+
+
+def _linked_worktree(tmp_path: Path) -> Path:
+    repo = make_repo(tmp_path, {".gitignore": "tools/\n.worktrees/\n", "src/app.py": "1\n"})
+    worktree = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", "-b", "feature", str(worktree))
+    return worktree
+
+
+def test_clean_worktree_refuses_a_worktree_holding_a_nested_repository_or_worktree(
+    tmp_path: Path,
+) -> None:
+    worktree = _linked_worktree(tmp_path)
+    nested = worktree / "tools" / "helper"  # ignored by the worktree: git status is silent
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q", "-b", "main")
+    (nested / "notes.md").write_text("a whole history of its own\n")
+    git(nested, "add", "--all")
+    git(nested, "commit", "-q", "-m", "nested")
+    refused = omc("clean", "--worktree", "--yes", cwd=worktree)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert "holds a nested git repository at tools/helper" in refused.stderr
+    _assert_checkout_intact(nested)
+
+    shutil.rmtree(worktree / "tools")
+    git(worktree, "worktree", "add", "-q", "-b", "inner", ".worktrees/inner")
+    refused = omc("clean", "--worktree", "--yes", cwd=worktree)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "holds a linked worktree (git worktree add) at .worktrees/inner" in refused.stderr
+    _assert_checkout_intact(worktree / ".worktrees" / "inner")
+
+
+def test_clean_worktree_refuses_submodule_commits_no_remote_has(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    lib = make_repo(tmp_path / "lib", {"f.txt": "1\n"})
+    worktree = _linked_worktree(tmp_path)
+    git(
+        worktree,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(lib.origin),
+        "vendor/lib",
+    )
+    git(worktree, "commit", "-q", "-m", "submodule")
+    sub = worktree / "vendor" / "lib"
+    (sub / "f.txt").write_text("2: committed in the submodule, never pushed\n")
+    git(sub, "commit", "-q", "-am", "local work")
+    git(worktree, "commit", "-q", "-am", "record it")  # everything committed, nothing pushed
+    assert git(worktree, "status", "--porcelain") == ""
+    refused = omc("clean", "--worktree", "--dry-run", cwd=worktree)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "vendor/lib (submodule commits no remote has)" in refused.stderr
+    (sub / "scratch.md").write_text("the developer's, untracked\n")
+    refused = omc("clean", "--worktree", "--dry-run", cwd=worktree)
+    assert "vendor/lib/scratch.md" in refused.stderr
+    assert (sub / "f.txt").read_text().startswith("2:")
+
+
+def test_both_scan_engines_count_hard_links_and_report_nested_checkouts(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "nested" / ".git").mkdir(parents=True)
+    (tree / "sub").mkdir()
+    (tree / "sub" / ".git").write_text("gitdir: ../.git/modules/sub\n")
+    (tree / "one").write_text("x")
+    (tree / "two").write_text("x")
+    os.link(tree / "two", tmp_path / "outside-name")
+    find = gnu_find()
+    assert find is not None
+    # As a uid nobody has, every entry is "not mine": both engines list the same tree.
+    results = [scan_with_python([str(tree)], OTHER), scan_with_find(find, [str(tree)], OTHER)]
+    for result in results:
+        links = {os.path.relpath(e.path, tree): e.links for e in result.entries if e.kind == "file"}
+        assert links == {"one": 1, "two": 2, "sub/.git": 1}
+        assert sorted(result.checkouts) == [str(tree / "nested"), str(tree / "sub")]
