@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.errors import UnusableInput
+from kernel.errors import UnusableInput
 from kernel.settings import SPEC, env_name, load_settings
 from tests.fixtures.cli import omc
 
