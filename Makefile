@@ -34,7 +34,7 @@ engine:
 demo: $(STAMP)
 	$(BIN)/omc-dev kernel migrate
 	$(BIN)/omc-dev kernel run --seed 7 --duration 24h
-	$(BIN)/omc-dev status
+	$(BIN)/omc-dev kernel status
 
 test: $(STAMP) engine
 	@rm -f .coverage .coverage.*

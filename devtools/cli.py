@@ -7,16 +7,15 @@ imported only when that subcommand runs.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import click
 
 from devtools import __version__
 from devtools.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from devtools.lazy import LazyGroup
 
 # name -> ("module:attribute", one-line help shown by `omc-dev --help` without importing it).
 # Each landed command adds one line here; nothing is listed before it works.
@@ -32,21 +31,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "env": ("devtools.envfiles.command:env", "Environment files: write a .env.example template."),
     "kernel": (
-        "devtools.kernel.command:kernel",
-        "Migrate, serve or run the reference trading kernel.",
+        "devtools.kernel_cli.command:kernel",
+        "Run, serve and inspect the reference trading kernel.",
     ),
     "ports": (
         "devtools.tracks.command:ports",
         "Host ports per track: allocate, list, release, who.",
-    ),
-    "status": (
-        "devtools.kernel.status:status",
-        "Show the trading kernel's state, positions and PnL.",
-    ),
-    "audit": ("devtools.kernel.audit:audit", "Read or verify the kernel's hash-chained audit."),
-    "killswitch": (
-        "devtools.kernel.killswitch:killswitch",
-        "Trip, reset or review the kill switch.",
     ),
     "migrations": (
         "devtools.migrations.command:migrations",
@@ -59,41 +49,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("devtools.stack.command:db", "The stack's database: reset (the clean slate)."),
 }
 
-
-class LazyGroup(click.Group):
-    """A group that lists commands from a table and imports each only when it is run."""
-
-    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy = lazy
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy:
-            module_name, _, attr = self.lazy[cmd_name][0].partition(":")
-            command = getattr(importlib.import_module(module_name), attr)
-            assert isinstance(command, click.Command)
-            return command
-        return super().get_command(ctx, cmd_name)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # click's default would import every command to read its help; use the table instead.
-        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
-        rows += [
-            (name, cmd.get_short_help_str())
-            for name, cmd in sorted(self.commands.items())
-            if name not in self.lazy and not cmd.hidden
-        ]
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(sorted(rows))
+# Commands that moved under a group: the old name still runs, says the new one, and is not listed.
+MOVED: dict[str, tuple[str, str]] = {
+    "status": ("kernel status", "devtools.kernel_cli.status:status"),
+    "audit": ("kernel audit", "devtools.kernel_cli.audit:audit"),
+    "killswitch": ("kernel killswitch", "devtools.kernel_cli.killswitch:killswitch"),
+}
 
 
 @click.group(
     cls=LazyGroup,
     lazy=COMMANDS,
+    moved=MOVED,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="omc-dev", message="%(prog)s %(version)s")
@@ -142,10 +109,17 @@ def guarded(action: Callable[[], object]) -> int:
         click.echo("omc-dev: interrupted", err=True)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`omc-dev audit | head`): not an error worth a message.
+        # The reader went away (`omc-dev kernel audit | head`): not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
+        # A kernel error can only come from a kernel that was imported: --help never imports it.
+        kernel_errors = sys.modules.get("kernel.errors")
+        if kernel_errors is not None and isinstance(exc, kernel_errors.KernelError):
+            from devtools.kernel_cli.errors import kernel_exit_code
+
+            click.echo(f"omc-dev: {exc}", err=True)
+            return kernel_exit_code(exc)
         if os.environ.get("OMC_DEBUG"):
             raise
         click.echo(

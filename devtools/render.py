@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import IO, Any, Literal, TypeVar
-
-import click
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, Literal
 
 from devtools.findings import Finding, Severity, exit_code_for
 
 OutputFormat = Literal["text", "json", "github"]
 FORMATS: tuple[OutputFormat, ...] = ("text", "json", "github")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
-    """The shared `--format` option; commands pass the formats they support."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(choices or FORMATS),
-        default=default,
-        show_default=True,
-        help="Output format.",
-    )
 
 
 def _escape_data(text: str) -> str:

@@ -2,7 +2,7 @@
 
 `/health` is what a compose healthcheck polls: 200 `{"status": "ok", "database": "ok"}` when the
 database answers and is migrated to head; 503 with the reason otherwise. `/status` is exactly
-`omc-dev status --format json`.
+`omc-dev kernel status --format json`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
-from devtools.errors import EnvironmentMissing, UserError
 from kernel.alerts import Outbox, OutboxWorker
 from kernel.db import Database
+from kernel.errors import EnvironmentMissing, KernelError
 from kernel.schema import schema_problem
 from kernel.settings import KernelSettings
 from kernel.status import snapshot
@@ -29,7 +29,7 @@ Reply = tuple[int, dict[str, Any]]
 def health(db: Database) -> Reply:
     try:
         problem = schema_problem(db)
-    except UserError as exc:
+    except KernelError as exc:
         return 503, {"status": "error", "database": "unreachable", "reason": str(exc)}
     if problem is not None:
         reason = f"database {db.display_url} is {problem}: run `omc-dev kernel migrate`"
@@ -40,7 +40,7 @@ def health(db: Database) -> Reply:
 def status(db: Database, settings: KernelSettings) -> Reply:
     try:
         return 200, snapshot(db, settings)
-    except UserError as exc:
+    except KernelError as exc:
         return 503, {"status": "error", "reason": str(exc)}
 
 

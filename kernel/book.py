@@ -61,7 +61,7 @@ from kernel.models import (
 from kernel.money import ZERO
 from kernel.prices import Quote
 
-KEY = "kernel.book"
+KEY = prices.OBSERVER_KEY
 
 _TABLES = Base.metadata.tables
 _STATE, _HEAD = _TABLES["trading_state"], _TABLES["audit_head"]

@@ -26,15 +26,22 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from devtools.errors import EXIT_FINDINGS, EnvironmentMissing, UnusableInput, UserError
+from kernel.errors import EnvironmentMissing, KernelError, Refused, UnusableInput
+from kernel.project import project_root
 
 DEFAULT_SQLITE = Path(".omc") / "kernel.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "omc_write"
 
 
-def database_url(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
-    """The database to use: `explicit`, `OMC_DATABASE_URL`, `POSTGRES_*`, else `.omc/kernel.db`."""
+def database_url(
+    explicit: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    root: Path | None = None,
+) -> str:
+    """The database to use: `explicit`, `OMC_DATABASE_URL`, `POSTGRES_*`, else `.omc/kernel.db`
+    under `root` (default: the project root the kernel finds itself)."""
     env = os.environ if environ is None else environ
     if explicit:
         return explicit
@@ -54,9 +61,8 @@ def database_url(explicit: str | None = None, *, environ: Mapping[str, str] | No
             port=int(port),
             database=env.get("POSTGRES_DB") or user,
         ).render_as_string(hide_password=False)
-    from devtools.config import find_root
-
-    root = find_root(Path(env.get("OMC_PROJECT_DIR") or Path.cwd()))
+    if root is None:
+        root = project_root(env)
     return f"sqlite:///{root / DEFAULT_SQLITE}"
 
 
@@ -144,12 +150,12 @@ def unreachable(url: str, exc: BaseException) -> EnvironmentMissing:
     )
 
 
-def database_error(url: str, exc: DBAPIError) -> UserError:
+def database_error(url: str, exc: DBAPIError) -> KernelError:
     """One line for a database error: unreachable (exit 125), or what the database refused."""
     if exc.connection_invalidated or _is_connect_error(exc):
         return unreachable(url, exc)
     said = " ".join(str(getattr(exc, "orig", None) or exc).split())
-    return UserError(f"the database {redact(url)} refused: {said}", exit_code=EXIT_FINDINGS)
+    return Refused(f"the database {redact(url)} refused: {said}")
 
 
 @dataclass
@@ -223,14 +229,18 @@ def _is_connect_error(exc: DBAPIError) -> bool:
 
 
 def open_database(
-    url: str | None = None, *, create: bool = True, sqlite_synchronous: str = "FULL"
+    url: str | None = None,
+    *,
+    create: bool = True,
+    sqlite_synchronous: str = "FULL",
+    root: Path | None = None,
 ) -> Database:
     """The kernel database for `--db URL` (or the resolved default), not yet connected.
 
     `create=False` is for commands that only look: a missing SQLite file is then an error
     instead of a new empty database.
     """
-    resolved = database_url(url)
+    resolved = database_url(url, root=root)
     if not create:
         parsed = _parse(resolved)
         path = parsed.database

@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from devtools.errors import UnusableInput
 from kernel import audit, killswitch, prices
 from kernel.book import Book, OrderRow
 from kernel.db import Database
+from kernel.errors import UnusableInput
 from kernel.exchange import (
     ExchangeResult,
     FillResult,

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from devtools.errors import UnusableInput, UserError
 from kernel import alerts, audit
 from kernel.book import Book, StateRow
+from kernel.errors import KernelError, UnusableInput
 from kernel.models import AuditAction, AuditRecord, TradingState
 
 GUARD = "guard"  # the actor name of automatic trips
@@ -95,7 +95,7 @@ def reset(
         raise UnusableInput(f"{GUARD!r} trips automatically but cannot reset: name the operator")
     row = state_row(session)
     if row.state != TradingState.HALTED:
-        raise UserError(
+        raise KernelError(
             f"the kill switch is not tripped (trading is {row.state}): nothing to reset"
         )
     row.state = TradingState.ACTIVE

@@ -26,12 +26,12 @@ from pathlib import Path
 from sqlalchemy import Integer, bindparam, update
 from sqlalchemy.orm import Session
 
-from devtools.errors import UnusableInput
 from kernel import audit, killswitch, prices
 from kernel.alerts import OutboxWorker
 from kernel.book import Book
 from kernel.db import Database
 from kernel.desk import Desk, utc_midnight, utcnow
+from kernel.errors import UnusableInput
 from kernel.exchange import OrderRequest
 from kernel.models import AuditAction, Side, Strategy
 from kernel.money import STEP, ZERO, plain

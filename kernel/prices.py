@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import CompoundSelect, Connection, Integer, bindparam, insert, select, union_all
 from sqlalchemy.orm import Session
 
-from devtools.errors import UnusableInput
+from kernel.errors import UnusableInput
 from kernel.models import Price
 from kernel.money import is_positive_finite, parse_decimal, q8
 
@@ -68,12 +68,19 @@ _RECENT = (
 _LAST_TS = select(Price.ts).order_by(Price.ts.desc()).limit(1)
 
 
-def record(session: Session, tick: Tick, source: str) -> None:
-    from kernel.book import KEY, Book
+class QuoteObserver(Protocol):
+    def saw(self, quotes: Iterable[Quote]) -> None: ...
 
-    book: Book | None = session.info.get(KEY)
-    if book is not None:
-        book.saw(tick.quotes)  # the transaction's latest quotes now include these
+
+# Where a transaction's observer of recorded quotes (the Book) sits in `session.info`. Defined
+# here, below the Book, so that prices need not import the book that imports prices.
+OBSERVER_KEY = "kernel.book"
+
+
+def record(session: Session, tick: Tick, source: str) -> None:
+    observer: QuoteObserver | None = session.info.get(OBSERVER_KEY)
+    if observer is not None:
+        observer.saw(tick.quotes)  # the transaction's latest quotes now include these
     # A Core INSERT: nothing for the unit of work to track, and nothing read, so no flush first.
     with session.no_autoflush:
         session.execute(

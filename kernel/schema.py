@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
-from devtools.errors import EnvironmentMissing
 from kernel.db import Database, database_error
+from kernel.errors import EnvironmentMissing
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -17,9 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from devtools.config import read_toml, table_at
-from devtools.errors import UnusableInput
+from kernel.errors import UnusableInput
 from kernel.money import parse_decimal
+from kernel.project import kernel_table, project_root, read_toml, table_at
 
 ENV_PREFIX = "OMC_KERNEL_"
 CONFIG_FILE_ENV = "OMC_KERNEL_CONFIG"
@@ -245,11 +245,7 @@ def load_settings(
     """Settings from `table` (default: the project's `[tool.omc-dev.kernel]`), a file, the env."""
     env = os.environ if environ is None else environ
     if table is None:
-        from devtools.config import load
-
-        cfg = load()
-        table = cfg.section("kernel")
-        where = str(cfg.pyproject or "pyproject.toml")
+        table, where = kernel_table(project_root(env))
     values: dict[tuple[str, str], tuple[Any, str]] = {
         (section, key): (default, "default")
         for section, keys in SPEC.items()

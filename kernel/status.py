@@ -1,4 +1,4 @@
-"""What `omc-dev status --format json` prints and `GET /status` serves: one snapshot, one shape."""
+"""What `omc-dev kernel status --format json` prints and `GET /status` serves: one snapshot, one shape."""
 
 from __future__ import annotations
 

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
-from devtools.container.request import RunRequest, click_options
+from devtools.container.request import OPTIONS, RunRequest
+
+
+def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply the request table's options to a click command (the fast path parses the same table
+    without click)."""
+    for dest, flags, kind, metavar, help_text in reversed(OPTIONS):
+        if kind == "flag":
+            command = click.option(*flags, dest, is_flag=True, help=help_text)(command)
+        elif kind == "switch":
+            on, off = flags
+            command = click.option(f"{on}/{off}", dest, default=None, help=help_text)(command)
+        else:
+            command = click.option(
+                *flags, dest, metavar=metavar, multiple=kind == "multiple", help=help_text
+            )(command)
+    return command
 
 
 @click.command(context_settings={"ignore_unknown_options": False, "allow_interspersed_args": False})

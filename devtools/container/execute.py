@@ -18,8 +18,8 @@ import signal
 import socket
 import time
 
-from devtools.container.engine_api import Engine, EngineError
 from devtools.container.spec import RUN_ID, ExecSpec
+from devtools.docker.engine_api import Engine, EngineError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

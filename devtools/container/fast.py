@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 from devtools.container.cache import Resolution, RunCache
 from devtools.container.detect import inside_container
-from devtools.container.engine_api import Engine, EngineError
 from devtools.container.execute import execute
 from devtools.container.request import RunRequest, parse_run_args
 from devtools.container.spec import ExecSpec, ServiceInfo, build_spec
+from devtools.docker.engine_api import Engine, EngineError
 from devtools.errors import UserError
 
 DISABLE = "OMC_RUN_CACHE"  # "0": always take the full path

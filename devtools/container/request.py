@@ -7,7 +7,7 @@ accepts exactly the grammar click accepts or returns None, and then click decide
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -131,20 +131,3 @@ def parse_run_args(args: Sequence[str]) -> RunRequest | None:
     if not cmd:
         return None
     return RunRequest(cmd, **values)
-
-
-def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply the table's options to a click command (imports click: not for the fast path)."""
-    import click
-
-    for dest, flags, kind, metavar, help_text in reversed(OPTIONS):
-        if kind == "flag":
-            command = click.option(*flags, dest, is_flag=True, help=help_text)(command)
-        elif kind == "switch":
-            on, off = flags
-            command = click.option(f"{on}/{off}", dest, default=None, help=help_text)(command)
-        else:
-            command = click.option(
-                *flags, dest, metavar=metavar, multiple=kind == "multiple", help=help_text
-            )(command)
-    return command

@@ -15,10 +15,10 @@ from devtools.config import ProjectConfig
 from devtools.container.cache import Resolution, RunCache
 from devtools.container.detect import inside_container
 from devtools.container.direct import run_directly
-from devtools.container.engine_api import Engine, EngineError
 from devtools.container.fast import execute_and_give_back, spec_here
 from devtools.container.request import RunRequest
 from devtools.container.spec import ServiceInfo, resolve_user
+from devtools.docker.engine_api import Engine, EngineError
 from devtools.errors import EnvironmentMissing, UnusableInput, UserError
 from devtools.ownership.fix import setting as fix_setting
 from devtools.stack.target import stack_target

@@ -11,7 +11,8 @@ from devtools import config as config_mod
 from devtools.doctor.model import CheckResult, DoctorContext, run_checks
 from devtools.doctor.registry import all_checks
 from devtools.findings import exit_code_for
-from devtools.render import format_option, render_findings
+from devtools.options import format_option
+from devtools.render import render_findings
 from devtools.tracks.identity import resolve_track
 
 

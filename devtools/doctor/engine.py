@@ -8,7 +8,7 @@ from devtools.findings import Finding, Severity
 
 
 def check_engine(ctx: DoctorContext) -> Outcome:
-    from devtools.engine import client
+    from devtools.docker.sdk import client
 
     try:
         version = client().version().get("Version", "?")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 
 from devtools.container.detect import MARKER, inside_container
-from devtools.container.engine_api import Engine, EngineError
+from devtools.docker.engine_api import Engine, EngineError
 from devtools.doctor.model import DoctorCheck, DoctorContext, Outcome
 from devtools.errors import UserError
 from devtools.findings import Finding, Severity

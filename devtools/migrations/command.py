@@ -10,7 +10,8 @@ import click
 
 from devtools import config as config_mod
 from devtools.findings import exit_code_for
-from devtools.render import format_option, render_findings
+from devtools.options import format_option
+from devtools.render import render_findings
 
 
 @click.group()

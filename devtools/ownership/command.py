@@ -12,6 +12,7 @@ import click
 
 from devtools import config as config_mod
 from devtools.errors import EXIT_FINDINGS, EXIT_OK, UserError
+from devtools.options import format_option
 from devtools.ownership import developer as developer_mod
 from devtools.ownership.chown import HOW, ChownReport, give_back
 from devtools.ownership.clean import Selection, build_plan
@@ -21,7 +22,6 @@ from devtools.ownership.plan import Plan, StepResult, execute
 from devtools.ownership.scan import Entry
 from devtools.ownership.tree import relative as _rel
 from devtools.ownership.tree import resolve_all, worktree_root
-from devtools.render import format_option
 from devtools.tracks.identity import resolve_track
 
 

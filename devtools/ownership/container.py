@@ -63,7 +63,7 @@ def run_as_root(
     import docker.errors
     import requests.exceptions
 
-    from devtools.engine import client
+    from devtools.docker.sdk import client
 
     try:
         engine = client()

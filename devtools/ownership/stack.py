@@ -85,7 +85,7 @@ def plan_stack(
     config: ProjectConfig, track: Track, *, volumes: bool
 ) -> tuple[list[Step], list[str]]:
     """Steps that take the track's stack down and free its ports; notes on what is left alone."""
-    from devtools.engine import client
+    from devtools.docker.sdk import client
 
     engine = client()
     project = project_name(config, track)

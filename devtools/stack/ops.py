@@ -139,7 +139,7 @@ def reset_db(target: ComposeTarget, plan: ResetPlan) -> None:
 def _remove_volume(name: str) -> None:
     import docker.errors
 
-    from devtools.engine import client
+    from devtools.docker.sdk import client
 
     try:
         client().volumes.get(name).remove()

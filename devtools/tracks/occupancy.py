@@ -60,7 +60,7 @@ def published_by_containers() -> list[PublishedPort]:
 
     Raises EnvironmentMissing when the engine cannot be reached.
     """
-    from devtools.engine import client
+    from devtools.docker.sdk import client
 
     found: list[PublishedPort] = []
     for summary in client().api.containers():

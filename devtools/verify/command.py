@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from devtools import config as config_mod
-from devtools.render import format_option
+from devtools.options import format_option
 
 
 @click.command()

@@ -192,6 +192,7 @@ def test_the_cli_trip_commits_before_a_hanging_webhook_answers(
         "OMC_KERNEL_ALERTS_BACKOFF": "30",
     }
     proc = omc(
+        "kernel",
         "killswitch",
         "trip",
         "--db",

@@ -171,10 +171,11 @@ def test_the_orm_refuses_to_change_or_delete_a_record(db: Database) -> None:
 
 def test_the_cli_lists_filters_and_verifies(db: Database) -> None:
     fill_chain(db, 6)
-    proc = omc("audit", "--db", db.url, "--format", "json", "--limit", "2")
+    proc = omc("kernel", "audit", "--db", db.url, "--format", "json", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
     assert [r["sequence"] for r in json.loads(proc.stdout)["records"]] == [5, 6]
     proc = omc(
+        "kernel",
         "audit",
         "--db",
         db.url,
@@ -186,16 +187,18 @@ def test_the_cli_lists_filters_and_verifies(db: Database) -> None:
         "order_denied",
     )
     assert [r["sequence"] for r in json.loads(proc.stdout)["records"]] == [2, 4, 6]
-    table = omc("audit", "--db", db.url)
+    table = omc("kernel", "audit", "--db", db.url)
     assert table.returncode == 0 and "ORDER_DENIED" in table.stdout
-    ok = omc("audit", "--db", db.url, "--verify")
+    ok = omc("kernel", "audit", "--db", db.url, "--verify")
     assert ok.returncode == 0 and "audit chain intact: 6 records" in ok.stdout
 
     tamper(db, "UPDATE audit_records SET reason = 'edited' WHERE sequence = 4")
-    broken = omc("audit", "--db", db.url, "--verify")
+    broken = omc("kernel", "audit", "--db", db.url, "--verify")
     assert broken.returncode == 1
     assert "broken at record 4" in broken.stdout
-    as_json = json.loads(omc("audit", "--db", db.url, "--verify", "--format", "json").stdout)
+    as_json = json.loads(
+        omc("kernel", "audit", "--db", db.url, "--verify", "--format", "json").stdout
+    )
     assert as_json["verified"] is False and as_json["first_broken"]["sequence"] == 4
-    misuse = omc("audit", "--db", db.url, "--verify", "--actor", "x")
+    misuse = omc("kernel", "audit", "--db", db.url, "--verify", "--actor", "x")
     assert misuse.returncode == 2 and misuse.stderr.count("\n") == 1

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from devtools.errors import UnusableInput
 from kernel import audit
 from kernel.db import Database
 from kernel.desk import Desk
+from kernel.errors import UnusableInput
 from kernel.exchange import OrderRequest
 from kernel.models import AlertOutbox, AuditRecord, DayOpen, Order, TradingStateRow
 from kernel.prices import Quote, Tick

@@ -8,10 +8,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from devtools.errors import UnusableInput, UserError
 from kernel import killswitch
 from kernel.db import Database, open_database
 from kernel.desk import Desk
+from kernel.errors import KernelError, UnusableInput
 from kernel.exchange import OrderRequest
 from kernel.models import TradingStateRow
 from tests.fixtures.cli import omc
@@ -63,7 +63,7 @@ def test_reset_needs_a_named_operator_and_a_reason(db: Database) -> None:
     with db.write() as s:
         change = killswitch.reset(s, by="bob", reason="drill over", now=NOW)
     assert change.changed and row(db).state == "ACTIVE"
-    with pytest.raises(UserError, match="not tripped"), db.write() as s:
+    with pytest.raises(KernelError, match="not tripped"), db.write() as s:
         killswitch.reset(s, by="bob", reason="again", now=NOW)
 
 
@@ -104,10 +104,11 @@ def test_after_a_reset_a_standing_breach_reduces_instead_of_tripping_again(db: D
 
 
 def test_the_cli_trips_resets_and_shows_history(db: Database) -> None:
-    proc = omc("killswitch", "trip", "--db", db.url, "--by", "alice", "--reason", "drill")
+    proc = omc("kernel", "killswitch", "trip", "--db", db.url, "--by", "alice", "--reason", "drill")
     assert proc.returncode == 0, proc.stderr
     assert "kill switch TRIPPED by alice" in proc.stdout and "HALTED" in proc.stdout
     again = omc(
+        "kernel",
         "killswitch",
         "trip",
         "--db",
@@ -120,32 +121,44 @@ def test_the_cli_trips_resets_and_shows_history(db: Database) -> None:
         "json",
     )
     assert json.loads(again.stdout)["changed"] is False
-    status = json.loads(omc("status", "--db", db.url, "--format", "json").stdout)
+    status = json.loads(omc("kernel", "status", "--db", db.url, "--format", "json").stdout)
     assert status["trading"]["state"] == "HALTED"
     assert status["trading"]["kill_switch"]["tripped_by"] == "alice"
     reset = omc(
-        "killswitch", "reset", "--db", db.url, "--by", "bob", "--reason", "ok", "--format", "json"
+        "kernel",
+        "killswitch",
+        "reset",
+        "--db",
+        db.url,
+        "--by",
+        "bob",
+        "--reason",
+        "ok",
+        "--format",
+        "json",
     )
     assert reset.returncode == 0, reset.stderr
     body = json.loads(reset.stdout)
     assert (body["changed"], body["state"], body["alert_id"]) == (True, "ACTIVE", None)
-    history = json.loads(omc("killswitch", "history", "--db", db.url, "--format", "json").stdout)
+    history = json.loads(
+        omc("kernel", "killswitch", "history", "--db", db.url, "--format", "json").stdout
+    )
     assert [(e["event"], e["by"]) for e in history["events"]] == [
         ("trip", "alice"),
         ("reset", "bob"),
     ]
-    table = omc("killswitch", "history", "--db", db.url)
+    table = omc("kernel", "killswitch", "history", "--db", db.url)
     assert table.returncode == 0 and "alice" in table.stdout
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["killswitch", "frobnicate"], "No such command 'frobnicate'"),
-        (["killswitch", "trip", "--reason", "x"], "Missing option '--by'"),
-        (["killswitch", "reset", "--by", "bob"], "Missing option '--reason'"),
-        (["killswitch", "trip", "--by", " ", "--reason", "x"], "non-empty operator name"),
-        (["killswitch", "reset", "--by", "bob", "--reason", "x"], "not tripped"),
+        (["kernel", "killswitch", "frobnicate"], "No such command 'frobnicate'"),
+        (["kernel", "killswitch", "trip", "--reason", "x"], "Missing option '--by'"),
+        (["kernel", "killswitch", "reset", "--by", "bob"], "Missing option '--reason'"),
+        (["kernel", "killswitch", "trip", "--by", " ", "--reason", "x"], "non-empty operator name"),
+        (["kernel", "killswitch", "reset", "--by", "bob", "--reason", "x"], "not tripped"),
     ],
 )
 def test_bad_operator_commands_are_one_line_and_change_nothing(
@@ -155,5 +168,7 @@ def test_bad_operator_commands_are_one_line_and_change_nothing(
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert row(db).state == "ACTIVE"
-    empty = json.loads(omc("killswitch", "history", "--db", db.url, "--format", "json").stdout)
+    empty = json.loads(
+        omc("kernel", "killswitch", "history", "--db", db.url, "--format", "json").stdout
+    )
     assert empty == {"events": []}

@@ -168,7 +168,7 @@ def test_the_cli_replays_a_csv_feed_then_shows_status(db: Database, tmp_path: Pa
     proc = omc("kernel", "run", "--db", db.url, "--feed", str(feed))
     assert proc.returncode == 0, proc.stderr
     assert "ticks        90 of 90 (2025-03-01 00:00 -> 2025-03-01 01:29 UTC)" in proc.stdout
-    status = json.loads(omc("status", "--db", db.url, "--format", "json").stdout)
+    status = json.loads(omc("kernel", "status", "--db", db.url, "--format", "json").stdout)
     assert status["strategies"][0]["symbols"] == ["btc"]
     assert count(db, Price) == 90
     # The same file again would rewrite history: refused, nothing written.
@@ -227,7 +227,7 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert count(db, Price) == 0
-    status = json.loads(omc("status", "--db", db.url, "--format", "json").stdout)
+    status = json.loads(omc("kernel", "status", "--db", db.url, "--format", "json").stdout)
     assert (
         status["balances"] == [] and status["strategies"] == [] and status["audit"]["records"] == 0
     )

@@ -92,7 +92,7 @@ def test_day_open_is_unique_per_utc_day(db: Database) -> None:
 
 
 def test_status_needs_a_migrated_database(kernel_url: str) -> None:
-    proc = omc("status", "--db", kernel_url)
+    proc = omc("kernel", "status", "--db", kernel_url)
     assert proc.returncode == 125
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert "omc-dev kernel migrate" in proc.stderr
@@ -113,7 +113,7 @@ def test_health_is_503_until_migrated_then_200_and_status_matches_the_cli(
         assert api.get("/health") == (200, {"status": "ok", "database": "ok"})
         code, served = api.get("/status")
         assert code == 200
-        cli = omc("status", "--db", kernel_url, "--format", "json")
+        cli = omc("kernel", "status", "--db", kernel_url, "--format", "json")
         assert cli.returncode == 0, cli.stderr
         assert served == json.loads(cli.stdout)
         assert api.get("/nope")[0] == 404

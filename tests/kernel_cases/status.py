@@ -1,4 +1,4 @@
-"""`omc-dev status`: state, mode and limits in force, strategies, balances, positions and PnL."""
+"""`omc-dev kernel status`: state, mode and limits in force, strategies, balances, positions and PnL."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_status_after_some_paper_trading(db: Database) -> None:
     loop.prepare()
     loop.run(plan.ticks)
 
-    proc = omc("status", "--db", db.url, "--format", "json", "--limit", "3")
+    proc = omc("kernel", "status", "--db", db.url, "--format", "json", "--limit", "3")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["trading"]["state"], data["market"]["mode"]) == ("ACTIVE", "NORMAL")
@@ -37,7 +37,7 @@ def test_status_after_some_paper_trading(db: Database) -> None:
     assert D(pnl["unrealized"]) == sum((D(p["unrealized_pnl"]) for p in data["positions"]), D(0))
     assert pnl["day"]["open_equity"] == "100000"
 
-    table = omc("status", "--db", db.url, env={"COLUMNS": "160"})
+    table = omc("kernel", "status", "--db", db.url, env={"COLUMNS": "160"})
     assert table.returncode == 0, table.stderr
     for heading in (
         "trading ACTIVE",
@@ -51,6 +51,6 @@ def test_status_after_some_paper_trading(db: Database) -> None:
 
     with db.write() as s:
         s.execute(text("UPDATE trading_state SET market_mode = 'VOLATILE'"))
-    volatile = json.loads(omc("status", "--db", db.url, "--format", "json").stdout)
+    volatile = json.loads(omc("kernel", "status", "--db", db.url, "--format", "json").stdout)
     assert volatile["limits"]["in_force"]["max_order_notional"] == "2500"
-    assert "tightened: volatile market" in omc("status", "--db", db.url).stdout
+    assert "tightened: volatile market" in omc("kernel", "status", "--db", db.url).stdout

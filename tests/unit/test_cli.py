@@ -86,3 +86,13 @@ def test_shell_completion_source_is_generated() -> None:
     assert proc.returncode == 0
     assert "_omc_dev_completion()" in proc.stdout
     assert "complete -o nosort -F _omc_dev_completion omc-dev" in proc.stdout
+
+
+@pytest.mark.parametrize("old", ["status", "audit", "killswitch"])
+def test_kernel_commands_moved_under_kernel_still_run_by_their_old_names(old: str) -> None:
+    new = omc("kernel", old, "--help")
+    moved = omc(old, "--help")
+    assert new.returncode == moved.returncode == 0, moved.stderr
+    assert moved.stdout == new.stdout.replace("omc-dev kernel ", "omc-dev ")
+    assert f"`{old}` is now `kernel {old}`" in moved.stderr
+    assert old not in omc("--help").stdout.split("Commands:")[1].split()  # not listed

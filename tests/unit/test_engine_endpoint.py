@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.container.engine_api import DEFAULT_HOST, Engine, _dechunk, _quote, endpoint
+from devtools.docker.engine_api import DEFAULT_HOST, Engine, _dechunk, _quote, endpoint
 from devtools.errors import EnvironmentMissing
 
 
@@ -46,7 +46,7 @@ def test_wire_helpers() -> None:
 def test_the_sdk_client_follows_the_current_context_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from devtools.engine import client
+    from devtools.docker.sdk import client
 
     meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"desk").hexdigest()
     meta.mkdir(parents=True)

@@ -27,7 +27,7 @@ STACK = published(("db", [5432]), ("backend", [8000, 9000]))
 def no_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # The unit tier has no engine: point the SDK at a socket that is not there.
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
-    from devtools.engine import client
+    from devtools.docker.sdk import client
 
     client.cache_clear()
 

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devtools.kernel.audit import ACTIONS
+from devtools.kernel_cli.audit import ACTIONS
 from kernel.audit import canonical, record_hash
 from kernel.models import AuditAction
 
@@ -17,7 +17,7 @@ maybe_text = st.none() | st.text()
 
 
 def test_the_cli_offers_exactly_the_kernels_audit_actions() -> None:
-    # `omc-dev audit` spells them out so that its --help does not import the kernel's models.
+    # `omc-dev kernel audit` spells them out so that its --help does not import the kernel's models.
     assert tuple(AuditAction) == ACTIONS
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from devtools.errors import EnvironmentMissing, UnusableInput
 from kernel.db import database_url, open_database, redact
+from kernel.errors import EnvironmentMissing, UnusableInput
 from tests.fixtures.cli import omc
 
 
@@ -100,12 +100,12 @@ def test_looking_at_a_missing_sqlite_file_does_not_create_it(tmp_path: Path) -> 
             "cannot reach the database postgresql://omc:***@127.0.0.1:1/omc",
         ),
         (
-            ["status", "--db", "postgresql://omc:secret@127.0.0.1:1/omc"],
+            ["kernel", "status", "--db", "postgresql://omc:secret@127.0.0.1:1/omc"],
             125,
             "cannot reach the database",
         ),
         (["kernel", "migrate", "--db", "mysql://u@h/d"], 2, "unsupported database"),
-        (["status", "--db", "sqlite:////nonexistent/k.db"], 125, "no kernel database"),
+        (["kernel", "status", "--db", "sqlite:////nonexistent/k.db"], 125, "no kernel database"),
     ],
 )
 def test_bad_databases_are_one_line_and_a_non_zero_exit(
@@ -121,7 +121,7 @@ def test_bad_databases_are_one_line_and_a_non_zero_exit(
 def test_a_file_that_is_not_a_database_is_refused_not_unreachable(tmp_path: Path) -> None:
     garbage = tmp_path / "k.db"
     garbage.write_text("not a database\n" * 100)
-    for args in (["kernel", "migrate"], ["status"]):
+    for args in (["kernel", "migrate"], ["kernel", "status"]):
         proc = omc(*args, "--db", f"sqlite:///{garbage}")
         assert proc.returncode == 1, proc.stderr
         assert proc.stderr.count("\n") == 1, proc.stderr
@@ -141,8 +141,8 @@ def test_postgres_variables_reach_the_cli() -> None:
 def test_a_database_that_refuses_a_statement_says_so(tmp_path: Path) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    from devtools.errors import UserError
     from kernel.db import database_error
+    from kernel.errors import Refused
 
     db = open_database(f"sqlite:///{tmp_path / 'k.db'}")
     try:
@@ -151,5 +151,5 @@ def test_a_database_that_refuses_a_statement_says_so(tmp_path: Path) -> None:
     finally:
         db.dispose()
     error = database_error(db.url, info.value)
-    assert type(error) is UserError and error.exit_code == 1
+    assert type(error) is Refused
     assert "refused: no such table: no_such_table" in str(error)

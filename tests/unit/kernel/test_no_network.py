@@ -32,7 +32,7 @@ url = sys.argv[1]
 codes = [
     main(["kernel", "migrate", "--db", url]),
     main(["kernel", "run", "--db", url, "--seed", "11", "--duration", "24h"]),
-    main(["status", "--db", url, "--format", "json"]),
+    main(["kernel", "status", "--db", url, "--format", "json"]),
 ]
 during = list(attempts)
 try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.errors import UnusableInput
+from kernel.errors import UnusableInput
 from kernel.settings import SPEC, env_name, load_settings
 from tests.fixtures.cli import omc
 
@@ -115,15 +115,15 @@ def test_the_cli_reads_pyproject_and_reports_a_bad_value_in_one_line(tmp_path: P
     assert not (tmp_path / "k.db").exists()  # nothing written
 
 
-def test_the_readme_lists_the_real_defaults() -> None:
+def test_the_kernel_doc_lists_the_real_defaults() -> None:
     import tomllib
 
     from tests.fixtures.cli import REPO_ROOT
 
-    readme = (REPO_ROOT / "README.md").read_text()
-    block = readme.split("The defaults:\n\n```toml\n", 1)[1].split("```", 1)[0]
+    doc = (REPO_ROOT / "docs" / "kernel.md").read_text()
+    block = doc.split("The defaults:\n\n```toml\n", 1)[1].split("```", 1)[0]
     table = tomllib.loads(block)["tool"]["omc-dev"]["kernel"]
     assert load_settings(table, environ={}) == load_settings({}, environ={})
     for section, keys in SPEC.items():
         listed = table.get(section, {}) if section else table
-        assert set(keys) <= set(listed), f"README lacks {section or 'kernel'} keys"
+        assert set(keys) <= set(listed), f"docs/kernel.md lacks {section or 'kernel'} keys"

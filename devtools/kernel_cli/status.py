@@ -1,4 +1,4 @@
-"""`omc-dev status`: the kernel's state for an operator (rich tables) or a tool (JSON)."""
+"""`omc-dev kernel status`: the kernel's state for an operator (rich tables) or a tool (JSON)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from devtools.kernel.options import db_option
-from devtools.render import format_option
+from devtools.kernel_cli.options import db_option
+from devtools.options import format_option
 
 
 @click.command()
@@ -19,12 +19,11 @@ from devtools.render import format_option
 @format_option("text", "json")
 def status(db_url: str | None, limit: int, fmt: str) -> int:
     """Trading state and kill switch, market mode, strategies, balances, positions, PnL, audit."""
-    from kernel.db import open_database
-    from kernel.settings import load_settings
+    from devtools.kernel_cli.project import kernel_database, kernel_settings
     from kernel.status import snapshot
 
-    settings = load_settings()
-    db = open_database(db_url, create=False)
+    settings = kernel_settings()
+    db = kernel_database(db_url, create=False)
     try:
         data = snapshot(db, settings, audit_limit=limit)
     finally:
@@ -32,7 +31,7 @@ def status(db_url: str | None, limit: int, fmt: str) -> int:
     if fmt == "json":
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        from devtools.kernel.tables import print_status
+        from devtools.kernel_cli.tables import print_status
 
         print_status(data)
     return 0

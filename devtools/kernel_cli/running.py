@@ -59,8 +59,8 @@ def run_paper(
         TimeRemainingColumn,
     )
 
+    from devtools.kernel_cli.project import kernel_database, kernel_settings
     from kernel.alerts import Outbox, OutboxWorker
-    from kernel.db import open_database
     from kernel.loop import (
         PaperLoop,
         account_equity,
@@ -70,11 +70,10 @@ def run_paper(
     )
     from kernel.prices import Tick
     from kernel.schema import require_current
-    from kernel.settings import load_settings
 
-    settings = load_settings()
+    settings = kernel_settings()
     span = parse_duration(duration) if duration is not None else None
-    db = open_database(db_url)
+    db = kernel_database(db_url)
     try:
         require_current(db)
         if feed is not None:

@@ -1,4 +1,4 @@
-"""`omc-dev killswitch trip|reset|history`: the operator's hand on the kill switch.
+"""`omc-dev kernel killswitch trip|reset|history`: the operator's hand on the kill switch.
 
 Trip and reset name the operator and the reason; both are committed (and audited) before any
 alert is attempted, then the alerts get a short delivery window; what is left stays in the
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from devtools.kernel.options import db_option
+from devtools.kernel_cli.options import db_option
 
 
 @click.group()
@@ -33,16 +33,15 @@ def _operator_options(func: Any) -> Any:
 def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> int:
     import time
 
+    from devtools.kernel_cli.project import kernel_database, kernel_settings
     from kernel import killswitch as switch
     from kernel.alerts import Outbox
-    from kernel.db import open_database
     from kernel.desk import utcnow
     from kernel.schema import require_current
-    from kernel.settings import load_settings
 
-    settings = load_settings()
+    settings = kernel_settings()
     channels = tuple(settings.alerts.channels)
-    db = open_database(db_url, create=False)
+    db = kernel_database(db_url, create=False)
     try:
         require_current(db)
         change_fn = switch.trip if action == "trip" else switch.reset
@@ -110,11 +109,11 @@ def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 )
 def history(*, db_url: str | None, limit: int | None, fmt: str) -> int:
     """The timeline of trips and resets, from the audit chain."""
+    from devtools.kernel_cli.project import kernel_database
     from kernel import killswitch as switch
-    from kernel.db import open_database
     from kernel.schema import require_current
 
-    db = open_database(db_url, create=False)
+    db = kernel_database(db_url, create=False)
     try:
         require_current(db)
         with db.read() as session:

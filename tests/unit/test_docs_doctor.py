@@ -1,4 +1,5 @@
-"""The README's doctor table is the user's list of checks: it must name every step and finding."""
+"""The doctor's table in docs/commands.md is the user's list of checks: it must name every step
+and finding."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ FINDING_SOURCES = ("devtools.envfiles.rules",)
 
 
 def doctor_table() -> list[tuple[str, str]]:
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("### `omc-dev doctor`", 1)[1].split("\n### ", 1)[0]
+    commands = (REPO_ROOT / "docs" / "commands.md").read_text()
+    section = commands.split("## `omc-dev doctor`", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z0-9-]+)` \| `([a-z0-9-]+)` \|", section, flags=re.MULTILINE)
-    assert rows, "README has no doctor checks table"
+    assert rows, "docs/commands.md has no doctor checks table"
     return rows
 
 
@@ -38,12 +39,12 @@ def finding_ids(module_name: str) -> set[str]:
     return ids
 
 
-def test_every_doctor_step_is_in_the_readme_table_in_order() -> None:
+def test_every_doctor_step_is_in_the_docs_table_in_order() -> None:
     listed_steps = list(dict.fromkeys(step for step, _ in doctor_table()))
     assert listed_steps == [check.id for check in all_checks()]
 
 
-def test_every_doctor_finding_is_in_the_readme_table() -> None:
+def test_every_doctor_finding_is_in_the_docs_table() -> None:
     emitted: set[str] = set()
     for name in (*CHECK_MODULES, *FINDING_SOURCES):
         emitted |= finding_ids(name)

@@ -180,5 +180,5 @@ def print_status(data: Mapping[str, Any], console: Console | None = None) -> Non
     )
     audit = data["audit"]
     if audit["last"]:
-        title = f"last audit records ({audit['records']} in all; `omc-dev audit` for detail)"
+        title = f"last audit records ({audit['records']} in all; `omc-dev kernel audit` for detail)"
         console.print(audit_table(audit["last"], title, fit=console.width))

@@ -1,4 +1,4 @@
-"""`omc-dev kernel migrate|serve|run`: the reference trading kernel's own commands.
+"""`omc-dev kernel ...`: the reference trading kernel's own commands.
 
 Only click is imported here; the kernel (and sqlalchemy, alembic, rich) load when a command runs.
 """
@@ -9,22 +9,37 @@ from pathlib import Path
 
 import click
 
-from devtools.kernel.options import db_option
+from devtools.kernel_cli.options import db_option
+from devtools.lazy import LazyGroup
+
+# The operator's commands, each in its own module (loaded when run), as in the root group.
+OPERATOR_COMMANDS: dict[str, tuple[str, str]] = {
+    "status": (
+        "devtools.kernel_cli.status:status",
+        "Show the trading kernel's state, positions and PnL.",
+    ),
+    "audit": ("devtools.kernel_cli.audit:audit", "Read or verify the kernel's hash-chained audit."),
+    "killswitch": (
+        "devtools.kernel_cli.killswitch:killswitch",
+        "Trip, reset or review the kill switch.",
+    ),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=OPERATOR_COMMANDS)
 def kernel() -> None:
-    """The reference trading kernel: migrate its database, serve its API, run it on paper."""
+    """The reference trading kernel: migrate its database, serve its API, run it on paper,
+    and the operator's status, audit and kill switch."""
 
 
 @kernel.command()
 @db_option
 def migrate(db_url: str | None) -> int:
     """Upgrade the kernel database to the latest schema (alembic upgrade head)."""
-    from kernel.db import open_database
+    from devtools.kernel_cli.project import kernel_database
     from kernel.schema import upgrade
 
-    db = open_database(db_url)
+    db = kernel_database(db_url)
     try:
         revision = upgrade(db)
     finally:
@@ -38,13 +53,12 @@ def migrate(db_url: str | None) -> int:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 def serve(db_url: str | None, host: str, port: int) -> int:
-    """Serve GET /health and GET /status (the JSON of `omc-dev status --format json`)."""
+    """Serve GET /health and GET /status (the JSON of `omc-dev kernel status --format json`)."""
+    from devtools.kernel_cli.project import kernel_database, kernel_settings
     from kernel.api import serve as serve_api
-    from kernel.db import open_database
-    from kernel.settings import load_settings
 
-    settings = load_settings()
-    db = open_database(db_url)
+    settings = kernel_settings()
+    db = kernel_database(db_url)
     try:
         serve_api(
             db, host, port, settings=settings, announce=lambda line: click.echo(line, err=True)
@@ -81,7 +95,7 @@ def run(
     Simulated time by default (a day of one-minute bars takes seconds); one transaction per
     tick, so Ctrl-C stops cleanly with every finished tick committed (exit 130).
     """
-    from devtools.kernel.running import run_paper
+    from devtools.kernel_cli.running import run_paper
 
     if feed is not None and seed is not None:
         raise click.UsageError("--feed and --seed are alternatives: give one")

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from devtools.container.engine_api import endpoint, unreachable
+from devtools.docker.engine_api import endpoint, unreachable
 
 if TYPE_CHECKING:
     import docker

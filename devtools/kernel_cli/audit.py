@@ -1,4 +1,4 @@
-"""`omc-dev audit`: read the TradeAudit, or verify its hash chain."""
+"""`omc-dev kernel audit`: read the TradeAudit, or verify its hash chain."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from devtools.kernel.options import db_option
+from devtools.kernel_cli.options import db_option
 
 ACTIONS = (
     "ALGORITHM_SIGNAL",
@@ -38,14 +38,14 @@ def audit(
     *, db_url: str | None, limit: int, actor: str | None, action: str | None, fmt: str, verify: bool
 ) -> int:
     """The last records of the append-only, hash-chained audit (oldest first)."""
+    from devtools.kernel_cli.project import kernel_database
     from kernel import audit as trade_audit
-    from kernel.db import open_database
     from kernel.schema import require_current
     from kernel.status import audit_record_dict
 
     if verify and (actor or action):
         raise click.UsageError("--verify checks the whole chain: it takes no --actor or --action")
-    db = open_database(db_url, create=False)
+    db = kernel_database(db_url, create=False)
     try:
         require_current(db)
         with db.read() as session:
@@ -90,7 +90,7 @@ def audit(
     else:
         from rich.console import Console
 
-        from devtools.kernel.tables import audit_table
+        from devtools.kernel_cli.tables import audit_table
 
         Console(highlight=False).print(audit_table(records, f"audit ({len(records)} shown)"))
     return 0
