@@ -41,6 +41,7 @@ class Service:
     image: str | None = None
     build_context: Path | None = None
     build_network: str | None = None
+    dockerfile: str | None = None  # with build_context: which image the service's code is
     volumes: tuple[Mount, ...] = ()
     ports: tuple[PortMapping, ...] = ()
     environment: Mapping[str, str | None] = field(default_factory=dict)
@@ -52,6 +53,7 @@ class Service:
     # Other names it answers to on its networks: container_name, hostname, aliases, links.
     aliases: tuple[str, ...] = ()
     expose: tuple[int, ...] = ()  # container ports declared with `expose`
+    network_mode: str | None = None  # "host", "service:db", ...: where `localhost` leads
 
     @property
     def container_ports(self) -> frozenset[int]:
@@ -122,10 +124,11 @@ def _aliases(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
     build = raw.get("build")
-    context = network = None
+    context = network = dockerfile = None
     if isinstance(build, Mapping) and build.get("context"):
         context = Path(str(build["context"]))
         network = build.get("network")
+        dockerfile = build.get("dockerfile")
     mounts = tuple(
         Mount(
             type=str(v.get("type", "volume")),
@@ -152,6 +155,7 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
         image=raw.get("image"),
         build_context=context,
         build_network=network,
+        dockerfile=None if dockerfile is None else str(dockerfile),
         volumes=mounts,
         ports=ports,
         environment={str(k): (None if v is None else str(v)) for k, v in env.items()},
@@ -166,6 +170,7 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
             for item in raw.get("expose") or ()
             if (port := _int_or_none(str(item).partition("/")[0].partition("-")[0])) is not None
         ),
+        network_mode=raw.get("network_mode") or None,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.compose.dotenv import DotenvError, parse_file
+from devtools.compose.dotenv import DotenvError, EnvVar, parse_file
 from devtools.compose.model import ComposeProject, Service
 from devtools.compose.source import ComposeSource
 
@@ -28,6 +28,7 @@ class Setting:
     path: Path
     line: int
     services: tuple[str, ...]  # the services whose containers receive it
+    reads_as: str | None = None  # the name the container reads it as, when not `name`
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class StackView:
     settings: list[Setting]
     host_ports: dict[int, HostPort] = field(default_factory=dict)
     external_hosts: frozenset[str] = frozenset()
+    parsed: dict[Path, list[EnvVar]] = field(default_factory=dict)  # each env file's variables
 
     @property
     def root(self) -> Path:
@@ -97,6 +99,7 @@ def collect(
 ) -> StackView:
     files: list[EnvFile] = []
     settings: list[Setting] = []
+    by_path: dict[Path, list[EnvVar]] = {}
     for env_file in env_files(source):
         try:
             parsed = parse_file(env_file.path)
@@ -104,6 +107,7 @@ def collect(
             files.append(EnvFile(env_file.path, env_file.services, exc))
             continue
         files.append(env_file)
+        by_path[env_file.path] = parsed
         settings += [Setting(v.name, v.value, v.path, v.line, env_file.services) for v in parsed]
     # One `environment:` block shared through a YAML anchor is one setting for all its services.
     shared: dict[tuple[Path, int, str], list[str]] = {}
@@ -123,4 +127,4 @@ def collect(
                     mapping.published,
                     HostPort(mapping.published, service.name, mapping.target, owner),
                 )
-    return StackView(project, source, files, settings, ports, external_hosts)
+    return StackView(project, source, files, settings, ports, external_hosts, by_path)
