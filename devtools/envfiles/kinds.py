@@ -49,7 +49,8 @@ LISTEN_SUFFIXES = ("_HTML_HOST", "_HTML_PORT")
 LISTEN_HOSTS = frozenset({"0.0.0.0", "::", "[::]", "*"})
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_HOST_PORT = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?(?::\d{1,5})?$")
+# A list item that is an address: `host:port`, or a lowercase host name or IP.
+_LIST_ADDRESS = re.compile(r"^(?:\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}|[a-z0-9][a-z0-9.-]*)$")
 
 
 def canonical(name: str) -> str:
@@ -107,7 +108,7 @@ def items(value: str) -> list[str]:
             return [p.strip() for p in parsed if p.strip()]
     if "," in text:
         pieces = [p.strip() for p in text.split(",") if p.strip()]
-        if pieces and all(is_url(p) or _HOST_PORT.match(p) for p in pieces):
+        if pieces and all(is_url(p) or _LIST_ADDRESS.match(p) for p in pieces):
             return pieces
     return [text]
 

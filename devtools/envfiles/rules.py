@@ -195,9 +195,11 @@ def endpoints_of(setting: Setting, env: Mapping[str, str | None]) -> Iterator[En
             siblings = {canonical(k): v for k, v in env.items()}
             host = None
             for suffix in HOST_SUFFIXES:
-                sibling = siblings.get(prefix(name) + suffix)
-                if sibling is not None and _usable(sibling):
-                    host = _host_of(sibling)
+                sibling = siblings.get(prefix(name) + suffix, "")
+                if prefix(name) + suffix in siblings and not _usable(sibling):
+                    return  # its host is empty or unresolved: nothing is dialled
+                if _usable(sibling):
+                    host = _host_of(sibling or "")
                     break
             hints = _hints(name)
             yield Endpoint(setting, host, int(item), False, hints, None, 0, _strong(hints))
