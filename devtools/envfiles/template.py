@@ -140,7 +140,7 @@ def _corrected(view: StackView, items: list[Entry]) -> list[Entry]:
     where = view.root / EXAMPLE
     values = {e.name: e.value.replace(":***@", f":{PLACEHOLDER}@") for e in items}
     notes: dict[str, str] = {}
-    for _ in range(3):  # a list value may need one fix per item
+    for attempt in range(4):  # a list value may need one fix per item
         numbered = {name: (value, i + 1) for i, (name, value) in enumerate(values.items())}
         flagged = list(verdicts_of(view, example_settings(view, where, numbered)))
         fixes: dict[str, str] = {}
@@ -148,8 +148,9 @@ def _corrected(view: StackView, items: list[Entry]) -> list[Entry]:
             name, fixed = verdict.endpoint.setting.name, verdict.fixed(mask=False)
             if fixed is not None and fixed != values[name]:
                 fixes.setdefault(name, fixed)
-        if not fixes:
-            for verdict in flagged:  # no fix known: an empty value, and a note saying what to set
+        if not fixes or attempt == 3:
+            # No fix known (or none that settles it): an empty value, and a note what to set.
+            for verdict in flagged:
                 name = verdict.endpoint.setting.name
                 values[name] = ""
                 notes[name] = "set the host to a compose service name and its container port"
