@@ -54,6 +54,7 @@ class Service:
     aliases: tuple[str, ...] = ()
     expose: tuple[int, ...] = ()  # container ports declared with `expose`
     network_mode: str | None = None  # "host", "service:db", ...: where `localhost` leads
+    networks: tuple[str, ...] = ()  # the project networks it joins (logical names)
 
     @property
     def container_ports(self) -> frozenset[int]:
@@ -83,6 +84,8 @@ class ComposeProject:
     services: Mapping[str, Service]
     volumes: Mapping[str, str]  # logical volume name -> engine volume name
     networks: Mapping[str, str]
+    # Networks created outside the project (`external: true`): other stacks' containers are there.
+    external_networks: frozenset[str] = frozenset()
 
     def service(self, name: str) -> Service:
         try:
@@ -171,7 +174,16 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
             if (port := _int_or_none(str(item).partition("/")[0].partition("-")[0])) is not None
         ),
         network_mode=raw.get("network_mode") or None,
+        networks=_network_names(raw.get("networks")),
     )
+
+
+def _network_names(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, Mapping):
+        return tuple(sorted(str(k) for k in raw))
+    if isinstance(raw, list):
+        return tuple(sorted(str(k) for k in raw))
+    return ()
 
 
 def parse_config(doc: Mapping[str, Any], *, files: tuple[Path, ...] = ()) -> ComposeProject:
@@ -187,4 +199,9 @@ def parse_config(doc: Mapping[str, Any], *, files: tuple[Path, ...] = ()) -> Com
         services=services,
         volumes={k: str((v or {}).get("name", k)) for k, v in (doc.get("volumes") or {}).items()},
         networks={k: str((v or {}).get("name", k)) for k, v in (doc.get("networks") or {}).items()},
+        external_networks=frozenset(
+            str(k)
+            for k, v in (doc.get("networks") or {}).items()
+            if isinstance(v, Mapping) and v.get("external")
+        ),
     )

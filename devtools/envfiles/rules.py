@@ -412,7 +412,10 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
             return verdict  # outside the stack: its ports are its own
         elif endpoint.check_host:
             right = target.name if target is not None else None
-            verdict = replace(verdict, host_problem="unknown", right_host=right)
+            # On a network made outside the project, other stacks' containers answer too.
+            outside = _external_networks(view, receiver)
+            problem = "unknown" if not outside else "unknown-external"
+            verdict = replace(verdict, host_problem=problem, right_host=right)
     port = endpoint.port
     if port is None or target is None:
         return verdict
@@ -429,6 +432,12 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
     if declared:
         return replace(verdict, port_problem="undeclared", right_port=only)
     return verdict
+
+
+def _external_networks(view: StackView, receiver: Service | None) -> list[str]:
+    if receiver is None:
+        return []
+    return sorted(set(receiver.networks) & view.project.external_networks)
 
 
 def verdicts_of(view: StackView, judged: Iterable[Judged]) -> Iterator[Verdict]:
@@ -490,15 +499,21 @@ def _host_issues(view: StackView, verdicts: Iterable[Verdict]) -> Iterator[Issue
                 "itself, not another service",
                 fix=fix,
             )
-        elif verdict.host_problem == "unknown":
+        elif verdict.host_problem in ("unknown", "unknown-external"):
+            external = verdict.host_problem == "unknown-external"
+            message = (
+                f"{_shown(endpoint)}: no compose service is called {host!r} "
+                f"(services: {_services_list(view)})"
+            )
+            if external:
+                message += "; it may be a container on an external network the service joins"
             yield _finding(
                 view,
                 "env-host-not-a-service",
-                Severity.ERROR,
+                Severity.WARNING if external else Severity.ERROR,
                 verdict,
-                message=f"{_shown(endpoint)}: no compose service is called {host!r} "
-                f"(services: {_services_list(view)})",
-                fix=fix,
+                message=message,
+                fix=fix if not external else f"{fix}, or list it in external-hosts",
             )
 
 

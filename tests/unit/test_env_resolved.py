@@ -328,3 +328,34 @@ def test_template_leaves_empty_what_it_cannot_fix(tmp_path: Path) -> None:
     text = render(view_of(OLDER, folder, doc))
     assert parse_template(text)["SMTP_HOST"] == ""
     assert "# SMTP_HOST: set the host" in text
+
+
+def test_where_localhost_and_unknown_names_lead_depends_on_the_network(tmp_path: Path) -> None:
+    env = {"REDIS_HOST": "localhost", "SEARCH_HOST": "elastic"}
+    plain = {f.id: f.severity for f in env_findings(mini(tmp_path / "a", env))}
+    assert plain == {"env-host-loopback": "error", "env-host-not-a-service": "error"}
+
+    def variant(folder: Path, **worker: Any) -> list[Finding]:
+        view = mini(folder, env)
+        doc: dict[str, Any] = {
+            "services": {
+                "redis": {"image": "redis:7", "ports": [{"target": 6379, "published": "6380"}]},
+                "worker": {"image": "worker:latest", "environment": env, **worker},
+            },
+            "networks": {"shared": {"name": "shared", "external": True}, "default": {}},
+        }
+        project = parse_config(doc, files=view.project.files)
+        return env_findings(collect(project, view.source))
+
+    # localhost is redis itself when the worker shares its network namespace; the host's own
+    # network when it uses the host's.
+    shared = variant(tmp_path / "b", network_mode="service:redis")
+    assert [f.id for f in shared] == ["env-host-not-a-service"]
+    assert variant(tmp_path / "c", network_mode="host") == []
+    # On a network made outside the project, an unknown name may be another stack's container.
+    (outside,) = [
+        f
+        for f in variant(tmp_path / "d", networks={"shared": None, "default": None})
+        if f.id == "env-host-not-a-service"
+    ]
+    assert outside.severity == "warning" and "external network" in outside.message
