@@ -57,6 +57,9 @@ class StackView:
     host_ports: dict[int, HostPort] = field(default_factory=dict)
     external_hosts: frozenset[str] = frozenset()
     parsed: dict[Path, list[EnvVar]] = field(default_factory=dict)  # each env file's variables
+    # Names of services the compose files define but the resolved project leaves out (a profile
+    # not enabled): still names a container may dial once that profile runs.
+    inactive_names: frozenset[str] = frozenset()
 
     @property
     def root(self) -> Path:
@@ -96,6 +99,7 @@ def collect(
     source: ComposeSource,
     host_ports: Mapping[int, HostPort] | None = None,
     external_hosts: frozenset[str] = frozenset(),
+    declared_names: frozenset[str] = frozenset(),
 ) -> StackView:
     files: list[EnvFile] = []
     settings: list[Setting] = []
@@ -127,4 +131,6 @@ def collect(
                     mapping.published,
                     HostPort(mapping.published, service.name, mapping.target, owner),
                 )
-    return StackView(project, source, files, settings, ports, external_hosts, by_path)
+    active = {n.lower() for s in project.services.values() for n in (s.name, *s.aliases)}
+    inactive = frozenset(n.lower() for n in declared_names) - active
+    return StackView(project, source, files, settings, ports, external_hosts, by_path, inactive)

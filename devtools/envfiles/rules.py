@@ -397,6 +397,8 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
         lowered = host.lower()
         if lowered in view.names() or lowered in view.external_hosts:
             pass
+        elif lowered in view.inactive_names:
+            return verdict  # a service of a profile not enabled: right once that profile runs
         elif is_loopback(host):
             shared = mode.startswith("service:") and target is not None
             if shared and mode.partition(":")[2] == (target.name if target else ""):

@@ -14,6 +14,7 @@ from devtools.compose.source import read_source
 from devtools.config import ProjectConfig
 from devtools.doctor.ignore import Ignores, comment_rules
 from devtools.envfiles.kinds import items, kind
+from devtools.envfiles.load import declared_names
 from devtools.envfiles.model import StackView, collect
 from devtools.envfiles.rules import check, check_named
 from devtools.envfiles.template import render
@@ -25,7 +26,7 @@ from tests.fixtures.stacks import NEWER, OLDER, SHAPES, Shape, dotenv_line
 def view_of(shape: Shape, folder: Path, doc: dict[str, Any] | None = None) -> StackView:
     files = shape.paths(folder)
     project = parse_config(doc or shape.config(folder), files=tuple(files))
-    return collect(project, read_source(files))
+    return collect(project, read_source(files), declared_names=declared_names(tuple(files)))
 
 
 def env_findings(view: StackView) -> list[Finding]:
@@ -359,3 +360,17 @@ def test_where_localhost_and_unknown_names_lead_depends_on_the_network(tmp_path:
         if f.id == "env-host-not-a-service"
     ]
     assert outside.severity == "warning" and "external network" in outside.message
+
+
+def test_a_service_of_a_profile_not_enabled_is_a_known_name(tmp_path: Path) -> None:
+    folder = NEWER.write(tmp_path / "s")
+    view = view_of(NEWER, folder)
+    assert "queue" not in view.project.services and "queue" in view.inactive_names
+    assert env_findings(view) == []
+    override = NEWER.files["compose.override.yml"].replace(
+        'REDIS_HOST: "queue"', 'REDIS_HOST: "queu"'
+    )
+    typo = NEWER.write(tmp_path / "t", **{"compose.override.yml": override})
+    doc = NEWER.config(typo, backend={"REDIS_HOST": "queu"})
+    (finding,) = env_findings(view_of(NEWER, typo, doc))
+    assert (finding.id, finding.path) == ("env-host-not-a-service", "compose.override.yml")
