@@ -53,8 +53,8 @@ def whole_variable(raw: str | None) -> str | None:
     return (match.group("braced") or match.group("bare")) if match else None
 
 
-def _dotenv_lines(view: StackView) -> dict[str, int]:
-    return {v.name: v.line for v in view.parsed.get(view.root / DOTENV, [])}
+def _dotenv_lines(view: StackView) -> dict[str, tuple[int, str | None]]:
+    return {v.name: (v.line, v.value) for v in view.parsed.get(view.root / DOTENV, [])}
 
 
 def origin_of(view: StackView, service: str, name: str) -> Origin:
@@ -65,8 +65,12 @@ def origin_of(view: StackView, service: str, name: str) -> Origin:
         last: EnvironmentEntry = max(entries, key=lambda e: (order.get(e.file, -1), e.line))
         variable = name if last.value is None else whole_variable(last.value)
         entry = (last.file, last.line)
-        if variable is not None and variable in dotenv and variable not in os.environ:
-            return Origin(view.root / DOTENV, dotenv[variable], "interpolation", variable, entry)
+        from_dotenv = variable is not None and variable in dotenv and variable not in os.environ
+        if from_dotenv and variable is not None:
+            line, value = dotenv[variable]
+            # `${VAR:-default}` with `VAR=` empty in .env: the default is what arrives.
+            if value or ":-" not in (last.value or ""):
+                return Origin(view.root / DOTENV, line, "interpolation", variable, entry)
         return Origin(last.file, last.line, "environment", variable, entry)
     for ref in reversed([r for r in view.source.env_files if r.service == service]):
         lines = [v.line for v in view.parsed.get(ref.path, []) if v.name == name]

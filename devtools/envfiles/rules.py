@@ -617,11 +617,14 @@ def host_variables(view: StackView) -> Iterator[Named]:
                     fix += " or stop passing .env as env_file (give containers their own file)"
                 else:
                     fix += "; compose reads host-side values from .env or the shell"
+            # With a whole env file, the container gets it whether or not its code reads it:
+            # worth saying, not failing for; named in `environment:`, it is meant to be read.
+            severity = Severity.WARNING if origin.how == "env_file" else Severity.ERROR
             yield (
                 name,
                 Finding(
                     "env-host-variable-in-service",
-                    Severity.ERROR,
+                    severity,
                     f"{name} is meant for the host ({reason}) but {how} passes it into {readers}",
                     where,
                     line or None,

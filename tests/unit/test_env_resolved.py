@@ -16,6 +16,7 @@ from devtools.doctor.ignore import Ignores, comment_rules
 from devtools.envfiles.kinds import items, kind
 from devtools.envfiles.load import declared_names
 from devtools.envfiles.model import StackView, collect
+from devtools.envfiles.origin import origin_of
 from devtools.envfiles.rules import check, check_named
 from devtools.envfiles.template import render
 from devtools.errors import UnusableInput
@@ -374,3 +375,44 @@ def test_a_service_of_a_profile_not_enabled_is_a_known_name(tmp_path: Path) -> N
     doc = NEWER.config(typo, backend={"REDIS_HOST": "queu"})
     (finding,) = env_findings(view_of(NEWER, typo, doc))
     assert (finding.id, finding.path) == ("env-host-not-a-service", "compose.override.yml")
+
+
+HOST_SIDE_COMPOSE = """\
+services:
+  db:
+    image: postgres:17
+    ports:
+      - "${DB_HOST_PORT:-5433}:5432"
+  backend:
+    image: backend:latest
+    env_file: [.env]
+    environment:
+      COMPOSE_PROFILES: dev
+      LOG_HOST: ${LOG_HOST:-logs}
+  logs:
+    image: logs:latest
+"""
+
+
+def test_host_side_variables_and_defaults_are_located_where_they_act(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "compose.yaml").write_text(HOST_SIDE_COMPOSE)
+    (folder / ".env").write_text("DB_HOST_PORT=5433\nLOG_HOST=\n")
+    env = {"DB_HOST_PORT": "5433", "LOG_HOST": "logs", "COMPOSE_PROFILES": "dev"}
+    doc = {
+        "services": {
+            "db": {"image": "postgres:17", "ports": [{"target": 5432, "published": "5433"}]},
+            "backend": {"image": "backend:latest", "environment": env},
+            "logs": {"image": "logs:latest"},
+        }
+    }
+    files = [folder / "compose.yaml"]
+    view = collect(parse_config(doc, files=tuple(files)), read_source(files))
+    leaks = {f.path: f for f in env_findings(view) if f.id == "env-host-variable-in-service"}
+    # Handed over with the whole .env: said, not failed for; named in `environment:`: an error.
+    assert (leaks[".env"].line, leaks[".env"].severity) == (1, "warning")
+    assert (leaks["compose.yaml"].line, leaks["compose.yaml"].severity) == (10, "error")
+    # `${LOG_HOST:-logs}` with `LOG_HOST=` empty: the compose default is what arrives.
+    where = origin_of(view, "backend", "LOG_HOST")
+    assert (where.path.name, where.line) == ("compose.yaml", 11)
