@@ -380,6 +380,20 @@ class Verdict:
         return fixed_value(self.endpoint, host=self.right_host, port=self.right_port, mask=mask)
 
     @property
+    def rules(self) -> tuple[str, ...]:
+        """The ids of the findings this verdict gives."""
+        found = []
+        if self.host_problem == "loopback":
+            found.append("env-host-loopback")
+        elif self.host_problem:
+            found.append("env-host-not-a-service")
+        if self.port_problem == "host-port":
+            found.append("env-port-is-host-port")
+        elif self.port_problem:
+            found.append("env-port-not-container-port")
+        return tuple(found)
+
+    @property
     def fix(self) -> str | None:
         """`NAME=value` with every correction this verdict knows, or None when it knows none."""
         value = self.fixed()

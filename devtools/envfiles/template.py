@@ -20,9 +20,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from devtools.compose.dotenv import parse_file
+from devtools.doctor.ignore import Ignores
 from devtools.envfiles.kinds import kind
 from devtools.envfiles.model import DOTENV, EXAMPLE, StackView
-from devtools.envfiles.rules import example_settings, host_only_reason, prefix, verdicts_of
+from devtools.envfiles.rules import (
+    Verdict,
+    example_settings,
+    host_only_reason,
+    prefix,
+    verdicts_of,
+)
+from devtools.findings import Finding, Severity
 
 SECRET = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 PLACEHOLDER = "change-me"
@@ -117,7 +125,7 @@ def _documented(view: StackView) -> Callable[[str], bool]:
     return lambda name: name in from_files or name in connection or name.upper().startswith(groups)
 
 
-def entries(view: StackView) -> list[Entry]:
+def entries(view: StackView, ignores: Ignores | None = None) -> list[Entry]:
     values = _Values(view)
     documented = _documented(view)
     found: dict[str, Entry] = {}
@@ -132,17 +140,41 @@ def entries(view: StackView) -> list[Entry]:
     for name in (*values.example, *values.dotenv):
         if name not in found:
             found[name] = Entry(name, values.pick(name), "other")
-    return _corrected(view, list(found.values()))
+    return _corrected(view, list(found.values()), ignores or Ignores())
 
 
-def _corrected(view: StackView, items: list[Entry]) -> list[Entry]:
+def _silenced(view: StackView, ignores: Ignores) -> Callable[[Verdict], bool]:
+    """Whether the user silenced every finding of a verdict: in the config, or by a comment on
+    the variable's line in `.env` / `.env.example` (what they silenced is not broken to them)."""
+    lines: dict[str, list[tuple[str, int]]] = {}
+    for name in (DOTENV, EXAMPLE):
+        for var in view.parsed.get(view.root / name, []):
+            lines.setdefault(var.name, []).append((name, var.line))
+
+    def silenced(verdict: Verdict) -> bool:
+        name = verdict.endpoint.setting.name
+        places: list[tuple[str | None, int | None]] = [(None, None), *lines.get(name, [])]
+        return all(
+            any(
+                ignores.silences(Finding(rule, Severity.ERROR, "", path, line), view.root, name)
+                for path, line in places
+            )
+            for rule in verdict.rules
+        )
+
+    return silenced
+
+
+def _corrected(view: StackView, items: list[Entry], ignores: Ignores) -> list[Entry]:
     """Correct what the doctor would flag in the example, by its own verdicts; nothing else."""
+    silenced = _silenced(view, ignores)
     where = view.root / EXAMPLE
     values = {e.name: e.value.replace(":***@", f":{PLACEHOLDER}@") for e in items}
     notes: dict[str, str] = {}
     for attempt in range(4):  # a list value may need one fix per item
         numbered = {name: (value, i + 1) for i, (name, value) in enumerate(values.items())}
-        flagged = list(verdicts_of(view, example_settings(view, where, numbered)))
+        judged = verdicts_of(view, example_settings(view, where, numbered))
+        flagged = [v for v in judged if not silenced(v)]
         fixes: dict[str, str] = {}
         for verdict in flagged:
             name, fixed = verdict.endpoint.setting.name, verdict.fixed(mask=False)
@@ -166,8 +198,8 @@ SECTIONS = {
 }
 
 
-def render(view: StackView) -> str:
-    items = entries(view)
+def render(view: StackView, ignores: Ignores | None = None) -> str:
+    items = entries(view, ignores)
     out = [HEADER]
     for section, title in SECTIONS.items():
         chosen = [e for e in items if e.section == section]

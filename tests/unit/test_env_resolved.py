@@ -416,3 +416,23 @@ def test_host_side_variables_and_defaults_are_located_where_they_act(tmp_path: P
     # `${LOG_HOST:-logs}` with `LOG_HOST=` empty: the compose default is what arrives.
     where = origin_of(view, "backend", "LOG_HOST")
     assert (where.path.name, where.line) == ("compose.yaml", 11)
+
+
+def test_template_keeps_what_the_user_silenced(tmp_path: Path) -> None:
+    compose = OLDER.files["docker-compose.yml"]
+    block = compose.index("  backend:")
+    without = compose[:block] + compose[block:].replace("      - POSTGRES_SERVER=db\n", "", 1)
+    dotenv = OLDER.files[".env"].replace(
+        "POSTGRES_SERVER=localhost",
+        "POSTGRES_SERVER=localhost # omc-dev: ignore[env-host-loopback]",
+    )
+    folder = OLDER.write(tmp_path / "s", **{"docker-compose.yml": without, ".env": dotenv})
+    doc = OLDER.config(folder, backend={"POSTGRES_SERVER": "localhost"})
+    assert parse_template(render(view_of(OLDER, folder, doc)))["POSTGRES_SERVER"] == "localhost"
+    plain = OLDER.write(tmp_path / "p", **{"docker-compose.yml": without})
+    config = ProjectConfig(
+        root=plain, data={"doctor": {"ignore": ["env-host-loopback:POSTGRES_SERVER"]}}
+    )
+    text = render(view_of(OLDER, plain, doc), Ignores.from_config(config))
+    assert parse_template(text)["POSTGRES_SERVER"] == "localhost"
+    assert parse_template(render(view_of(OLDER, plain, doc)))["POSTGRES_SERVER"] == "db"
