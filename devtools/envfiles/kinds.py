@@ -18,7 +18,13 @@ from typing import Literal
 
 Kind = Literal["connection", "browser", "listen", "other"]
 
-HOST_SUFFIXES = ("_HOSTNAME", "_HOST", "_SERVER", "_ADDRESS", "_ADDR")
+HOST_SUFFIXES = ("_HOSTNAME", "_HOST", "_SERVER", "_ADDRESS", "_ADDR", "_ENDPOINT")
+# Names that hold a host only sometimes (`WALLET_ADDRESS=0xab12`): judged as one with a port.
+LOOSE_SUFFIXES = ("_ADDRESS", "_ADDR", "_ENDPOINT")
+# Values that are switches or words, not host names (`JUPYTER_SERVER=true`).
+NOT_HOSTS = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "disabled"}
+)
 LIST_SUFFIXES = ("_HOSTS", "_SERVERS", "_BROKERS", "_NODES", "_ADDRS", "_ADDRESSES")
 URL_SUFFIXES = ("_URL", "_URI", "_DSN")
 PORT_SUFFIX = "_PORT"

@@ -32,6 +32,8 @@ from devtools.compose.model import Service
 from devtools.envfiles.kinds import (
     HOST_SUFFIXES,
     LIST_SUFFIXES,
+    LOOSE_SUFFIXES,
+    NOT_HOSTS,
     PORT_SUFFIX,
     URL_SUFFIXES,
     canonical,
@@ -178,7 +180,7 @@ def endpoints_of(setting: Setting, env: Mapping[str, str | None]) -> Iterator[En
                 yield Endpoint(setting, url.hostname, port, True, hints, url, index, _strong(hints))
         elif name.endswith((*HOST_SUFFIXES, *LIST_SUFFIXES)):
             match = _HOST_PORT.match(item)
-            if match:
+            if match and _looks_like_host(name, match.group("host"), match.group("port")):
                 port_text = match.group("port")
                 hints = _hints(name)
                 yield Endpoint(
@@ -203,6 +205,14 @@ def endpoints_of(setting: Setting, env: Mapping[str, str | None]) -> Iterator[En
                     break
             hints = _hints(name)
             yield Endpoint(setting, host, int(item), False, hints, None, 0, _strong(hints))
+
+
+def _looks_like_host(name: str, host: str, port: str | None) -> bool:
+    """A word that may be a host name: not a switch or a number; for a name that holds a host
+    only sometimes (`*_ADDRESS`), only with a port or when it is loopback."""
+    if host.lower() in NOT_HOSTS or (not any(c.isalpha() for c in host) and not _is_ip(host)):
+        return False
+    return not name.endswith(LOOSE_SUFFIXES) or port is not None or is_loopback(host)
 
 
 def _strong(hints: Iterable[str]) -> bool:

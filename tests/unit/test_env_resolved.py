@@ -436,3 +436,17 @@ def test_template_keeps_what_the_user_silenced(tmp_path: Path) -> None:
     text = render(view_of(OLDER, plain, doc), Ignores.from_config(config))
     assert parse_template(text)["POSTGRES_SERVER"] == "localhost"
     assert parse_template(render(view_of(OLDER, plain, doc)))["POSTGRES_SERVER"] == "db"
+
+
+def test_words_that_are_no_host_names_are_not_judged(tmp_path: Path) -> None:
+    env = {
+        "JUPYTER_SERVER": "true",
+        "WALLET_ADDRESS": "0xab12cd",
+        "RETRY_SERVER": "3",
+        "MINIO_ENDPOINT": "localhost:9000",
+    }
+    found = env_findings(mini(tmp_path / "s", env))
+    # Only the endpoint that names a server (MinIO) on localhost is an address at all.
+    assert [(f.id, f.message.split(":")[0]) for f in found] == [
+        ("env-host-loopback", "MINIO_ENDPOINT=localhost")
+    ]
