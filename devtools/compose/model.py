@@ -41,6 +41,7 @@ class Service:
     image: str | None = None
     build_context: Path | None = None
     build_network: str | None = None
+    dockerfile: str | None = None  # with build_context: which image the service's code is
     volumes: tuple[Mount, ...] = ()
     ports: tuple[PortMapping, ...] = ()
     environment: Mapping[str, str | None] = field(default_factory=dict)
@@ -52,6 +53,8 @@ class Service:
     # Other names it answers to on its networks: container_name, hostname, aliases, links.
     aliases: tuple[str, ...] = ()
     expose: tuple[int, ...] = ()  # container ports declared with `expose`
+    network_mode: str | None = None  # "host", "service:db", ...: where `localhost` leads
+    networks: tuple[str, ...] = ()  # the project networks it joins (logical names)
 
     @property
     def container_ports(self) -> frozenset[int]:
@@ -81,6 +84,8 @@ class ComposeProject:
     services: Mapping[str, Service]
     volumes: Mapping[str, str]  # logical volume name -> engine volume name
     networks: Mapping[str, str]
+    # Networks created outside the project (`external: true`): other stacks' containers are there.
+    external_networks: frozenset[str] = frozenset()
 
     def service(self, name: str) -> Service:
         try:
@@ -122,10 +127,11 @@ def _aliases(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
     build = raw.get("build")
-    context = network = None
+    context = network = dockerfile = None
     if isinstance(build, Mapping) and build.get("context"):
         context = Path(str(build["context"]))
         network = build.get("network")
+        dockerfile = build.get("dockerfile")
     mounts = tuple(
         Mount(
             type=str(v.get("type", "volume")),
@@ -152,6 +158,7 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
         image=raw.get("image"),
         build_context=context,
         build_network=network,
+        dockerfile=None if dockerfile is None else str(dockerfile),
         volumes=mounts,
         ports=ports,
         environment={str(k): (None if v is None else str(v)) for k, v in env.items()},
@@ -166,7 +173,17 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
             for item in raw.get("expose") or ()
             if (port := _int_or_none(str(item).partition("/")[0].partition("-")[0])) is not None
         ),
+        network_mode=raw.get("network_mode") or None,
+        networks=_network_names(raw.get("networks")),
     )
+
+
+def _network_names(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, Mapping):
+        return tuple(sorted(str(k) for k in raw))
+    if isinstance(raw, list):
+        return tuple(sorted(str(k) for k in raw))
+    return ()
 
 
 def parse_config(doc: Mapping[str, Any], *, files: tuple[Path, ...] = ()) -> ComposeProject:
@@ -182,4 +199,9 @@ def parse_config(doc: Mapping[str, Any], *, files: tuple[Path, ...] = ()) -> Com
         services=services,
         volumes={k: str((v or {}).get("name", k)) for k, v in (doc.get("volumes") or {}).items()},
         networks={k: str((v or {}).get("name", k)) for k, v in (doc.get("networks") or {}).items()},
+        external_networks=frozenset(
+            str(k)
+            for k, v in (doc.get("networks") or {}).items()
+            if isinstance(v, Mapping) and v.get("external")
+        ),
     )

@@ -8,17 +8,22 @@ from devtools.findings import Finding, Severity
 
 
 def check_environment(ctx: DoctorContext) -> Outcome:
+    from devtools.doctor.ignore import Ignores
     from devtools.envfiles.load import load_view
-    from devtools.envfiles.rules import check
+    from devtools.envfiles.rules import check_named
 
     try:
         view = load_view(ctx.config, ctx.target, ctx.project)
     except UserError as exc:
         # A compose file compose accepts but we cannot read, or a damaged port registry.
         return Outcome("not checked", [Finding("env-check-failed", Severity.ERROR, str(exc))])
-    findings = check(view)
+    ignores = Ignores.from_config(ctx.config)
+    named = check_named(view)
+    findings = [f for name, f in named if not ignores.silences(f, view.root, name)]
     files = ", ".join(view.relative(f.path) for f in view.files) or "no env files"
-    return Outcome(f"{files}: {len(view.settings)} settings", findings)
+    silenced = len(named) - len(findings)
+    note = f", {silenced} silenced" if silenced else ""
+    return Outcome(f"{files}: {len(view.settings)} settings{note}", findings)
 
 
 CHECKS = [

@@ -66,6 +66,9 @@ class CheckResult:
 
 
 def run_checks(checks: Sequence[DoctorCheck], ctx: DoctorContext) -> list[CheckResult]:
+    from devtools.doctor.ignore import Ignores
+
+    ignores = Ignores.from_config(ctx.config)  # a bad `ignore` list is unusable input: exit 2
     results: dict[str, CheckResult] = {}
     for check in checks:
         blocked = [
@@ -77,6 +80,9 @@ def run_checks(checks: Sequence[DoctorCheck], ctx: DoctorContext) -> list[CheckR
             )
             continue
         outcome = check.run(ctx)
+        # Rules silenced project-wide, and `# omc-dev: ignore[...]` on a finding's line.
+        kept = [f for f in outcome.findings if not ignores.silences(f, ctx.config.root)]
+        outcome = Outcome(outcome.detail, kept)
         severities = {f.severity for f in outcome.findings}
         status: Status = (
             "fail"

@@ -31,6 +31,7 @@ def template(output: Path | None, yes: bool) -> int:
     from devtools.atomic import write_atomic
     from devtools.compose.cli import load_project, targets_for
     from devtools.confirm import ask
+    from devtools.doctor.ignore import Ignores
     from devtools.envfiles.load import load_view
     from devtools.envfiles.model import EXAMPLE
     from devtools.envfiles.template import render
@@ -42,7 +43,7 @@ def template(output: Path | None, yes: bool) -> int:
     for env_file in view.files:
         if env_file.error is not None:
             raise env_file.error  # one line: file, line, what is wrong
-    text = render(view)
+    text = render(view, Ignores.from_config(cfg))
     if output is not None and str(output) == "-":
         sys.stdout.write(text)
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from devtools.compose.cli import ComposeTarget
 from devtools.compose.model import ComposeProject
 from devtools.compose.source import read_source
@@ -33,10 +35,36 @@ def external_hosts(config: ProjectConfig) -> frozenset[str]:
     return frozenset(n.lower() for n in names)
 
 
+def declared_names(files: tuple[Path, ...]) -> frozenset[str]:
+    """Every service name and alias the compose files define, whatever profiles are enabled
+    (`docker compose config` leaves out services of profiles that are not)."""
+    import yaml
+
+    names: set[str] = set()
+    for file in files:
+        try:
+            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # compose resolved it, so this is no input error of ours: names are a bonus
+        services = doc.get("services") if isinstance(doc, dict) else None
+        for name, raw in (services or {}).items() if isinstance(services, dict) else ():
+            names.add(str(name))
+            if not isinstance(raw, dict):
+                continue
+            names.update(str(raw[k]) for k in ("hostname", "container_name") if raw.get(k))
+            networks = raw.get("networks")
+            for net in networks.values() if isinstance(networks, dict) else ():
+                if isinstance(net, dict):
+                    names.update(str(a) for a in net.get("aliases") or ())
+    return frozenset(names)
+
+
 def load_view(config: ProjectConfig, target: ComposeTarget, project: ComposeProject) -> StackView:
+    source = read_source(target.files)
     return collect(
         project,
-        read_source(target.files),
+        source,
         registry_host_ports(config),
         external_hosts(config),
+        declared_names(tuple(source.files)),
     )

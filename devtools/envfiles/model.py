@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.compose.dotenv import DotenvError, parse_file
+from devtools.compose.dotenv import DotenvError, EnvVar, parse_file
 from devtools.compose.model import ComposeProject, Service
 from devtools.compose.source import ComposeSource
 
@@ -28,6 +28,7 @@ class Setting:
     path: Path
     line: int
     services: tuple[str, ...]  # the services whose containers receive it
+    reads_as: str | None = None  # the name the container reads it as, when not `name`
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ class StackView:
     settings: list[Setting]
     host_ports: dict[int, HostPort] = field(default_factory=dict)
     external_hosts: frozenset[str] = frozenset()
+    parsed: dict[Path, list[EnvVar]] = field(default_factory=dict)  # each env file's variables
+    # Names of services the compose files define but the resolved project leaves out (a profile
+    # not enabled): still names a container may dial once that profile runs.
+    inactive_names: frozenset[str] = frozenset()
 
     @property
     def root(self) -> Path:
@@ -94,9 +99,11 @@ def collect(
     source: ComposeSource,
     host_ports: Mapping[int, HostPort] | None = None,
     external_hosts: frozenset[str] = frozenset(),
+    declared_names: frozenset[str] = frozenset(),
 ) -> StackView:
     files: list[EnvFile] = []
     settings: list[Setting] = []
+    by_path: dict[Path, list[EnvVar]] = {}
     for env_file in env_files(source):
         try:
             parsed = parse_file(env_file.path)
@@ -104,6 +111,7 @@ def collect(
             files.append(EnvFile(env_file.path, env_file.services, exc))
             continue
         files.append(env_file)
+        by_path[env_file.path] = parsed
         settings += [Setting(v.name, v.value, v.path, v.line, env_file.services) for v in parsed]
     # One `environment:` block shared through a YAML anchor is one setting for all its services.
     shared: dict[tuple[Path, int, str], list[str]] = {}
@@ -123,4 +131,6 @@ def collect(
                     mapping.published,
                     HostPort(mapping.published, service.name, mapping.target, owner),
                 )
-    return StackView(project, source, files, settings, ports, external_hosts)
+    active = {n.lower() for s in project.services.values() for n in (s.name, *s.aliases)}
+    inactive = frozenset(n.lower() for n in declared_names) - active
+    return StackView(project, source, files, settings, ports, external_hosts, by_path, inactive)

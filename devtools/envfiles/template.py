@@ -1,10 +1,13 @@
 """`omc-dev env template`: a `.env.example` written the way containers see the stack.
 
 Every variable the services receive, every variable the compose files interpolate, and every
-name already in `.env` / `.env.example`, once each. Connection settings are corrected by the same
-rules the doctor applies (service names, container ports); host-side variables are kept out of
-the container section; values that may be private (from `.env`, or secret-looking names not
-written in a tracked file) become `change-me`.
+name already in `.env` / `.env.example`, once each. Values are the ones already written (the
+tracked example first, then `.env`, then the compose files), and only what the doctor would
+flag in the example is corrected, by the doctor's own verdict (service names, container ports):
+a browser URL, a CORS list, a listen address or a value every reader overrides stays as it is.
+A value the doctor would still reject is left empty with a note. Host-side variables are kept
+out of the container section; values that may be private (secret-looking names not written in a
+tracked file, URL passwords) become `change-me`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from devtools.compose.dotenv import parse_file
-from devtools.envfiles.model import DOTENV, EXAMPLE, Setting, StackView
-from devtools.envfiles.rules import endpoints, host_only_reason, judge, prefix
+from devtools.doctor.ignore import Ignores
+from devtools.envfiles.kinds import kind
+from devtools.envfiles.model import DOTENV, EXAMPLE, StackView
+from devtools.envfiles.rules import (
+    Verdict,
+    example_settings,
+    host_only_reason,
+    prefix,
+    verdicts_of,
+)
+from devtools.findings import Finding, Severity
 
 SECRET = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
 PLACEHOLDER = "change-me"
@@ -50,8 +62,8 @@ def _without_password(value: str) -> str:
         password = url.password
     except ValueError:
         return value
-    if not url.scheme or not password:
-        return value
+    if not url.scheme or not password or "$" in password:
+        return value  # no password, or a reference to one (`${POSTGRES_PASSWORD}`)
     return url._replace(netloc=url.netloc.replace(f":{password}@", f":{PLACEHOLDER}@", 1)).geturl()
 
 
@@ -81,13 +93,22 @@ class _Values:
         return {v.name: v.value for v in parse_file(path) if v.value is not None}
 
     def pick(self, name: str) -> str:
-        for shareable in (self.example, self.literal, self.defaults):
+        """What is written already: the example, then `.env` (whose value may be meant for the
+        host: compose overrides it where containers need another), then the compose files."""
+        if name in self.example:
+            return self.example[name]
+        if name in self.dotenv:
+            return self._private(name, self.dotenv[name])
+        for shareable in (self.literal, self.defaults):
             if name in shareable:
                 return shareable[name]
-        private = self.resolved.get(name, self.dotenv.get(name, ""))
-        if private and SECRET.search(name):
+        return self._private(name, self.resolved.get(name, ""))
+
+    @staticmethod
+    def _private(name: str, value: str) -> str:
+        if value and SECRET.search(name):
             return PLACEHOLDER
-        return _without_password(private)
+        return _without_password(value)
 
 
 def _documented(view: StackView) -> Callable[[str], bool]:
@@ -95,14 +116,16 @@ def _documented(view: StackView) -> Callable[[str], bool]:
     settings, and their siblings (`POSTGRES_USER` next to `POSTGRES_SERVER`). Not markers and
     constants compose sets itself (`OMC_IN_CONTAINER=1` would mislead a host that loads .env)."""
     from_files = {s.name for s in view.settings if s.path not in view.source.files}
-    connection = {e.setting.name for e in endpoints(view)}
+    connection = {
+        s.name for s in view.settings if s.value and kind(s.name, s.value) == "connection"
+    }
     groups = tuple(
         prefix(name) + "_" for name in connection if prefix(name) not in ("", name.upper())
     )
     return lambda name: name in from_files or name in connection or name.upper().startswith(groups)
 
 
-def entries(view: StackView) -> list[Entry]:
+def entries(view: StackView, ignores: Ignores | None = None) -> list[Entry]:
     values = _Values(view)
     documented = _documented(view)
     found: dict[str, Entry] = {}
@@ -117,30 +140,55 @@ def entries(view: StackView) -> list[Entry]:
     for name in (*values.example, *values.dotenv):
         if name not in found:
             found[name] = Entry(name, values.pick(name), "other")
-    return _corrected(view, list(found.values()))
+    return _corrected(view, list(found.values()), ignores or Ignores())
 
 
-def _corrected(view: StackView, items: list[Entry]) -> list[Entry]:
-    """Apply the doctor's corrections (service names, container ports) to the values."""
-    where = view.root / EXAMPLE
-    settings = [Setting(e.name, e.value, where, i + 1, ()) for i, e in enumerate(items)]
-    fixes: dict[str, tuple[str, str | None]] = {}
-    for endpoint in endpoints(replace(view, settings=settings)):
-        verdict = judge(view, endpoint)
-        if verdict.fix is not None:
-            fixes[endpoint.setting.name] = (verdict.fix.partition("=")[2], None)
-        elif verdict.host_problem:
-            fixes.setdefault(
-                endpoint.setting.name,
-                (endpoint.setting.value or "", "set the host to a compose service name"),
+def _silenced(view: StackView, ignores: Ignores) -> Callable[[Verdict], bool]:
+    """Whether the user silenced every finding of a verdict: in the config, or by a comment on
+    the variable's line in `.env` / `.env.example` (what they silenced is not broken to them)."""
+    lines: dict[str, list[tuple[str, int]]] = {}
+    for name in (DOTENV, EXAMPLE):
+        for var in view.parsed.get(view.root / name, []):
+            lines.setdefault(var.name, []).append((name, var.line))
+
+    def silenced(verdict: Verdict) -> bool:
+        name = verdict.endpoint.setting.name
+        places: list[tuple[str | None, int | None]] = [(None, None), *lines.get(name, [])]
+        return all(
+            any(
+                ignores.silences(Finding(rule, Severity.ERROR, "", path, line), view.root, name)
+                for path, line in places
             )
-    result = []
-    for entry in items:
-        value, note = fixes.get(entry.name, (entry.value, None))
-        # A masked URL password is no value to hand out: the placeholder is.
-        value = value.replace(":***@", f":{PLACEHOLDER}@")
-        result.append(replace(entry, value=value, note=note))
-    return result
+            for rule in verdict.rules
+        )
+
+    return silenced
+
+
+def _corrected(view: StackView, items: list[Entry], ignores: Ignores) -> list[Entry]:
+    """Correct what the doctor would flag in the example, by its own verdicts; nothing else."""
+    silenced = _silenced(view, ignores)
+    where = view.root / EXAMPLE
+    values = {e.name: e.value.replace(":***@", f":{PLACEHOLDER}@") for e in items}
+    notes: dict[str, str] = {}
+    for attempt in range(4):  # a list value may need one fix per item
+        numbered = {name: (value, i + 1) for i, (name, value) in enumerate(values.items())}
+        judged = verdicts_of(view, example_settings(view, where, numbered))
+        flagged = [v for v in judged if not silenced(v)]
+        fixes: dict[str, str] = {}
+        for verdict in flagged:
+            name, fixed = verdict.endpoint.setting.name, verdict.fixed(mask=False)
+            if fixed is not None and fixed != values[name]:
+                fixes.setdefault(name, fixed)
+        if not fixes or attempt == 3:
+            # No fix known (or none that settles it): an empty value, and a note what to set.
+            for verdict in flagged:
+                name = verdict.endpoint.setting.name
+                values[name] = ""
+                notes[name] = "set the host to a compose service name and its container port"
+            break
+        values.update(fixes)
+    return [replace(e, value=values[e.name], note=notes.get(e.name)) for e in items]
 
 
 SECTIONS = {
@@ -150,8 +198,8 @@ SECTIONS = {
 }
 
 
-def render(view: StackView) -> str:
-    items = entries(view)
+def render(view: StackView, ignores: Ignores | None = None) -> str:
+    items = entries(view, ignores)
     out = [HEADER]
     for section, title in SECTIONS.items():
         chosen = [e for e in items if e.section == section]
