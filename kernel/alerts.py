@@ -177,6 +177,12 @@ def retry_after_seconds(headers: Mapping[str, str], body: bytes, now: datetime) 
     return float(seconds) if isinstance(seconds, int | float) else None
 
 
+def _printable(body: bytes) -> str:
+    """A server's words on one line, without its control characters (they reach a terminal)."""
+    text = body.decode(errors="replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _retry_after(answer: webhooks.Answer, now: datetime, backoff: float) -> float:
     wait = retry_after_seconds(answer.headers, answer.body, now)
     if wait is None or not math.isfinite(wait):
@@ -208,7 +214,7 @@ def post(
     except (OSError, http.client.HTTPException) as exc:
         reason = str(exc) or type(exc).__name__
         return Attempt(False, backoff, f"no answer: {reason}")
-    said = f"HTTP {answer.status}: {answer.body[:200].decode(errors='replace').strip()}".strip()
+    said = f"HTTP {answer.status}: {_printable(answer.body[:200])}".strip()
     if 200 <= answer.status < 300:
         return Attempt(True, None, None)
     if answer.status == 429:
@@ -216,8 +222,7 @@ def post(
     if answer.status >= 500:
         return Attempt(False, backoff, said)
     if 300 <= answer.status < 400:
-        where = answer.headers.get("Location") or answer.headers.get("location") or "elsewhere"
-        said += f" (redirects to {where.split('?')[0]}: configure the final URL)"
+        said += " (a redirect, not followed: configure the final URL)"
     return Attempt(False, None, said)
 
 

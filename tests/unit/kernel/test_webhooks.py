@@ -100,6 +100,13 @@ def test_a_closed_connection_is_retried(webhook_server: WebhookServer) -> None:
         (Reply(429, body=b'{"retry_after": NaN}'), False, 7.0, 'HTTP 429: {"retry_after": NaN}'),
         (Reply(404, body=b"no_service"), False, None, "HTTP 404: no_service"),
         (Reply(410, body=b"gone"), False, None, "HTTP 410: gone"),
+        (Reply(400, body=b"bad\r\n\x1b[2Jpayload"), False, None, "HTTP 400: bad [2Jpayload"),
+        (
+            Reply(301, headers={"Location": "http://127.0.0.1:1/T0/secret"}, body=b""),
+            False,
+            None,
+            "HTTP 301: (a redirect, not followed: configure the final URL)",
+        ),
     ],
 )
 def test_answers_are_judged(
