@@ -7,7 +7,8 @@ cannot fail later for a reason the parser could have seen.
 `send` holds the whole exchange (name lookup, connect, request, every byte of the answer) to one
 deadline. A socket timeout alone bounds each read, so a server trickling its answer a byte at a
 time could hold a caller for ever; here the exchange runs on a helper thread, and when the deadline
-passes its socket is shut down and the caller gets `TimeoutError` at once.
+passes its socket is shut down and the caller gets `TimeoutError` at once. Like urllib, it goes
+through the proxy the environment names (`https_proxy`, `http_proxy`, `no_proxy`).
 """
 
 from __future__ import annotations
@@ -98,16 +99,64 @@ class Answer:
     body: bytes  # at most MAX_ANSWER bytes
 
 
+@dataclass(frozen=True)
+class _Proxy:
+    host: str
+    port: int
+    headers: dict[str, str]  # Proxy-Authorization, when the proxy URL has credentials
+
+
+def _proxy_for(target: Target) -> _Proxy | None:
+    """The proxy the environment names for `target` (`https_proxy`, `http_proxy`, `no_proxy`,
+    read as urllib reads them), or None to connect directly."""
+    import urllib.request  # here: only an attempt to send needs it
+
+    proxy = urllib.request.getproxies().get(target.scheme)
+    if not proxy or urllib.request.proxy_bypass(target.host):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        port = parts.port or 80
+    except ValueError as exc:
+        raise ConnectionError(f"the {target.scheme}_proxy setting is not usable ({exc})") from None
+    if not parts.hostname:
+        raise ConnectionError(f"the {target.scheme}_proxy setting names no host")
+    headers = {}
+    if parts.username is not None:
+        import base64
+
+        user = urllib.parse.unquote(parts.username)
+        secret = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        headers["Proxy-Authorization"] = f"Basic {token}"
+    return _Proxy(parts.hostname, port, headers)
+
+
 class _Connection:
-    """One HTTP(S) connection whose socket another thread may shut down."""
+    """One HTTP(S) connection, direct or through the environment's proxy, whose socket another
+    thread may shut down."""
 
     def __init__(self, target: Target, seconds: float) -> None:
         import http.client  # here: it brings in ssl, which settings-only callers do not need
 
-        cls: type[http.client.HTTPConnection] = (
-            http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
-        )
-        self.http = cls(target.host, target.port, timeout=seconds)
+        proxy = _proxy_for(target)
+        self.request_target = target.path
+        self.extra_headers: dict[str, str] = {}
+        self.http: http.client.HTTPConnection
+        if proxy is None:
+            cls: type[http.client.HTTPConnection] = (
+                http.client.HTTPSConnection
+                if target.scheme == "https"
+                else http.client.HTTPConnection
+            )
+            self.http = cls(target.host, target.port, timeout=seconds)
+        elif target.scheme == "https":  # a CONNECT tunnel: TLS end to end, as urllib does it
+            self.http = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=seconds)
+            self.http.set_tunnel(target.host, target.port, headers=proxy.headers)
+        else:  # plain HTTP: the proxy gets the absolute URL
+            self.http = http.client.HTTPConnection(proxy.host, proxy.port, timeout=seconds)
+            self.request_target = f"{target.origin}{target.path}"
+            self.extra_headers = proxy.headers
         self._lock = threading.Lock()
         self._aborted = False
 
@@ -123,13 +172,15 @@ class _Connection:
             with contextlib.suppress(OSError):  # already closed, or never connected
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
-    def exchange(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+    def exchange(self, body: bytes, headers: dict[str, str]) -> Answer:
         try:
             self.http.connect()
             with self._lock:
                 if self._aborted:
                     raise TimeoutError("aborted")
-            self.http.request("POST", target.path, body=body, headers=headers)
+            self.http.request(
+                "POST", self.request_target, body=body, headers=headers | self.extra_headers
+            )
             response = self.http.getresponse()
             data = response.read(MAX_ANSWER)
             return Answer(response.status, {k: v for k, v in response.getheaders()}, data)
@@ -148,7 +199,7 @@ def send(target: Target, body: bytes, headers: dict[str, str], *, seconds: float
 
     def run() -> None:
         try:
-            outcome.append(conn.exchange(target, body, headers))
+            outcome.append(conn.exchange(body, headers))
         except BaseException as exc:  # handed to the caller below, never lost in the thread
             outcome.append(exc)
 

@@ -134,3 +134,34 @@ def test_an_unusable_url_is_a_failed_attempt_not_a_crash() -> None:
     result = post("http://127.0.0.1:bad/d", "{}", timeout=0.5, now=NOW, backoff=1.0)
     assert (result.delivered, result.retry_in) == (False, None)
     assert result.error is not None and "cannot be used" in result.error
+
+
+def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_http_proxy_from_the_environment_is_used_as_urllib_did(
+    webhook_server: WebhookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loopback server plays the proxy: it gets the absolute URL, and the webhook's host
+    (which does not resolve) is never looked up here. Guards what urllib gave for free."""
+    clear_proxies(monkeypatch)
+    monkeypatch.setenv("http_proxy", f"http://ops:p%40ss@127.0.0.1:{webhook_server.port}")
+    result = post("http://hooks.invalid/T0/x", "{}", timeout=2.0, now=NOW, backoff=1.0)
+    assert result.delivered, result.error
+    (request,) = webhook_server.requests
+    assert request.path == "http://hooks.invalid:80/T0/x"
+    assert request.headers["Proxy-Authorization"] == "Basic b3BzOnBAc3M="  # ops:p@ss
+
+
+def test_no_proxy_sends_directly(
+    webhook_server: WebhookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clear_proxies(monkeypatch)
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    result = post(webhook_server.url("/slack"), "{}", timeout=2.0, now=NOW, backoff=1.0)
+    assert result.delivered, result.error
+    assert [r.path for r in webhook_server.requests] == ["/slack"]
