@@ -177,7 +177,9 @@ def webhook_url(value: Any) -> str | None:
     try:
         parse_url(value)
     except BadWebhookURL as exc:
-        raise _BadSecret(f"not a usable webhook URL: {exc}") from None
+        raise _BadSecret(
+            f"not a usable webhook URL: {exc}; correct it, or set it empty for no alerts there"
+        ) from None
     return value
 
 
