@@ -369,14 +369,18 @@ class Outbox:
                 return False
             time.sleep(wait)
 
-    def report(self, alert_id: str) -> list[ChannelReport]:
-        """Where each channel's copy of one alert stands, by channel name."""
+    def last_id(self) -> int:
+        """The newest outbox row's id (0 when empty): `report(after=...)` covers what follows."""
         with self.db.read() as session:
-            rows = session.scalars(
-                select(AlertOutbox)
-                .where(AlertOutbox.alert_id == alert_id)
-                .order_by(AlertOutbox.channel)
-            )
+            return session.scalar(select(func.max(AlertOutbox.id))) or 0
+
+    def report(self, alert_id: str | None = None, *, after: int = 0) -> list[ChannelReport]:
+        """Where each channel's copy of one alert (or of every alert after row `after`) stands."""
+        query = select(AlertOutbox).where(AlertOutbox.id > after)
+        if alert_id is not None:
+            query = query.where(AlertOutbox.alert_id == alert_id)
+        with self.db.read() as session:
+            rows = session.scalars(query.order_by(AlertOutbox.id))
             return [
                 ChannelReport(
                     r.channel,

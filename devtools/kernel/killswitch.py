@@ -61,7 +61,7 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
             # Committed: the halt stands whatever the webhooks do. They get a bounded window.
             outbox = Outbox(db, settings.alerts)
             outbox.drain(time.monotonic() + window)
-            report = outbox.report(change.alert_id)
+            report = sorted(outbox.report(change.alert_id), key=lambda r: r.channel)
     finally:
         db.dispose()
 

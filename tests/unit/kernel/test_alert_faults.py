@@ -213,3 +213,23 @@ def test_kernel_serve_refuses_a_malformed_webhook_url(db: Database) -> None:
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().count("\n") == 0
     assert "OMC_KERNEL_ALERTS_SLACK_WEBHOOK" in proc.stderr
+
+
+def test_kernel_run_says_when_its_alerts_failed(
+    db: Database, webhook_server: WebhookServer
+) -> None:
+    """A loss limit of one cent trips the kill switch on the first fee; the webhook answers 404.
+    The run used to stay silent about it (only pending alerts were mentioned)."""
+    webhook_server.default = Reply(404, body=b"no_service")
+    env = {
+        "OMC_KERNEL_DAILY_LOSS_LIMIT": "0.01",
+        "OMC_KERNEL_ALERTS_SLACK_WEBHOOK": webhook_server.url(SLACK),
+        "OMC_KERNEL_ALERTS_TIMEOUT": str(TIMEOUT),
+    }
+    proc = omc("kernel", "run", "--db", db.url, "--seed", "11", "--duration", "24h", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert statuses(db) == {"slack": "failed"}
+    assert (
+        "1 alert(s) of this run FAILED and will not be retried "
+        "(first: slack, HTTP 404: no_service)" in proc.stderr
+    )
