@@ -119,7 +119,11 @@ def _said(r: Any) -> str:
 @_operator_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def trip(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
-    """Halt trading now: new orders are denied until a named operator resets it."""
+    """Halt trading now: new orders are denied until a named operator resets it.
+
+    The halt is committed first; the alerts then get up to twice `alerts.timeout` (10 s by
+    default), and the command says per channel what was delivered, failed or stays queued.
+    """
     return _change("trip", db_url, by, reason, fmt)
 
 
