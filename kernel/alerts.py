@@ -7,18 +7,20 @@ so a slow or failing webhook never delays a halt. Delivery is at-least-once: a r
 
 Per attempt: 2xx delivered; 429 waits for Retry-After (seconds or an HTTP date; Discord's JSON
 `retry_after` too); 5xx, timeouts and connection errors back off exponentially; any other 4xx
-gives up at once (the payload or the URL is wrong, retrying cannot help); so does running out of
-attempts.
+(and 3xx) gives up at once (the payload or the URL is wrong, retrying cannot help); so does
+running out of attempts. Each attempt is over within the `timeout` setting of wall-clock time,
+whatever the server does (`kernel.webhooks`), and carries the alert id in an `Idempotency-Key`
+header as well as in the message.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,12 +31,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel import webhooks
 from kernel.db import Database
 from kernel.models import AlertOutbox, AlertStatus
 from kernel.settings import AlertSettings
 
 Clock = Callable[[], datetime]
 RETRY_AFTER_CAP = 3600.0  # seconds: a server asking for longer is treated as asking for this
+MIN_SLICE = 0.1  # of `timeout`: less time left than this for an attempt is no fair attempt
 DISCORD_RED, DISCORD_GREEN = 0xE74C3C, 0x2ECC71
 
 
@@ -168,38 +172,67 @@ def retry_after_seconds(headers: Mapping[str, str], body: bytes, now: datetime) 
             return max(0.0, (when - now).total_seconds())
     try:  # Discord also says it in the body: {"retry_after": 1.5, ...}
         seconds = json.loads(body).get("retry_after")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return float(seconds) if isinstance(seconds, int | float) else None
 
 
-def post(url: str, payload: str, *, timeout: float, now: datetime, backoff: float) -> Attempt:
-    request = urllib.request.Request(
-        url,
-        data=payload.encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "omc-kernel-alerts"},
-    )
+def _printable(body: bytes) -> str:
+    """A server's words on one line, without its control characters (they reach a terminal)."""
+    text = body.decode(errors="replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _retry_after(answer: webhooks.Answer, now: datetime, backoff: float) -> float:
+    wait = retry_after_seconds(answer.headers, answer.body, now)
+    if wait is None or not math.isfinite(wait):
+        return backoff
+    return min(max(wait, 0.0), RETRY_AFTER_CAP)
+
+
+def post(
+    url: str,
+    payload: str,
+    *,
+    timeout: float,
+    now: datetime,
+    backoff: float,
+    alert_id: str | None = None,
+) -> Attempt:
+    """One POST, over within `timeout` seconds of wall-clock time whatever the server does."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-            return Attempt(True, None, None)
-    except urllib.error.HTTPError as exc:
-        body = exc.read()
-        said = f"HTTP {exc.code}: {body[:200].decode(errors='replace').strip()}"
-        if exc.code == 429:
-            wait = retry_after_seconds(dict(exc.headers.items()), body, now)
-            return Attempt(False, min(wait if wait is not None else backoff, RETRY_AFTER_CAP), said)
-        if exc.code >= 500:
-            return Attempt(False, backoff, said)
-        return Attempt(False, None, said)
-    except (TimeoutError, urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+        target = webhooks.parse_url(url)  # the parser the settings validated the URL with
+    except webhooks.BadWebhookURL as exc:
+        return Attempt(False, None, f"the webhook URL cannot be used: {exc}")
+    headers = {"Content-Type": "application/json", "User-Agent": "omc-kernel-alerts"}
+    if alert_id is not None:
+        headers["Idempotency-Key"] = alert_id  # the same on every attempt: receivers drop repeats
+    try:
+        answer = webhooks.send(target, payload.encode(), headers, seconds=timeout)
+    except TimeoutError as exc:
+        return Attempt(False, backoff, f"no answer: {exc}")
+    except (OSError, http.client.HTTPException) as exc:
+        reason = str(exc) or type(exc).__name__
         return Attempt(False, backoff, f"no answer: {reason}")
+    said = f"HTTP {answer.status}: {_printable(answer.body[:200])}".strip()
+    if 200 <= answer.status < 300:
+        return Attempt(True, None, None)
+    if answer.status == 429:
+        return Attempt(False, _retry_after(answer, now, backoff), said)
+    if answer.status >= 500:
+        return Attempt(False, backoff, said)
+    if 300 <= answer.status < 400:
+        said += " (a redirect, not followed: configure the final URL)"
+    return Attempt(False, None, said)
 
 
 class Outbox:
-    """Delivers due outbox rows. Safe to run from several processes: rows are claimed first."""
+    """Delivers due outbox rows. Safe to run from several processes: rows are claimed first.
+
+    The rows of one pass are attempted side by side, each on its own thread and deadline, so a
+    hanging or broken webhook delays no other alert; a row whose attempt fails in an unforeseen
+    way (a poison row) is marked failed with the reason instead of failing the pass.
+    """
 
     def __init__(
         self,
@@ -239,23 +272,59 @@ class Outbox:
                 row.next_attempt_at = now + lease
         return rows
 
-    def deliver_due(self, limit: int = 20) -> int:
-        """One attempt for each due row (outside any transaction); the number attempted."""
+    def _attempt(self, row: AlertOutbox, attempts: int, seconds: float) -> Attempt:
+        url = self.settings.channels.get(row.channel)
+        if url is None:
+            return Attempt(False, None, f"channel {row.channel} is no longer configured")
+        return self.sender(
+            url,
+            row.payload,
+            timeout=seconds,
+            now=self.clock(),
+            backoff=self._backoff(attempts),
+            alert_id=row.alert_id,
+        )
+
+    def deliver_due(self, limit: int = 20, *, until: float | None = None) -> int:
+        """One attempt for each due row (outside any transaction); the number attempted.
+
+        Every attempt ends within the `timeout` setting, and by `until` (monotonic) when given.
+        """
+        seconds = float(self.settings.timeout)
+        if until is not None:
+            seconds = min(seconds, until - time.monotonic())
+            if seconds < self.settings.timeout * MIN_SLICE:
+                return 0  # too little time left for a fair attempt: leave the rows due
         rows = self._claim(limit)
+        results: dict[int, Attempt | BaseException] = {}
+
+        def attempt(row: AlertOutbox) -> None:
+            try:
+                results[row.id] = self._attempt(row, row.attempts + 1, seconds)
+            except BaseException as exc:  # judged below, in the caller's thread
+                results[row.id] = exc
+
+        threads = [
+            threading.Thread(target=attempt, args=(row,), name=f"alert-{row.id}", daemon=True)
+            for row in rows
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        stop: BaseException | None = None
         for row in rows:
-            url = self.settings.channels.get(row.channel)
-            attempts = row.attempts + 1
-            if url is None:
-                result = Attempt(False, None, f"channel {row.channel} is no longer configured")
-            else:
-                result = self.sender(
-                    url,
-                    row.payload,
-                    timeout=self.settings.timeout,
-                    now=self.clock(),
-                    backoff=self._backoff(attempts),
-                )
-            self._record(row.id, attempts, result)
+            result = results.get(row.id)
+            if isinstance(result, Exception) or result is None:
+                # A poison row: it failed in a way no retry will change. Fail it, say why.
+                why = f"{type(result).__name__}: {result}" if result else "no result"
+                result = Attempt(False, None, f"could not be sent: {why}")
+            elif isinstance(result, BaseException):
+                stop = stop or result  # an exit or an interrupt: nothing recorded for that row
+                continue
+            self._record(row.id, row.attempts + 1, result)
+        if stop is not None:
+            raise stop
         return len(rows)
 
     def _record(self, row_id: int, attempts: int, result: Attempt) -> None:
@@ -285,16 +354,52 @@ class Outbox:
         return None if due is None else max(0.0, (due - self.clock()).total_seconds())
 
     def drain(self, deadline: float) -> bool:
-        """Deliver until nothing is pending or `deadline` (monotonic) passes; True when empty."""
+        """Deliver until nothing is pending or `deadline` (monotonic) passes; True when empty.
+
+        Returns by the deadline (plus database time): every attempt ends by it, and a retry due
+        after it is left queued rather than waited for.
+        """
         while True:
-            self.deliver_due()
+            self.deliver_due(until=deadline)
             wait = self.seconds_until_due()
             if wait is None:
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if wait >= remaining - self.settings.timeout * MIN_SLICE:
                 return False
-            time.sleep(min(wait, remaining))
+            time.sleep(wait)
+
+    def last_id(self) -> int:
+        """The newest outbox row's id (0 when empty): `report(after=...)` covers what follows."""
+        with self.db.read() as session:
+            return session.scalar(select(func.max(AlertOutbox.id))) or 0
+
+    def report(self, alert_id: str | None = None, *, after: int = 0) -> list[ChannelReport]:
+        """Where each channel's copy of one alert (or of every alert after row `after`) stands."""
+        query = select(AlertOutbox).where(AlertOutbox.id > after)
+        if alert_id is not None:
+            query = query.where(AlertOutbox.alert_id == alert_id)
+        with self.db.read() as session:
+            rows = session.scalars(query.order_by(AlertOutbox.id))
+            return [
+                ChannelReport(
+                    r.channel,
+                    str(r.status),
+                    r.attempts,
+                    r.last_error,
+                    r.next_attempt_at if r.status == AlertStatus.PENDING else None,
+                )
+                for r in rows
+            ]
+
+
+@dataclass(frozen=True)
+class ChannelReport:
+    channel: str
+    status: str  # delivered | failed | pending (stays queued, retried later)
+    attempts: int
+    error: str | None  # the last attempt's, when it was not delivered
+    next_attempt_at: datetime | None  # pending only
 
 
 class OutboxWorker:

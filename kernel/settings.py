@@ -20,6 +20,7 @@ from typing import Any
 from kernel.errors import UnusableInput
 from kernel.money import parse_decimal
 from kernel.project import kernel_table, project_root, read_toml, table_at
+from kernel.webhooks import BadWebhookURL, parse_url
 
 ENV_PREFIX = "OMC_KERNEL_"
 CONFIG_FILE_ENV = "OMC_KERNEL_CONFIG"
@@ -69,7 +70,7 @@ class StrategySettings:
 class AlertSettings:
     slack_webhook: str | None
     discord_webhook: str | None
-    timeout: float  # seconds per delivery attempt
+    timeout: float  # seconds per delivery attempt, wall clock, whatever the server does
     max_attempts: int
     backoff: float  # seconds before the first retry; doubles each attempt
     backoff_max: float
@@ -162,11 +163,23 @@ def currency(value: Any) -> str:
     return value.upper()
 
 
+class _BadSecret(_Bad):
+    """A bad value that is a secret (a webhook URL holds its token): the message is not followed
+    by the value."""
+
+
 def webhook_url(value: Any) -> str | None:
+    """Checked by the parser the alerts are sent with: what passes here can be sent."""
     if value in ("", None):
         return None
-    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
+    if not isinstance(value, str):
         raise _Bad("expected an http(s) URL")
+    try:
+        parse_url(value)
+    except BadWebhookURL as exc:
+        raise _BadSecret(
+            f"not a usable webhook URL: {exc}; correct it, or set it empty for no alerts there"
+        ) from None
     return value
 
 
@@ -266,6 +279,8 @@ def load_settings(
         parser = SPEC[section][key][0]
         try:
             parsed[(section, key)] = parser(value)
+        except _BadSecret as exc:
+            raise UnusableInput(f"{origin}: {exc}") from None
         except _Bad as exc:
             raise UnusableInput(f"{origin}: {exc}, got {value!r}") from None
     return _build(parsed)

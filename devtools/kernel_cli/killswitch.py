@@ -1,8 +1,9 @@
 """`omc-dev kernel killswitch trip|reset|history`: the operator's hand on the kill switch.
 
 Trip and reset name the operator and the reason; both are committed (and audited) before any
-alert is attempted, then the alerts get a short delivery window; what is left stays in the
-outbox for `kernel run` / `kernel serve` to retry.
+alert is attempted, then the alerts get a bounded delivery window (DELIVERY_WINDOW); the command
+says, per channel, what was delivered, what failed for good and what stays in the outbox for
+`kernel run` / `kernel serve` to retry.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Any
 import click
 
 from devtools.kernel_cli.options import db_option
+
+# The alerts of a trip or reset get this many `alerts.timeout`s (wall clock) to be delivered; the
+# command returns by then (plus its start-up and database time): 10 s with the default 5 s.
+DELIVERY_WINDOW = 2
 
 
 @click.group()
@@ -35,13 +40,15 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
 
     from devtools.kernel_cli.project import kernel_database, kernel_settings
     from kernel import killswitch as switch
-    from kernel.alerts import Outbox
+    from kernel.alerts import ChannelReport, Outbox
     from kernel.desk import utcnow
     from kernel.schema import require_current
 
     settings = kernel_settings()
     channels = tuple(settings.alerts.channels)
+    window = settings.alerts.timeout * DELIVERY_WINDOW
     db = kernel_database(db_url, create=False)
+    report: list[ChannelReport] = []
     try:
         require_current(db)
         change_fn = switch.trip if action == "trip" else switch.reset
@@ -49,10 +56,11 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
             change = change_fn(session, by=by, reason=reason, now=utcnow(), channels=channels)
             row = switch.state_row(session)
             since = row.tripped_at if action == "trip" else row.reset_at
-        delivered = True
         if change.alert_id is not None:
+            # Committed: the halt stands whatever the webhooks do. They get a bounded window.
             outbox = Outbox(db, settings.alerts)
-            delivered = outbox.drain(time.monotonic() + settings.alerts.timeout * 2)
+            outbox.drain(time.monotonic() + window)
+            report = sorted(outbox.report(change.alert_id), key=lambda r: r.channel)
     finally:
         db.dispose()
 
@@ -62,7 +70,20 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
         "at": since.isoformat() if since else None,
         "audit_sequence": change.record.sequence if change.record else None,
         "alert_id": change.alert_id,
-        "alerts_delivered": delivered if change.alert_id else None,
+        # True only when every channel answered 2xx; `alerts` says what happened to each.
+        "alerts_delivered": (
+            all(r.status == "delivered" for r in report) if change.alert_id else None
+        ),
+        "alerts": [
+            {
+                "channel": r.channel,
+                "status": r.status,
+                "attempts": r.attempts,
+                "error": r.error,
+                "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
+            }
+            for r in report
+        ],
     }
     if fmt == "json":
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -75,12 +96,21 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
         f"kill switch {word} by {by} (audit record {payload['audit_sequence']}): "
         f"trading is {change.state}"
     )
-    if change.alert_id is not None:
-        click.echo(
-            f"alert {change.alert_id}: "
-            + ("delivered" if delivered else "not delivered yet; kept in the outbox for retries")
-        )
+    for r in report:
+        click.echo(f"alert {change.alert_id} to {r.channel}: {_said(r)}")
     return 0
+
+
+def _said(r: Any) -> str:
+    """One channel's outcome, plainly: delivered, failed for good, or queued for a retry."""
+    if r.status == "delivered":
+        return "delivered"
+    if r.status == "failed":
+        return f"FAILED, not retried ({r.error})"
+    return (
+        f"not delivered yet ({r.error or 'not tried'}); queued in the outbox, retried by "
+        "`omc-dev kernel serve` or `kernel run`"
+    )
 
 
 @killswitch.command()
@@ -88,7 +118,11 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
 @_operator_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def trip(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
-    """Halt trading now: new orders are denied until a named operator resets it."""
+    """Halt trading now: new orders are denied until a named operator resets it.
+
+    The halt is committed first; the alerts then get up to twice `alerts.timeout` (10 s by
+    default), and the command says per channel what was delivered, failed or stays queued.
+    """
     return _change("trip", db_url, by, reason, fmt)
 
 

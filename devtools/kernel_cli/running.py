@@ -23,6 +23,7 @@ from devtools.errors import EXIT_INTERRUPTED
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from kernel.alerts import ChannelReport
     from kernel.loop import RunStats
 
 
@@ -89,8 +90,10 @@ def run_paper(
                 realtime=realtime,
             )
         worker = None
+        outbox = Outbox(db, settings.alerts)
+        alerts_before = outbox.last_id()
         if settings.alerts.channels:
-            worker = OutboxWorker(Outbox(db, settings.alerts)).start()
+            worker = OutboxWorker(outbox).start()
         loop = PaperLoop(db, settings, plan.symbols, source=plan.source, alerts=worker)
         loop.prepare()
         equity_before = account_equity(db, settings)
@@ -127,9 +130,9 @@ def run_paper(
 
             stats = loop.run(plan.ticks, stop=stop, realtime=realtime, on_tick=on_tick)
         wall = time.perf_counter() - started
-        undelivered = False
         if worker is not None:
-            undelivered = not worker.stop(flush_seconds=settings.alerts.timeout)
+            worker.stop(flush_seconds=settings.alerts.timeout)
+        alerts = outbox.report(after=alerts_before)
         equity_after = account_equity(db, settings)
     finally:
         db.dispose()
@@ -142,12 +145,7 @@ def run_paper(
         after=equity_after,
         quote=settings.quote,
     )
-    if undelivered:
-        click.echo(
-            "some alerts are not delivered yet: they stay in the outbox and are retried by the "
-            "next `omc-dev kernel run` or `kernel serve`",
-            err=True,
-        )
+    _say_alerts(alerts)
     if stats.interrupted:
         click.echo(
             f"omc-dev: interrupted after {stats.ticks} of {plan.total} ticks; "
@@ -156,6 +154,26 @@ def run_paper(
         )
         return EXIT_INTERRUPTED
     return 0
+
+
+def _say_alerts(alerts: list[ChannelReport]) -> None:
+    """What became of this run's alerts, when any was not delivered: failed for good, or
+    still queued."""
+    failed = [a for a in alerts if a.status == "failed"]
+    queued = [a for a in alerts if a.status == "pending"]
+    if failed:
+        first = failed[0]
+        click.echo(
+            f"{len(failed)} alert(s) of this run FAILED and will not be retried "
+            f"(first: {first.channel}, {first.error})",
+            err=True,
+        )
+    if queued:
+        click.echo(
+            f"{len(queued)} alert(s) of this run are not delivered yet: they stay in the outbox "
+            "and are retried by the next `omc-dev kernel run` or `kernel serve`",
+            err=True,
+        )
 
 
 def _summary(

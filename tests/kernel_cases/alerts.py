@@ -17,7 +17,7 @@ from kernel.db import Database
 from kernel.models import AlertOutbox
 from kernel.settings import AlertSettings
 from tests.fixtures.cli import omc
-from tests.fixtures.webhook import Reply, WebhookServer
+from tests.fixtures.webhook import Reply, WebhookServer, trickle
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
@@ -220,3 +220,80 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds({"Retry-After": "soon"}, b"", NOW) is None
     assert retry_after_seconds({}, b'{"retry_after": 1.5, "global": false}', NOW) == 1.5
     assert retry_after_seconds({}, b"not json", NOW) is None
+
+
+def test_a_malformed_url_fails_its_own_alert_and_blocks_no_other(
+    db: Database, webhook_server: WebhookServer
+) -> None:
+    """Settings built in code skip the configuration check: the row to the bad URL fails, with
+    the reason, and the good channel is delivered (it used to raise out of every pass)."""
+    settings = alert_settings(webhook_server, discord_webhook="http://127.0.0.1:bad/d")
+    trip(db, settings)
+    assert Outbox(db, settings).drain(time.monotonic() + 10)
+    found = rows(db)
+    assert (found["slack"].status, found["discord"].status) == ("delivered", "failed")
+    assert "cannot be used" in (found["discord"].last_error or "")
+    assert [r.path for r in webhook_server.requests] == ["/slack"]
+
+
+def test_the_worker_delivers_past_a_poison_row(db: Database, webhook_server: WebhookServer) -> None:
+    settings = alert_settings(webhook_server, discord_webhook="http://[::1/x")
+    worker = OutboxWorker(Outbox(db, settings), idle_poll=0.1).start()
+    try:
+        trip(db, settings)
+        worker.poke()
+        deadline = time.monotonic() + 10
+        while not webhook_server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert worker.stop(flush_seconds=5)
+    assert {c: r.status for c, r in rows(db).items()} == {"slack": "delivered", "discord": "failed"}
+
+
+def test_an_attempt_that_raises_fails_only_its_row(
+    db: Database, webhook_server: WebhookServer
+) -> None:
+    settings = alert_settings(webhook_server)
+
+    def sender(url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.endswith("/discord"):
+            raise RuntimeError("payload unreadable")
+        return post(url, *args, **kwargs)
+
+    trip(db, settings)
+    assert Outbox(db, settings, sender=sender).deliver_due() == 2
+    found = rows(db)
+    assert found["slack"].status == "delivered"
+    assert (found["discord"].status, found["discord"].attempts) == ("failed", 1)
+    assert found["discord"].last_error == "could not be sent: RuntimeError: payload unreadable"
+
+
+def test_a_trickling_webhook_delays_no_other_alert(
+    db: Database, webhook_server: WebhookServer
+) -> None:
+    """One byte every 0.1 s keeps every read inside a 0.5 s read timeout; the attempt still ends
+    at 0.5 s, and the other channel does not wait for it."""
+    settings = alert_settings(webhook_server, backoff=30.0)
+    webhook_server.path_default["/discord"] = trickle(0.1)
+    trip(db, settings)
+    started = time.monotonic()
+    assert Outbox(db, settings).deliver_due() == 2
+    assert time.monotonic() - started < 4.0
+    found = rows(db)
+    assert (found["slack"].status, found["slack"].attempts) == ("delivered", 1)
+    assert (found["discord"].status, found["discord"].attempts) == ("pending", 1)
+    assert "no complete answer within 0.5 s" in (found["discord"].last_error or "")
+
+
+def test_drain_leaves_a_retry_due_after_its_window_queued_and_returns(
+    db: Database, webhook_server: WebhookServer
+) -> None:
+    settings = alert_settings(webhook_server, discord_webhook=None)
+    webhook_server.default = Reply(429, headers={"Retry-After": "120"})
+    trip(db, settings)
+    started = time.monotonic()
+    assert not Outbox(db, settings).drain(started + 5)
+    assert time.monotonic() - started < 2.0  # not sleeping out a window it cannot use
+    row = rows(db)["slack"]
+    assert (row.status, row.attempts, len(webhook_server.requests)) == ("pending", 1, 1)
+    assert row.next_attempt_at - datetime.now(UTC) > timedelta(seconds=100)
