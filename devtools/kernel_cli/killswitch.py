@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from devtools.errors import EXIT_USAGE
 from devtools.kernel_cli.options import db_option
 
 # The alerts of a trip or reset get this many `alerts.timeout`s (wall clock) to be delivered; the
@@ -42,11 +43,20 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
     from kernel import killswitch as switch
     from kernel.alerts import ChannelReport, Outbox
     from kernel.desk import utcnow
+    from kernel.errors import UnusableInput
     from kernel.schema import require_current
 
-    settings = kernel_settings()
-    channels = tuple(settings.alerts.channels)
-    window = settings.alerts.timeout * DELIVERY_WINDOW
+    # A halt never waits on the settings: with settings the kernel cannot use (a malformed
+    # webhook URL, say), the trip still halts, sends nothing, and says why (exit 2).
+    settings_problem: str | None = None
+    try:
+        settings = kernel_settings()
+    except UnusableInput as exc:
+        if action != "trip":
+            raise
+        settings, settings_problem = None, str(exc)
+    channels = tuple(settings.alerts.channels) if settings else ()
+    window = settings.alerts.timeout * DELIVERY_WINDOW if settings else 0
     db = kernel_database(db_url, create=False)
     report: list[ChannelReport] = []
     try:
@@ -56,7 +66,7 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
             change = change_fn(session, by=by, reason=reason, now=utcnow(), channels=channels)
             row = switch.state_row(session)
             since = row.tripped_at if action == "trip" else row.reset_at
-        if change.alert_id is not None:
+        if change.alert_id is not None and settings is not None:
             # Committed: the halt stands whatever the webhooks do. They get a bounded window.
             outbox = Outbox(db, settings.alerts)
             outbox.drain(time.monotonic() + window)
@@ -74,6 +84,7 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
         "alerts_delivered": (
             all(r.status == "delivered" for r in report) if change.alert_id else None
         ),
+        "alerts_problem": settings_problem,
         "alerts": [
             {
                 "channel": r.channel,
@@ -85,12 +96,19 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
             for r in report
         ],
     }
+    code = EXIT_USAGE if settings_problem else 0
     if fmt == "json":
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-        return 0
-    if not change.changed:
+    elif not change.changed:
         click.echo(f"kill switch already tripped (since {payload['at']}): nothing changed")
-        return 0
+    else:
+        _print_change(action, by, change, payload, report)
+    if settings_problem:
+        click.echo(f"omc-dev: no alert sent: {settings_problem}", err=True)
+    return code
+
+
+def _print_change(action: str, by: str, change: Any, payload: dict[str, Any], report: Any) -> None:
     word = "TRIPPED" if action == "trip" else "RESET"
     click.echo(
         f"kill switch {word} by {by} (audit record {payload['audit_sequence']}): "
@@ -98,7 +116,6 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
     )
     for r in report:
         click.echo(f"alert {change.alert_id} to {r.channel}: {_said(r)}")
-    return 0
 
 
 def _said(r: Any) -> str:

@@ -44,6 +44,7 @@ def run_trip(
     db: Database, env: dict[str, str], fmt: str = "json"
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     proc = omc(
+        "kernel",
         "killswitch",
         "trip",
         "--db",
@@ -189,7 +190,7 @@ ISSUE_URLS = [
 
 
 @pytest.mark.parametrize("url", ISSUE_URLS)
-def test_a_malformed_webhook_url_is_refused_before_anything_happens(
+def test_a_malformed_webhook_url_still_halts_sends_nothing_and_says_why(
     db: Database, webhook_server: WebhookServer, url: str
 ) -> None:
     env = env_for(webhook_server) | {"OMC_KERNEL_ALERTS_DISCORD_WEBHOOK": url}
@@ -199,11 +200,13 @@ def test_a_malformed_webhook_url_is_refused_before_anything_happens(
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "OMC_KERNEL_ALERTS_DISCORD_WEBHOOK" in lines[0]
     assert "/d" not in lines[0] and "/x" not in lines[0]  # the URL's path is its secret
-    with db.read() as s:  # refused as a whole: no half-done trip, no rows the sender chokes on
+    assert "no alert sent" in lines[0]
+    # An emergency stop never waits on the alert settings: halted and audited, but no outbox
+    # row the sender would choke on, and nothing sent.
+    with db.read() as s:
         assert s.scalar(select(func.count()).select_from(AlertOutbox)) == 0
-        assert s.scalar(select(func.count()).select_from(AuditRecord)) == 0
-        state = s.scalar(select(TradingStateRow.state))
-        assert state in (None, "ACTIVE")
+        assert s.scalar(select(func.count()).select_from(AuditRecord)) == 1
+        assert s.scalar(select(TradingStateRow.state)) == "HALTED"
     assert webhook_server.requests == []
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devtools.errors import UnusableInput
 from kernel.alerts import Attempt, post
+from kernel.errors import UnusableInput
 from kernel.webhooks import BadWebhookURL, parse_url
 from tests.fixtures.kernel import kernel_settings
 from tests.fixtures.webhook import CLOSE, HANG, Reply, WebhookServer, trickle
