@@ -118,10 +118,13 @@ class Engine:
         assert isinstance(doc, dict)
         return doc
 
-    def find_containers(self, labels: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Running containers carrying all these labels (values compared exactly)."""
+    def find_containers(
+        self, labels: Mapping[str, str], *, stopped: bool = False
+    ) -> list[dict[str, Any]]:
+        """Running containers (and stopped ones too when `stopped`) carrying all these labels."""
         filters = json.dumps({"label": [f"{k}={v}" for k, v in labels.items()]})
-        found = self.request("GET", f"/containers/json?filters={_quote(filters)}")
+        every = "all=1&" if stopped else ""
+        found = self.request("GET", f"/containers/json?{every}filters={_quote(filters)}")
         assert isinstance(found, list)
         return found
 

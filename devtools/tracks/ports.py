@@ -41,7 +41,9 @@ class TrackPorts:
 
 
 def base_target(config: ProjectConfig, track: Track) -> ComposeTarget:
-    return targets_for(config, project_name(config, track))
+    """Every service of every profile: a service started later with `--profile` (or a changed
+    COMPOSE_PROFILES) must find its track's host ports already in the override."""
+    return targets_for(config, project_name(config, track), profiles=("*",))
 
 
 def ensure_ports(
