@@ -70,6 +70,13 @@ def _git_top(start: Path) -> Path | None:
     return None
 
 
+def repository_root(start: Path | None = None) -> Path:
+    """The folder paths in findings are relative to: the git top-level (what GitHub annotations
+    and CI mean by a path), else the project root."""
+    here = Path(os.environ.get("OMC_PROJECT_DIR") or Path.cwd()) if start is None else start
+    return _git_top(here.resolve()) or find_root(here)
+
+
 def find_root(start: Path) -> Path:
     """The project root for `start`, found as users expect from any subfolder:
     the nearest folder with `[tool.omc-dev]` in its pyproject.toml, else the nearest folder with

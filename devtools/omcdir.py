@@ -18,9 +18,9 @@ def ensure_ignored(folder: Path) -> None:
     ignore = folder / ".gitignore"
     if ignore.is_file() or ignore.is_symlink():
         return
-    with contextlib.suppress(FileExistsError):  # a concurrent command wrote it first
-        with ignore.open("x", encoding="utf-8") as fh:
-            fh.write(IGNORE_ALL)
+    # A concurrent command may write it first ("x" then fails): either way it is there.
+    with contextlib.suppress(FileExistsError), ignore.open("x", encoding="utf-8") as fh:
+        fh.write(IGNORE_ALL)
 
 
 def omc_dir(root: Path) -> Path:

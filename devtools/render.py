@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
 import click
@@ -60,8 +62,11 @@ def render_findings(
     clean_message: str = "no problems found",
     stream: IO[str] | None = None,
 ) -> int:
-    """Print findings in `fmt` and return the exit code (1 if any error, else 0)."""
+    """Print findings in `fmt` and return the exit code (1 if any error, else 0).
+
+    Absolute paths under the repository are shown relative to its root, in every format."""
     out = stream or sys.stdout
+    findings = relative_findings(findings)
     if fmt == "json":
         payload: dict[str, Any] = dict(extra or {})
         payload["findings"] = [f.to_dict(id_key) for f in findings]
@@ -72,6 +77,25 @@ def render_findings(
     else:
         _render_text(findings, title=title, clean_message=clean_message, stream=out)
     return exit_code_for(findings)
+
+
+def relative_findings(findings: Sequence[Finding], root: Path | None = None) -> list[Finding]:
+    """Each finding with an absolute path inside the repository made relative to its root."""
+    if not any(f.path and os.path.isabs(f.path) for f in findings):
+        return list(findings)
+    from dataclasses import replace
+
+    from devtools.config import repository_root
+
+    top = root or repository_root()
+    out = []
+    for finding in findings:
+        if finding.path and os.path.isabs(finding.path):
+            path = Path(finding.path)
+            if path.is_relative_to(top):
+                finding = replace(finding, path=path.relative_to(top).as_posix())
+        out.append(finding)
+    return out
 
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

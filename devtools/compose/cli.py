@@ -15,7 +15,7 @@ from devtools.config import COMPOSE_FILES, OVERRIDE_FILES, ProjectConfig
 from devtools.errors import EnvironmentMissing, UnusableInput
 
 COMPOSE_VARIABLES = ("COMPOSE_FILE", "COMPOSE_PATH_SEPARATOR")
-NO_COMPOSE = "Docker Compose v2 is not installed: run scripts/provision-engine, or install the docker-compose-plugin"
+NO_COMPOSE = "Docker Compose v2 is not installed: install the docker-compose-plugin package (or Docker Desktop)"
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def compose_command() -> list[str]:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    raise EnvironmentMissing("the docker CLI is not on PATH: run scripts/provision-engine")
+    raise EnvironmentMissing("the docker CLI is not on PATH: install Docker (docker-ce-cli and docker-compose-plugin, or Docker Desktop)")
 
 
 def compose_files(config: ProjectConfig) -> tuple[Path, ...]:

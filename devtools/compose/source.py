@@ -217,11 +217,11 @@ def _before_colon(text: str) -> str:
 def _host_side(service: str, svc: yaml.Node, file: Path) -> list[VariableUse]:
     """Variables in the host half of `ports` and in bind-mount sources."""
     halves: list[tuple[yaml.Node, str]] = []
-    for field, short, long_key in (
+    for section, short, long_key in (
         ("ports", lambda t: t.rpartition(":")[0], "published"),
         ("volumes", _before_colon, "source"),
     ):
-        for item in _items(_get(svc, field)):
+        for item in _items(_get(svc, section)):
             text = _scalar(item)
             node = item if text is not None else _get(item, long_key)
             value = short(text) if text is not None else _scalar(node)

@@ -64,7 +64,7 @@ def _read_json(path: str) -> dict[str, Any]:
 def unreachable(host: str, reason: str) -> EnvironmentMissing:
     return EnvironmentMissing(
         f"cannot reach the Docker engine at {host} ({reason}): "
-        "start dockerd, or run scripts/provision-engine"
+        "start Docker (`sudo systemctl start docker`, or Docker Desktop), or install it"
     )
 
 

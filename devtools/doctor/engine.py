@@ -30,7 +30,7 @@ def check_compose(ctx: DoctorContext) -> Outcome:
                     "compose-v2-missing",
                     Severity.ERROR,
                     message,
-                    fix="run scripts/provision-engine, or install the docker-compose-plugin",
+                    fix="install the docker-compose-plugin package (or Docker Desktop)",
                 )
             ],
         )

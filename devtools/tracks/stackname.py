@@ -39,9 +39,9 @@ def _pinned(root: Path) -> set[str]:
 
 
 def _pin(root: Path, project: str) -> None:
-    with contextlib.suppress(OSError):  # without the pin the containers still say it next time
-        with (omc_dir(root) / PIN_FILE).open("a", encoding="utf-8") as fh:
-            fh.write(f"{project}\t{root.resolve()}\n")
+    # Without the pin the containers still say it next time: a failure here loses nothing.
+    with contextlib.suppress(OSError), (omc_dir(root) / PIN_FILE).open("a", encoding="utf-8") as fh:
+        fh.write(f"{project}\t{root.resolve()}\n")
 
 
 def unpin(root: Path, project: str) -> None:
