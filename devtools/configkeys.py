@@ -42,17 +42,22 @@ KNOWN: dict[str, frozenset[str]] = {
 
 
 def unknown_keys(data: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
-    """(table, key, nearest known key or None) for every key omc-dev does not know."""
+    """(table, key, nearest known key or None) for every key omc-dev does not know, in the
+    file's order."""
     found = []
-    for table, known in KNOWN.items():
-        node = data.get(table) if table else data
-        if not isinstance(node, Mapping):
-            continue
-        for key in node:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
-                found.append((table, str(key), close[0] if close else None))
+    for key, value in data.items():
+        found += _check("", key)
+        if key in KNOWN and isinstance(value, Mapping):
+            found += [hit for sub in value for hit in _check(key, sub)]
     return found
+
+
+def _check(table: str, key: str) -> list[tuple[str, str, str | None]]:
+    known = KNOWN[table]
+    if key in known:
+        return []
+    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    return [(table, str(key), close[0] if close else None)]
 
 
 def warn_unknown(data: Mapping[str, Any], source: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -81,7 +80,7 @@ def render_findings(
 
 def relative_findings(findings: Sequence[Finding], root: Path | None = None) -> list[Finding]:
     """Each finding with an absolute path inside the repository made relative to its root."""
-    if not any(f.path and os.path.isabs(f.path) for f in findings):
+    if not any(f.path and Path(f.path).is_absolute() for f in findings):
         return list(findings)
     from dataclasses import replace
 
@@ -90,11 +89,11 @@ def relative_findings(findings: Sequence[Finding], root: Path | None = None) -> 
     top = root or repository_root()
     out = []
     for finding in findings:
-        if finding.path and os.path.isabs(finding.path):
-            path = Path(finding.path)
-            if path.is_relative_to(top):
-                finding = replace(finding, path=path.relative_to(top).as_posix())
-        out.append(finding)
+        path = Path(finding.path) if finding.path else None
+        if path is not None and path.is_absolute() and path.is_relative_to(top):
+            out.append(replace(finding, path=path.relative_to(top).as_posix()))
+        else:
+            out.append(finding)
     return out
 
 

@@ -42,7 +42,9 @@ def compose_command() -> list[str]:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    raise EnvironmentMissing("the docker CLI is not on PATH: install Docker (docker-ce-cli and docker-compose-plugin, or Docker Desktop)")
+    raise EnvironmentMissing(
+        "the docker CLI is not on PATH: install Docker (docker-ce-cli and docker-compose-plugin, or Docker Desktop)"
+    )
 
 
 def compose_files(config: ProjectConfig) -> tuple[Path, ...]:
