@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devtools.gitcmd import git
+from devtools.omcdir import NAME as OMC_DIR
 
 
 def _z_paths(output: bytes) -> list[str]:
@@ -46,9 +47,13 @@ class Change:
 
 
 def changes(root: Path) -> list[Change]:
-    """Uncommitted changes: staged, modified, deleted, and untracked files that are not ignored."""
+    """Uncommitted changes: staged, modified, deleted, and untracked files that are not ignored.
+
+    Untracked files in omc-dev's own `.omc/` folders are not work (an older omc-dev wrote them
+    before `.omc/` ignored itself)."""
     out = git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
-    return [Change(record[:2], record[3:]) for record in _z_paths(out)]
+    found = [Change(record[:2], record[3:]) for record in _z_paths(out)]
+    return [c for c in found if not (c.untracked and OMC_DIR in c.path.split("/")[:-1])]
 
 
 def remove_worktree(main: Path, worktree: Path) -> None:

@@ -71,7 +71,11 @@ def test_pytest_node_ids_are_translated_like_paths() -> None:
     argv = ["pytest", "unit/test_x.py::test_y"]
     assert tr(argv, "/repo/tests", "/app/tests") == argv
     # No such host file, or nothing before "::": passed through.
-    assert tr(["pytest", "nosuch.py::t", "::t"], "/repo", "/app") == ["pytest", "nosuch.py::t", "::t"]
+    assert tr(["pytest", "nosuch.py::t", "::t"], "/repo", "/app") == [
+        "pytest",
+        "nosuch.py::t",
+        "::t",
+    ]
 
 
 def test_options_words_and_missing_or_unmounted_paths_pass_through() -> None:

@@ -245,3 +245,12 @@ def test_migrations_are_found_and_shown_from_the_root_and_from_backend(tmp_path:
         assert proc.returncode == 1, proc.stderr
         assert "title=multiple-heads" in proc.stdout, proc.stdout
         assert "file=backend/app/alembic/versions/" in proc.stdout, (cwd, proc.stdout)
+
+
+def test_an_omc_folder_from_an_older_version_is_not_uncommitted_work(tmp_path: Path) -> None:
+    from devtools.ownership.git import changes
+
+    repo = make_repo(tmp_path)
+    # Written before .omc/ ignored itself: no .gitignore inside, none in the project.
+    write(repo.path, {".omc/tracks/main.ports.yaml": "services: {}\n", "notes.md": "mine\n"})
+    assert [c.path for c in changes(repo.path)] == ["notes.md"]
