@@ -254,3 +254,19 @@ def test_an_omc_folder_from_an_older_version_is_not_uncommitted_work(tmp_path: P
     # Written before .omc/ ignored itself: no .gitignore inside, none in the project.
     write(repo.path, {".omc/tracks/main.ports.yaml": "services: {}\n", "notes.md": "mine\n"})
     assert [c.path for c in changes(repo.path)] == ["notes.md"]
+
+
+def test_verify_from_backend_reads_the_root_spec(git_repo: GitRepo) -> None:
+    from tests.fixtures.verify import REAL_CLIENT, SPEC, verify_json
+
+    git_repo.commit(
+        {"pyproject.toml": SPEC, "backend/pyproject.toml": '[project]\nname = "app"\n'}, "spec"
+    )
+    git_repo.push()
+    git_repo.branch("feature")
+    git_repo.commit({"web/src/api/client.ts": REAL_CLIENT}, "client only")
+    git_repo.git("push", "--quiet", "--set-upstream", "origin", "feature")
+    code, doc = verify_json(git_repo.path / "backend")
+    assert code == 1
+    missing = [f for f in doc["findings"] if f["check"] == "missing-path"]
+    assert [f["path"] for f in missing] == ["web/src/pages/Orders.tsx"]
