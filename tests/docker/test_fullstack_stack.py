@@ -105,6 +105,11 @@ def test_doctor_reads_the_override_like_compose(
     # profile-only one (Compose applies COMPOSE_PROFILES itself).
     assert detail.startswith("compose.yml, compose.override.yml: project full-stack-project-main-")
     assert detail.endswith(", 6 services"), detail
+    # COMPOSE_PROFILES as Compose applies it (here from the environment; .env works alike).
+    env = {**host_env, "COMPOSE_PROFILES": "test"}
+    proc = omc("doctor", "--format", "json", cwd=fullstack.path, env=env)
+    checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+    assert checks["compose-file"]["detail"].endswith(", 7 services")
 
 
 def test_run_works_from_the_backend_folder(
@@ -179,6 +184,11 @@ def test_a_stack_started_under_the_old_name_keeps_it(
         # Pinned: after `down` the old name (and its volumes, the data) stays this checkout's.
         again = omc("ports", "--format", "json", cwd=fullstack.path, env=host_env)
         assert json.loads(again.stdout)["project"] == old
+        # `down --volumes` leaves nothing to keep: the checkout moves to the new name.
+        gone = omc("down", "--volumes", "--yes", cwd=fullstack.path, env=host_env, timeout=300)
+        assert gone.returncode == 0, gone.stderr
+        moved = omc("ports", "--format", "json", cwd=fullstack.path, env=host_env)
+        assert json.loads(moved.stdout)["project"].startswith(f"{old}-")
     finally:
         omc("down", "--volumes", "--yes", cwd=fullstack.path, env=host_env, timeout=300)
         legacy.down()
