@@ -29,6 +29,16 @@ class Track:
     def given(self) -> str:
         return self.raw or self.name
 
+    @property
+    def key(self) -> str:
+        """The name the port registry and `.omc/tracks/` know this track by: `name`, plus a
+        short hash of the name as given when sanitizing changed it, so `Feature/Orders.X` and
+        `feature-orders-x` never share host ports or an override file."""
+        if self.given == self.name:
+            return self.name
+        digest = hashlib.sha256(self.given.encode()).hexdigest()[:6]
+        return f"{self.name[:56].rstrip('-_')}-{digest}"
+
 
 @dataclass(frozen=True)
 class GitLayout:
