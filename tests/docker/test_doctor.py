@@ -42,6 +42,8 @@ def test_doctor_reports_a_compose_file_that_does_not_resolve(tmp_path: Path) -> 
     assert proc.returncode == 1
     assert proc.stdout.startswith("::error ")
     assert "title=compose-file-invalid" in proc.stdout and "nosuch" in proc.stdout
+    # The annotation points at the compose file, relative to the repository (here: the folder).
+    assert proc.stdout.startswith("::error file=compose.yaml,title=compose-file-invalid::")
 
 
 def test_doctor_without_compose_file_says_how_to_fix(tmp_path: Path) -> None:
