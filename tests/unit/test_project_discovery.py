@@ -270,3 +270,11 @@ def test_verify_from_backend_reads_the_root_spec(git_repo: GitRepo) -> None:
     assert code == 1
     missing = [f for f in doc["findings"] if f["check"] == "missing-path"]
     assert [f["path"] for f in missing] == ["web/src/pages/Orders.tsx"]
+
+
+def test_the_kernels_database_is_not_uncommitted_work(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    proc = omc("kernel", "migrate", cwd=repo.path, env={"OMC_DATABASE_URL": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert (repo.path / ".omc" / "kernel.db").is_file()
+    assert repo.git("status", "--porcelain", "--untracked-files=all") == ""
