@@ -71,19 +71,21 @@ def unreachable(host: str, reason: str) -> EnvironmentMissing:
 class Engine:
     """One engine endpoint; every request opens its own connection (they are cheap on a socket)."""
 
-    def __init__(self, host: str | None = None) -> None:
+    def __init__(self, host: str | None = None, timeout: float | None = None) -> None:
         self.host = host or endpoint()
+        self.timeout = timeout  # seconds per socket operation; None waits as long as it takes
 
     def connect(self) -> socket.socket:
         host = self.host
         try:
             if host.startswith("unix://"):
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.timeout)
                 sock.connect(host.removeprefix("unix://"))
                 return sock
             if host.startswith("tcp://"):
                 name, _, port = host.removeprefix("tcp://").rstrip("/").rpartition(":")
-                return socket.create_connection((name.strip("[]"), int(port)))
+                return socket.create_connection((name.strip("[]"), int(port)), self.timeout)
         except PermissionError:
             raise EnvironmentMissing(
                 f"permission denied on the Docker engine socket {host}: "

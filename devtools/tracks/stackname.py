@@ -77,7 +77,8 @@ def legacy_or_none(config: ProjectConfig, legacy: str) -> str | None:
     from devtools.errors import UserError
 
     try:
-        found = Engine().find_containers(
+        # A short timeout: an unreachable remote engine must not hold up every command.
+        found = Engine(timeout=5).find_containers(
             {PROJECT_LABEL: legacy, WORKDIR_LABEL: _working_dir(config)}, stopped=True
         )
     except (EngineError, UserError, OSError):
