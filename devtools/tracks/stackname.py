@@ -73,17 +73,27 @@ def legacy_or_none(config: ProjectConfig, legacy: str) -> str | None:
     """`legacy` when this checkout's stack already runs (or ran) under it, else None."""
     if legacy in _pinned(config.root):
         return legacy
-    from devtools.container.engine_api import Engine, EngineError
-    from devtools.errors import UserError
-
-    try:
-        # A short timeout: an unreachable remote engine must not hold up every command.
-        found = Engine(timeout=5).find_containers(
-            {PROJECT_LABEL: legacy, WORKDIR_LABEL: _working_dir(config)}, stopped=True
-        )
-    except (EngineError, UserError, OSError):
-        return None  # no engine: there is no old stack to keep either
-    if not found:
+    if legacy not in _projects_here(_working_dir(config)):
         return None
     _pin(config.root, legacy)
     return legacy
+
+
+_HERE: dict[str, frozenset[str]] = {}  # one engine question per process and folder
+
+
+def _projects_here(working_dir: str) -> frozenset[str]:
+    """Compose projects with containers (running or stopped) whose working directory is this."""
+    if working_dir not in _HERE:
+        from devtools.container.engine_api import Engine, EngineError
+        from devtools.errors import UserError
+
+        try:
+            # A short timeout: an unreachable remote engine must not hold up every command.
+            found = Engine(timeout=5).find_containers({WORKDIR_LABEL: working_dir}, stopped=True)
+        except (EngineError, UserError, OSError):
+            found = []  # no engine: there is no old stack to keep either
+        _HERE[working_dir] = frozenset(
+            str(c.get("Labels", {}).get(PROJECT_LABEL, "")) for c in found
+        )
+    return _HERE[working_dir]
