@@ -278,3 +278,19 @@ def test_the_kernels_database_is_not_uncommitted_work(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (repo.path / ".omc" / "kernel.db").is_file()
     assert repo.git("status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_every_key_the_code_reads_is_known() -> None:
+    """A key read somewhere but missing from configkeys.KNOWN would warn on valid settings."""
+    import re
+
+    from devtools.configkeys import KNOWN
+
+    source = Path(__file__).resolve().parents[2] / "devtools"
+    read = set()
+    for path in source.rglob("*.py"):
+        text = path.read_text()
+        read |= set(re.findall(r'section\("([a-z-]+)"\)\.get\("([a-z-]+)"', text))
+        read |= {("", key) for key in re.findall(r'(?:config|cfg)\.get\("([a-z-]+)"', text)}
+    assert ("ports", "range") in read and ("", "project") in read
+    assert {(table, key) for table, key in read if key not in KNOWN[table]} == set()
