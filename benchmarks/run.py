@@ -51,6 +51,15 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+def stack_name(track: str) -> str:
+    """The compose project `omc-dev up` gives this track's stack in this checkout."""
+    from devtools import config
+    from devtools.tracks.identity import project_name, resolve_track
+
+    cfg = config.load(ROOT)
+    return project_name(cfg, resolve_track(cfg, track))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=40)
@@ -65,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     subject_env = dict(env)
     if not args.no_bytecode_cache:
         subject_env.pop("PYTHONDONTWRITEBYTECODE", None)
-    project = f"omc-{track}"
+    project = stack_name(track)
     try:
         if args.track is None:
             print(f"starting a throwaway stack ({project}) ...", file=sys.stderr)

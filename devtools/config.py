@@ -17,7 +17,14 @@ from typing import Any
 from devtools.errors import UnusableInput
 
 PYPROJECT = "pyproject.toml"
-COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+# Compose's own default names, in its order, and the override file it reads with them.
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_FILES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 
 
 @dataclass(frozen=True)
@@ -42,15 +49,58 @@ class ProjectConfig:
         return self.data.get(key, default)
 
 
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above `start` holding a pyproject.toml, a compose file or `.git`."""
-    start = start.resolve()
+def _has_tool_table(pyproject: Path) -> bool:
+    """Whether this pyproject.toml holds `[tool.omc-dev]` (a backend's own pyproject does not).
+
+    A cheap text test first: most pyproject files on the way up never mention omc-dev."""
+    try:
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    if "omc-dev" not in text:
+        return False
+    tool = read_toml(pyproject).get("tool")
+    return isinstance(tool, Mapping) and "omc-dev" in tool
+
+
+def _git_top(start: Path) -> Path | None:
     for folder in (start, *start.parents):
-        if (folder / PYPROJECT).is_file() or (folder / ".git").exists():
+        if (folder / ".git").exists():
             return folder
+    return None
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """The folder paths in findings are relative to: the git top-level (what GitHub annotations
+    and CI mean by a path), else the project root."""
+    here = Path(os.environ.get("OMC_PROJECT_DIR") or Path.cwd()) if start is None else start
+    return _git_top(here.resolve()) or find_root(here)
+
+
+def find_root(start: Path) -> Path:
+    """The project root for `start`, found as users expect from any subfolder:
+    the nearest folder with `[tool.omc-dev]` in its pyproject.toml, else the nearest folder with
+    a compose file (searching upward as Compose does), else the git top-level, else the
+    nearest pyproject.toml, else `start`.
+
+    The search stays inside the git checkout when there is one: a pyproject or compose file
+    above the repository belongs to something else.
+    """
+    start = start.resolve()
+    top = _git_top(start)
+    chain = [start, *start.parents]
+    if top is not None:
+        chain = chain[: chain.index(top) + 1]
+    for folder in chain:
+        if _has_tool_table(folder / PYPROJECT):
+            return folder
+    for folder in chain:
         if any((folder / name).is_file() for name in COMPOSE_FILES):
             return folder
-    return start
+    if top is not None:
+        return top
+    # Outside git: the nearest Python project, as before.
+    return next((f for f in chain if (f / PYPROJECT).is_file()), start)
 
 
 def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
@@ -90,7 +140,11 @@ def read_tool_table(pyproject: Path) -> Mapping[str, Any]:
 def _load(root: Path) -> ProjectConfig:
     pyproject = root / PYPROJECT
     if pyproject.is_file():
-        return ProjectConfig(root=root, data=read_tool_table(pyproject), pyproject=pyproject)
+        data = read_tool_table(pyproject)
+        from devtools.configkeys import warn_unknown  # only when there is a table to check
+
+        warn_unknown(data, pyproject)
+        return ProjectConfig(root=root, data=data, pyproject=pyproject)
     return ProjectConfig(root=root)
 
 

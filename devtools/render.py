@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any, Literal
 
 from devtools.findings import Finding, Severity, exit_code_for
@@ -44,8 +45,11 @@ def render_findings(
     clean_message: str = "no problems found",
     stream: IO[str] | None = None,
 ) -> int:
-    """Print findings in `fmt` and return the exit code (1 if any error, else 0)."""
+    """Print findings in `fmt` and return the exit code (1 if any error, else 0).
+
+    Absolute paths under the repository are shown relative to its root, in every format."""
     out = stream or sys.stdout
+    findings = relative_findings(findings)
     if fmt == "json":
         payload: dict[str, Any] = dict(extra or {})
         payload["findings"] = [f.to_dict(id_key) for f in findings]
@@ -56,6 +60,25 @@ def render_findings(
     else:
         _render_text(findings, title=title, clean_message=clean_message, stream=out)
     return exit_code_for(findings)
+
+
+def relative_findings(findings: Sequence[Finding], root: Path | None = None) -> list[Finding]:
+    """Each finding with an absolute path inside the repository made relative to its root."""
+    if not any(f.path and Path(f.path).is_absolute() for f in findings):
+        return list(findings)
+    from dataclasses import replace
+
+    from devtools.config import repository_root
+
+    top = root or repository_root()
+    out = []
+    for finding in findings:
+        path = Path(finding.path) if finding.path else None
+        if path is not None and path.is_absolute() and path.is_relative_to(top):
+            out.append(replace(finding, path=path.relative_to(top).as_posix()))
+        else:
+            out.append(finding)
+    return out
 
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

@@ -97,6 +97,10 @@ def _sqlite_engine(parsed: URL, synchronous: str) -> Engine:
     if path and path != ":memory:" and not path.startswith("file:"):
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if Path(path).parent.name == ".omc":
+                from devtools.omcdir import ensure_ignored
+
+                ensure_ignored(Path(path).parent)  # never "uncommitted work" in the checkout
         except OSError as exc:
             raise EnvironmentMissing(
                 f"cannot create the folder for {path}: {exc.strerror} (pass --db with a writable path)"

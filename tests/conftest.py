@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.docker import ComposeStack
+from tests.fixtures.fullstack import make_fullstack
 from tests.fixtures.git import GitRepo, make_repo
 from tests.fixtures.postgres import PgCluster, running_cluster
 from tests.fixtures.tiers import docker_unavailable, postgres_unavailable, required
@@ -24,6 +25,8 @@ from tests.fixtures.users import TestUser, ensure_test_user
 from tests.fixtures.webhook import WebhookServer
 
 TIERS = ("unit", "postgres", "docker")
+# Fixture projects hold their own tests (a user's backend/tests): data here, never collected.
+collect_ignore_glob = ["fixtures/stacks/*"]
 PROBES: dict[str, Callable[[], str | None]] = {
     "docker": docker_unavailable,
     "postgres": postgres_unavailable,
@@ -90,6 +93,12 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
 def git_repo(tmp_path: Path) -> GitRepo:
     """A clone on `main` with one pushed commit, and its bare origin."""
     return make_repo(tmp_path)
+
+
+@pytest.fixture
+def fullstack(tmp_path: Path) -> GitRepo:
+    """The full-stack fixture project (tests/fixtures/fullstack.py) in a fresh git checkout."""
+    return make_fullstack(tmp_path)
 
 
 @pytest.fixture

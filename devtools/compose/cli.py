@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devtools.compose.model import ComposeProject, parse_config
-from devtools.config import COMPOSE_FILES, ProjectConfig
+from devtools.config import COMPOSE_FILES, OVERRIDE_FILES, ProjectConfig
 from devtools.errors import EnvironmentMissing, UnusableInput
 
-NO_COMPOSE = "Docker Compose v2 is not installed: run scripts/provision-engine, or install the docker-compose-plugin"
+COMPOSE_VARIABLES = ("COMPOSE_FILE", "COMPOSE_PATH_SEPARATOR")
+NO_COMPOSE = "Docker Compose v2 is not installed: install the docker-compose-plugin package (or Docker Desktop)"
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,15 @@ class ComposeTarget:
 
     name: str
     files: tuple[Path, ...]
+    # Extra `--profile`s; none means the profiles Compose applies itself (COMPOSE_PROFILES).
+    profiles: tuple[str, ...] = ()
 
     def argv(self, *args: str) -> list[str]:
         argv = [*compose_command(), "--project-name", self.name]
         for file in self.files:
             argv += ["--file", str(file)]
+        for profile in self.profiles:
+            argv += ["--profile", profile]
         return [*argv, *args]
 
 
@@ -37,19 +42,28 @@ def compose_command() -> list[str]:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    raise EnvironmentMissing("the docker CLI is not on PATH: run scripts/provision-engine")
+    raise EnvironmentMissing(
+        "the docker CLI is not on PATH: install Docker (docker-ce-cli and docker-compose-plugin, or Docker Desktop)"
+    )
 
 
 def compose_files(config: ProjectConfig) -> tuple[Path, ...]:
-    """`compose-files` from `[tool.omc-dev]`, `COMPOSE_FILE`, else the first standard name."""
+    """The files Compose itself would read for this project, in order.
+
+    `compose-files` in `[tool.omc-dev]` wins; else `COMPOSE_FILE` (from the environment, else
+    the project's `.env`, split on `COMPOSE_PATH_SEPARATOR`); else the first of Compose's default
+    names plus its override file (`compose.override.yml`, ...), as `docker compose` does.
+    """
     configured = config.get("compose-files")
     if configured:
         if isinstance(configured, str):
             configured = [configured]
         files = tuple(config.root / str(f) for f in configured)
-    elif os.environ.get("COMPOSE_FILE"):
-        sep = os.environ.get("COMPOSE_PATH_SEPARATOR", os.pathsep)
-        files = tuple(config.root / f for f in os.environ["COMPOSE_FILE"].split(sep) if f)
+        where = "fix compose-files in [tool.omc-dev]"
+    elif (listed := _compose_file_variable(config.root)) is not None:
+        value, separator = listed
+        files = tuple(_relative_to(config.root, f) for f in value.split(separator) if f)
+        where = "fix COMPOSE_FILE"
     else:
         found = [config.root / n for n in COMPOSE_FILES if (config.root / n).is_file()]
         if not found:
@@ -57,13 +71,33 @@ def compose_files(config: ProjectConfig) -> tuple[Path, ...]:
                 f"no compose file in {config.root} (looked for {', '.join(COMPOSE_FILES)}): "
                 "add one, or set compose-files in [tool.omc-dev]"
             )
-        files = (found[0],)
+        overrides = [config.root / n for n in OVERRIDE_FILES if (config.root / n).is_file()]
+        return (found[0], *overrides[:1])
     for file in files:
         if not file.is_file():
-            raise EnvironmentMissing(
-                f"compose file {file} does not exist: fix compose-files in [tool.omc-dev]"
-            )
+            raise EnvironmentMissing(f"compose file {file} does not exist: {where}")
     return files
+
+
+def _compose_file_variable(root: Path) -> tuple[str, str] | None:
+    """(COMPOSE_FILE, its separator) from the environment, else from the project's `.env`."""
+    values = {k: os.environ[k] for k in COMPOSE_VARIABLES if k in os.environ}
+    if "COMPOSE_FILE" not in values and (root / ".env").is_file():
+        from devtools.compose.dotenv import parse_file
+
+        try:
+            dotenv = {v.name: v.value for v in parse_file(root / ".env")}
+        except UnusableInput:
+            dotenv = {}  # compose names the broken line itself when it reads the file
+        values = {k: v for k in COMPOSE_VARIABLES if (v := dotenv.get(k)) is not None}
+    if not values.get("COMPOSE_FILE"):
+        return None
+    return values["COMPOSE_FILE"], values.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+
+
+def _relative_to(root: Path, name: str) -> Path:
+    path = Path(name).expanduser()
+    return path if path.is_absolute() else root / path
 
 
 def _first_error_line(stderr: str) -> str:
@@ -147,6 +181,11 @@ def compose_version(timeout: float = 10.0) -> str | None:
 
 
 def targets_for(
-    config: ProjectConfig, name: str, extra_files: Sequence[Path] = ()
+    config: ProjectConfig,
+    name: str,
+    extra_files: Sequence[Path] = (),
+    profiles: Sequence[str] = (),
 ) -> ComposeTarget:
-    return ComposeTarget(name=name, files=(*compose_files(config), *extra_files))
+    return ComposeTarget(
+        name=name, files=(*compose_files(config), *extra_files), profiles=tuple(profiles)
+    )

@@ -8,8 +8,8 @@ has no line numbers. Environment checks need both, so this reads the raw YAML no
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -55,10 +55,14 @@ class VariableUse:
 
 @dataclass(frozen=True)
 class ComposeSource:
-    files: tuple[Path, ...]
+    files: tuple[Path, ...]  # the project's own files (`-f`), in order
     env_files: tuple[EnvFileRef, ...]
     environment: tuple[EnvironmentEntry, ...]
     variables: tuple[VariableUse, ...]
+    # Every file read: the project's files and those they `include:` or `extends:` from.
+    read_files: tuple[Path, ...] = ()
+    # Each service's `profiles:` as written (empty: always active), for Compose's profile rules.
+    profiles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def project_dir(self) -> Path:
@@ -213,11 +217,11 @@ def _before_colon(text: str) -> str:
 def _host_side(service: str, svc: yaml.Node, file: Path) -> list[VariableUse]:
     """Variables in the host half of `ports` and in bind-mount sources."""
     halves: list[tuple[yaml.Node, str]] = []
-    for field, short, long_key in (
+    for section, short, long_key in (
         ("ports", lambda t: t.rpartition(":")[0], "published"),
         ("volumes", _before_colon, "source"),
     ):
-        for item in _items(_get(svc, field)):
+        for item in _items(_get(svc, section)):
             text = _scalar(item)
             node = item if text is not None else _get(item, long_key)
             value = short(text) if text is not None else _scalar(node)
@@ -230,23 +234,104 @@ def _host_side(service: str, svc: yaml.Node, file: Path) -> list[VariableUse]:
     ]
 
 
-def read_source(files: Sequence[Path]) -> ComposeSource:
-    if not files:
-        raise UnusableInput("no compose files to read")
-    project_dir = files[0].parent
-    env_files: list[EnvFileRef] = []
-    environment: list[EnvironmentEntry] = []
-    variables: list[VariableUse] = []
-    for file in files:
-        root = _load(file)
+@dataclass
+class _Reader:
+    """Walks the compose files as Compose assembles them: each `-f` file, the files it
+    `include:`s, and the services a service `extends:` (from its own or another file)."""
+
+    env_files: list[EnvFileRef] = field(default_factory=list)
+    environment: list[EnvironmentEntry] = field(default_factory=list)
+    variables: list[VariableUse] = field(default_factory=list)
+    profiles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    read: list[Path] = field(default_factory=list)
+    _trees: dict[Path, yaml.Node | None] = field(default_factory=dict)
+
+    def tree(self, file: Path) -> yaml.Node | None:
+        if file not in self._trees:
+            self._trees[file] = _load(file)
+            self.read.append(file)
+            self._variables(file, self._trees[file])
+        return self._trees[file]
+
+    def read_file(self, file: Path, base: Path, seen: frozenset[Path] = frozenset()) -> None:
+        """One project file whose relative paths resolve against `base`, and its includes."""
+        if file in seen:
+            return  # an include cycle: compose refuses it and says so
+        root = self.tree(file)
+        for item in _items(_get(root, "include")):
+            paths = [_scalar(item)] if _scalar(item) is not None else []
+            if not paths:
+                paths = [_scalar(n) for n in _items(_get(item, "path"))]
+            folder = _scalar(_get(item, "project_directory"))
+            for rel in filter(None, paths):
+                included = (file.parent / rel).resolve()
+                if included.is_file():
+                    own_base = (file.parent / folder).resolve() if folder else included.parent
+                    self.read_file(included, own_base, seen | {file})
         for service_key, svc in _mapping(_get(root, "services")):
             service = _scalar(service_key) or "?"
-            env_files += _env_files(service, _get(svc, "env_file"), file, project_dir)
-            environment += _environment(service, _get(svc, "environment"), file)
-            variables += _host_side(service, svc, file)
-        host_lines = {(v.name, v.line) for v in variables if v.file == file}
+            self.service(service, svc, file, base, frozenset())
+
+    def service(
+        self, service: str, svc: yaml.Node, file: Path, base: Path, seen: frozenset[str]
+    ) -> None:
+        """A service's entries: first what it `extends:` (the base's own lines), then its own."""
+        self._extends(service, svc, file, base, seen | {f"{file}:{service}"})
+        self.env_files.extend(_env_files(service, _get(svc, "env_file"), file, base))
+        self.environment.extend(_environment(service, _get(svc, "environment"), file))
+        self.variables.extend(_host_side(service, svc, file))
+        listed = tuple(filter(None, (_scalar(n) for n in _items(_get(svc, "profiles")))))
+        if listed or service not in self.profiles:
+            self.profiles[service] = listed
+
+    def _extends(
+        self, service: str, svc: yaml.Node, file: Path, base: Path, seen: frozenset[str]
+    ) -> None:
+        node = _get(svc, "extends")
+        if node is None:
+            return
+        name = (
+            _scalar(node) if isinstance(node, yaml.ScalarNode) else _scalar(_get(node, "service"))
+        )
+        other = _scalar(_get(node, "file")) if isinstance(node, yaml.MappingNode) else None
+        source_file = (file.parent / other).resolve() if other else file
+        if not name or f"{source_file}:{name}" in seen or not source_file.is_file():
+            return  # compose reports a missing or circular base itself
+        parent = _get(_get(self.tree(source_file), "services"), name)
+        if parent is None:
+            return
+        # Paths in another file resolve against that file's folder; in this file, as its own.
+        parent_base = source_file.parent if other else base
+        kept = self.profiles.pop(service, None)
+        self.service(service, parent, source_file, parent_base, seen)
+        del self.profiles[service]  # profiles are not inherited through extends
+        if kept is not None:
+            self.profiles[service] = kept
+
+    def _variables(self, file: Path, root: yaml.Node | None) -> None:
+        """`${...}` anywhere in the file; host-side ones are recorded by `service`."""
+        host_lines = set()
+        for _key, svc in _mapping(_get(root, "services")):
+            host_lines |= {(v.name, v.line) for v in _host_side("?", svc, file)}
         for scalar in _scalars(root):
             for name, default in variables_in(_scalar(scalar) or ""):
                 if (name, _line(scalar)) not in host_lines:
-                    variables.append(VariableUse(name, default, file, _line(scalar)))
-    return ComposeSource(tuple(files), tuple(env_files), tuple(environment), tuple(variables))
+                    self.variables.append(VariableUse(name, default, file, _line(scalar)))
+
+
+def read_source(files: Sequence[Path]) -> ComposeSource:
+    """The compose files as written, with their `include:`d files and `extends:` bases."""
+    if not files:
+        raise UnusableInput("no compose files to read")
+    project_dir = files[0].parent
+    reader = _Reader()
+    for file in files:
+        reader.read_file(file, project_dir)
+    return ComposeSource(
+        tuple(files),
+        tuple(reader.env_files),
+        tuple(reader.environment),
+        tuple(reader.variables),
+        tuple(reader.read),
+        dict(reader.profiles),
+    )

@@ -186,6 +186,13 @@ def _translate_arg(
 ) -> str:
     if not arg or arg.startswith("-") or (index == 0 and "/" not in arg):
         return arg
+    path, sep, node = arg.partition("::")
+    if sep and path:
+        # A pytest node id (`tests/x.py::TestY::test_z[param]`): the path part is translated.
+        mapped_path = _translate_arg(
+            path, index, host_cwd=host_cwd, workdir=workdir, mounts=mounts, exists=exists
+        )
+        return f"{mapped_path}{sep}{node}"
     host = os.path.normpath(os.path.join(host_cwd, arg))
     if not exists(host):
         return arg

@@ -64,26 +64,28 @@ def _read_json(path: str) -> dict[str, Any]:
 def unreachable(host: str, reason: str) -> EnvironmentMissing:
     return EnvironmentMissing(
         f"cannot reach the Docker engine at {host} ({reason}): "
-        "start dockerd, or run scripts/provision-engine"
+        "start Docker (`sudo systemctl start docker`, or Docker Desktop), or install it"
     )
 
 
 class Engine:
     """One engine endpoint; every request opens its own connection (they are cheap on a socket)."""
 
-    def __init__(self, host: str | None = None) -> None:
+    def __init__(self, host: str | None = None, timeout: float | None = None) -> None:
         self.host = host or endpoint()
+        self.timeout = timeout  # seconds per socket operation; None waits as long as it takes
 
     def connect(self) -> socket.socket:
         host = self.host
         try:
             if host.startswith("unix://"):
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.timeout)
                 sock.connect(host.removeprefix("unix://"))
                 return sock
             if host.startswith("tcp://"):
                 name, _, port = host.removeprefix("tcp://").rstrip("/").rpartition(":")
-                return socket.create_connection((name.strip("[]"), int(port)))
+                return socket.create_connection((name.strip("[]"), int(port)), self.timeout)
         except PermissionError:
             raise EnvironmentMissing(
                 f"permission denied on the Docker engine socket {host}: "
@@ -118,10 +120,13 @@ class Engine:
         assert isinstance(doc, dict)
         return doc
 
-    def find_containers(self, labels: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Running containers carrying all these labels (values compared exactly)."""
+    def find_containers(
+        self, labels: Mapping[str, str], *, stopped: bool = False
+    ) -> list[dict[str, Any]]:
+        """Running containers (and stopped ones too when `stopped`) carrying all these labels."""
         filters = json.dumps({"label": [f"{k}={v}" for k, v in labels.items()]})
-        found = self.request("GET", f"/containers/json?filters={_quote(filters)}")
+        every = "all=1&" if stopped else ""
+        found = self.request("GET", f"/containers/json?{every}filters={_quote(filters)}")
         assert isinstance(found, list)
         return found
 

@@ -30,7 +30,7 @@ def check_compose(ctx: DoctorContext) -> Outcome:
                     "compose-v2-missing",
                     Severity.ERROR,
                     message,
-                    fix="run scripts/provision-engine, or install the docker-compose-plugin",
+                    fix="install the docker-compose-plugin package (or Docker Desktop)",
                 )
             ],
         )
@@ -41,7 +41,12 @@ def check_compose_file(ctx: DoctorContext) -> Outcome:
     try:
         project = ctx.project
     except UserError as exc:
-        path = str(ctx.config.root)
+        from devtools.compose.cli import compose_files
+
+        try:  # the project's first compose file: a file an annotation can point at
+            path: str | None = str(compose_files(ctx.config)[0])
+        except UserError:
+            path = None
         return Outcome(
             "does not resolve",
             [Finding("compose-file-invalid", Severity.ERROR, str(exc), path=path)],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -42,7 +41,7 @@ def heads(path: str | None, fmt: str) -> int:
     cfg = config_mod.load()
     location = locate(path, cfg)
     cache = FileCache(location.describe(), "graph")
-    graph = load_history(location, Path.cwd(), cache=cache)
+    graph = load_history(location, config_mod.repository_root(), cache=cache)
     cache.save()
     broken = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
     head_ids = graph.distinct_heads()
@@ -131,7 +130,10 @@ def lint(
     # With a database, PostgreSQL itself judges the indexes; the static graph rules still run.
     static_rules = settings.rules - set(INDEX_RULES) if db_url else settings.rules
     result = run_lint(
-        location, replace(settings, rules=static_rules), cwd=Path.cwd(), base_ref=base_ref
+        location,
+        replace(settings, rules=static_rules),
+        cwd=config_mod.repository_root(),
+        base_ref=base_ref,
     )
     findings = result.findings
     if db_url and settings.rules & set(INDEX_RULES + DB_RULES):

@@ -41,8 +41,8 @@ def locate(path: str | None, cfg: ProjectConfig) -> ScriptLocation:
         if not isinstance(configured, str):
             raise UnusableInput(f"{cfg.pyproject}: [tool.omc-dev.migrations] path must be a string")
         return _from_path(cfg.root / configured, "[tool.omc-dev.migrations] path")
-    ini = cfg.root / "alembic.ini"
-    if ini.is_file():
+    ini = _nearest_ini(cfg.root, Path.cwd())
+    if ini is not None:
         return from_ini(ini)
     if cfg.pyproject is not None:
         table = _tool_alembic(cfg.pyproject)
@@ -52,6 +52,22 @@ def locate(path: str | None, cfg: ProjectConfig) -> ScriptLocation:
         f"no Alembic migrations found under {cfg.root}: pass PATH (an alembic.ini, a folder "
         "holding versions/, or a versions folder), or set [tool.omc-dev.migrations] path"
     )
+
+
+def _nearest_ini(root: Path, cwd: Path) -> Path | None:
+    """The alembic.ini Alembic would use from `cwd` (there or in a folder above it, up to the
+    project root), else the root's, else the only one a level below the root (`backend/`)."""
+    here, top = cwd.resolve(), root.resolve()
+    if here.is_relative_to(top):
+        for folder in (here, *here.parents):
+            if (folder / "alembic.ini").is_file():
+                return folder / "alembic.ini"
+            if folder == top:
+                break
+    elif (top / "alembic.ini").is_file():
+        return top / "alembic.ini"
+    below = sorted(top.glob("*/alembic.ini"))
+    return below[0] if len(below) == 1 else None
 
 
 def _from_path(path: Path, found_in: str) -> ScriptLocation:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devtools.gitcmd import git
+from devtools.omcdir import NAME as OMC_DIR
 
 
 def _z_paths(output: bytes) -> list[str]:
@@ -66,7 +67,8 @@ def changes(root: Path) -> list[Change]:
     """Uncommitted changes: staged, modified, deleted, and untracked files that are not ignored.
 
     A submodule shows up when its tracked content or its commit changed, not for untracked files
-    in it: ask the submodule itself for those (worktree.py does).
+    in it: ask the submodule itself for those (worktree.py does). Untracked files in omc-dev's own
+    `.omc/` folders are not work (an older omc-dev wrote them before `.omc/` ignored itself).
     """
     out = git(
         root,
@@ -77,7 +79,8 @@ def changes(root: Path) -> list[Change]:
         "--no-renames",
         "--ignore-submodules=untracked",
     )
-    return [Change(record[:2], record[3:]) for record in _z_paths(out)]
+    found = [Change(record[:2], record[3:]) for record in _z_paths(out)]
+    return [c for c in found if not (c.untracked and OMC_DIR in c.path.split("/")[:-1])]
 
 
 def unpushed(root: Path) -> bool:

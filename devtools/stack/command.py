@@ -57,6 +57,10 @@ def down(volumes: bool, yes: bool, track: str | None) -> int:
             yes=yes,
         )
     ops.down(target, volumes=volumes)
+    if volumes:  # nothing of an old-named stack is left to keep: the next `up` takes the new name
+        from devtools.tracks.stackname import unpin
+
+        unpin(cfg.root, target.name)
     return 0
 
 

@@ -17,10 +17,21 @@ def _compose(target: ComposeTarget, *args: str, what: str) -> None:
     """A compose command whose progress the user watches; a failure names the step."""
     proc = run_compose(target, *args, capture=False, check=False, env=compose_env())
     if proc.returncode != 0:
+        _require_engine()  # no engine is "environment missing" (125), not a failed step
         raise UserError(
             f"{what} failed (docker compose {args[0]} exited {proc.returncode}; its output is above)",
             exit_code=1,
         )
+
+
+def _require_engine() -> None:
+    """EnvironmentMissing (exit 125) when the Docker engine cannot be reached."""
+    from devtools.container.engine_api import Engine, EngineError
+
+    try:
+        Engine().request("GET", "/version")
+    except EngineError:
+        return  # it answered: it is there
 
 
 def up(target: ComposeTarget, services: Sequence[str] = (), *, build: bool = False) -> None:

@@ -27,7 +27,7 @@ def stack_target(
     exists, so every command sees the stack as `up` started it; other per-track override files
     are passed as `extra_files`. Later files override earlier ones.
     """
-    override = override_path(config.root, track.name)
+    override = override_path(config.root, track.key)
     ports = (override,) if override.is_file() else ()
     return targets_for(config, project_name(config, track), (*ports, *extra_files))
 

@@ -6,6 +6,7 @@ Read from `.git` files directly rather than through git or GitPython: this runs 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -22,6 +23,21 @@ _INVALID = re.compile(r"[^a-z0-9_-]+")
 class Track:
     name: str
     source: str  # "--track", "OMC_TRACK", "branch", "worktree", "default"
+    raw: str = ""  # as given (branch `Feature/Orders.X`); empty: the same as `name`
+
+    @property
+    def given(self) -> str:
+        return self.raw or self.name
+
+    @property
+    def key(self) -> str:
+        """The name the port registry and `.omc/tracks/` know this track by: `name`, plus a
+        short hash of the name as given when sanitizing changed it, so `Feature/Orders.X` and
+        `feature-orders-x` never share host ports or an override file."""
+        if self.given == self.name:
+            return self.name
+        digest = hashlib.sha256(self.given.encode()).hexdigest()[:6]
+        return f"{self.name[:56].rstrip('-_')}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -83,14 +99,14 @@ def resolve_track(config: ProjectConfig, explicit: str | None = None) -> Track:
                 raise UnusableInput(
                     f"track name {raw!r} ({source}) has no usable characters: use letters, digits, - or _"
                 )
-            return Track(name, source)
+            return Track(name, source, raw.strip())
     layout = git_layout(config.root)
     if layout is not None:
         branch = current_branch(layout)
         if branch and sanitize(branch):
-            return Track(sanitize(branch), "branch")
+            return Track(sanitize(branch), "branch", branch)
         if sanitize(layout.worktree.name):
-            return Track(sanitize(layout.worktree.name), "worktree")
+            return Track(sanitize(layout.worktree.name), "worktree", layout.worktree.name)
     return Track(DEFAULT_TRACK, "default")
 
 
@@ -112,5 +128,29 @@ def repo_key(config: ProjectConfig) -> str:
 
 
 def project_name(config: ProjectConfig, track: Track) -> str:
-    """The compose project name for a track: `<repo>-<track>`."""
+    """The compose project name of this checkout's stack for a track.
+
+    `<repo>-<track>-<hash>`: the hash (8 hex digits) is of the checkout folder and the track name
+    as given, so two clones or worktrees on one branch, and tracks whose names normalise alike
+    (`Feature/Orders.X`, `feature-orders-x`), never share containers, networks or volumes.
+    A stack started before this scheme keeps its old name `<repo>-<track>` (see `stackname`).
+    """
+    from devtools.tracks.stackname import legacy_or_none
+
+    key = (str(config.root.resolve()), repo_name(config), track.name, track.given)
+    if key not in _NAMES:
+        _NAMES[key] = legacy_or_none(config, legacy_project_name(config, track)) or _hashed(*key)
+    return _NAMES[key]
+
+
+_NAMES: dict[tuple[str, str, str, str], str] = {}  # one answer per process: it asks the engine
+
+
+def _hashed(checkout: str, repo: str, track: str, given: str) -> str:
+    digest = hashlib.sha256(f"{checkout}\0{given}".encode()).hexdigest()[:8]
+    return f"{sanitize(f'{repo}-{track}')[:54].rstrip('-_')}-{digest}"
+
+
+def legacy_project_name(config: ProjectConfig, track: Track) -> str:
+    """The name earlier versions gave every checkout's stack of a track: `<repo>-<track>`."""
     return sanitize(f"{repo_name(config)}-{track.name}")

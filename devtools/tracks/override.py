@@ -15,6 +15,7 @@ from pathlib import Path
 from devtools.atomic import write_atomic
 from devtools.compose.model import ComposeProject
 from devtools.config import ProjectConfig
+from devtools.omcdir import omc_dir
 from devtools.tracks.registry import TrackEntry, port_key
 
 OVERRIDE_DIR = Path(".omc") / "tracks"
@@ -61,6 +62,7 @@ def write_override(config: ProjectConfig, project: ComposeProject, entry: TrackE
     except OSError:
         current = None
     if current != text:
+        omc_dir(config.root)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text)
     return path
@@ -73,5 +75,7 @@ def remove_override(checkout: Path, track: str) -> bool:
     path.unlink()
     with contextlib.suppress(OSError):  # the last one: leave no empty folders behind
         path.parent.rmdir()
+        if {p.name for p in path.parent.parent.iterdir()} <= {".gitignore"}:
+            (path.parent.parent / ".gitignore").unlink(missing_ok=True)
         path.parent.parent.rmdir()
     return True

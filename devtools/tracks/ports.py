@@ -6,7 +6,7 @@ go through here, so they agree on the project name, the override file and the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from devtools.compose.cli import ComposeTarget, load_project, targets_for
@@ -15,7 +15,15 @@ from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
 from devtools.tracks import registry
 from devtools.tracks.allocate import Allocation, TrackRef, allocate, port_range, requests_for
-from devtools.tracks.identity import Track, git_layout, project_name, repo_key, repo_name
+from devtools.tracks.identity import (
+    Track,
+    git_layout,
+    legacy_project_name,
+    project_name,
+    repo_key,
+    repo_name,
+    resolve_track,
+)
 from devtools.tracks.occupancy import published_or_none
 from devtools.tracks.override import remove_override, write_override
 
@@ -26,7 +34,7 @@ def track_ref(config: ProjectConfig, track: Track) -> TrackRef:
     return TrackRef(
         repo=repo_key(config),
         repo_name=repo_name(config),
-        track=track.name,
+        track=track.key,
         project=project_name(config, track),
         worktree=str(worktree),
     )
@@ -41,7 +49,9 @@ class TrackPorts:
 
 
 def base_target(config: ProjectConfig, track: Track) -> ComposeTarget:
-    return targets_for(config, project_name(config, track))
+    """Every service of every profile: a service started later with `--profile` (or a changed
+    COMPOSE_PROFILES) must find its track's host ports already in the override."""
+    return targets_for(config, project_name(config, track), profiles=("*",))
 
 
 def ensure_ports(
@@ -55,22 +65,45 @@ def ensure_ports(
     published = published_or_none() if requests else []
     with registry.locked() as reg:
         reclaimed = tuple(reg.reclaim())
+        _adopt_older_entry(config, reg, ref, track)
         allocation = allocate(reg, ref, requests, port_range(config), published=published)
         if requests:
             reg.put(allocation.entry)
         else:
             reg.remove(ref.repo, ref.track)
+    if track.key != track.name:
+        remove_override(config.root, track.name)  # an older version's file for this track
     if not requests:
-        remove_override(config.root, track.name)
+        remove_override(config.root, track.key)
         return TrackPorts(ref, allocation, None, reclaimed)
     return TrackPorts(ref, allocation, write_override(config, project, allocation.entry), reclaimed)
 
 
+def _adopt_older_entry(
+    config: ProjectConfig, reg: registry.Registry, ref: TrackRef, track: Track
+) -> None:
+    """Earlier versions keyed a track by its sanitized name alone: this checkout's entry under
+    that name becomes the track's (same ports), so an upgrade moves no port."""
+    if track.key == track.name or reg.get(ref.repo, ref.track) is not None:
+        return
+    old = reg.get(ref.repo, track.name)
+    # Only an entry an earlier version wrote (its project has the old name), never the entry of
+    # the track whose given name is exactly `track.name`.
+    if (
+        old is not None
+        and ref.worktree in old.worktrees
+        and old.project == legacy_project_name(config, track)
+    ):
+        reg.remove(ref.repo, track.name)
+        reg.put(replace(old, track=ref.track, project=ref.project))
+
+
 def registered(config: ProjectConfig, track_name: str) -> registry.TrackEntry:
-    """The registry entry of a track of this repository, or a one-line error naming the others."""
+    """The registry entry of a track of this repository (by its key as `ports list` shows it,
+    or by the name as given), or a one-line error naming the others."""
     repo = repo_key(config)
     reg = registry.snapshot()
-    entry = reg.get(repo, track_name)
+    entry = reg.get(repo, track_name) or reg.get(repo, resolve_track(config, track_name).key)
     known = sorted(e.track for e in reg.entries.values() if e.repo == repo)
     if entry is None:
         listed = ", ".join(known) or "none"

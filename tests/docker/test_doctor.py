@@ -29,7 +29,9 @@ def test_doctor_reports_unreachable_engine(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1
     assert [f["check"] for f in doc["findings"]] == ["engine-unreachable"]
-    assert "scripts/provision-engine" in doc["findings"][0]["message"]
+    # The hint is in the user's terms: no file that exists only in omc-dev's own repository.
+    message = doc["findings"][0]["message"]
+    assert "start Docker" in message and "scripts/" not in message
 
 
 def test_doctor_reports_a_compose_file_that_does_not_resolve(tmp_path: Path) -> None:
@@ -40,6 +42,8 @@ def test_doctor_reports_a_compose_file_that_does_not_resolve(tmp_path: Path) -> 
     assert proc.returncode == 1
     assert proc.stdout.startswith("::error ")
     assert "title=compose-file-invalid" in proc.stdout and "nosuch" in proc.stdout
+    # The annotation points at the compose file, relative to the repository (here: the folder).
+    assert proc.stdout.startswith("::error file=compose.yaml,title=compose-file-invalid::")
 
 
 def test_doctor_without_compose_file_says_how_to_fix(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import uuid
@@ -20,6 +21,8 @@ from tests.fixtures.docker import ComposeStack
 from tests.fixtures.git import GitRepo
 from tests.fixtures.postgres import free_port
 from tests.fixtures.tracks import listen_in_other_process, published, stop
+
+LOGIN_KEY = Track("feature-login", "branch", "feature/Login").key  # the branch's track
 
 COMPOSE = """\
 services:
@@ -79,13 +82,15 @@ def host_ports(doc: dict[str, object]) -> dict[str, int]:
 def test_ports_for_the_branch_track_stable_and_in_every_format(repo: GitRepo) -> None:
     first = ports_json(repo.path)
     assert (first["track"], first["track_source"]) == ("feature-login", "branch")
-    assert first["project"] == "work-feature-login"
+    # Branch feature/Login: the name sanitized, plus a hash of the name as given (registry key)
+    # and of the checkout and track (compose project).
+    assert re.fullmatch(r"work-feature-login-[0-9a-f]{8}", str(first["project"]))
     got = host_ports(first)
     assert set(got) == {"db:5432", "db:6379"}  # worker publishes nothing
     assert host_ports(ports_json(repo.path)) == got  # stable
 
     override = Path(str(first["override"]))
-    assert override == repo.path / ".omc" / "tracks" / "feature-login.ports.yaml"
+    assert override == repo.path / ".omc" / "tracks" / f"{LOGIN_KEY}.ports.yaml"
     resolved = subprocess.run(
         ["docker", "compose", "-f", "compose.yaml", "-f", str(override), "config", "--format",
          "json"],
@@ -99,7 +104,7 @@ def test_ports_for_the_branch_track_stable_and_in_every_format(repo: GitRepo) ->
 
     env = omc("ports", "--format", "env", cwd=repo.path)
     assert env.stdout.splitlines() == [
-        "COMPOSE_PROJECT_NAME=work-feature-login",
+        f"COMPOSE_PROJECT_NAME={first['project']}",
         f"OMC_PORT_DB_5432={got['db:5432']}",
         f"OMC_PORT_DB_6379={got['db:6379']}",
     ]
@@ -111,14 +116,21 @@ def test_ports_for_the_branch_track_stable_and_in_every_format(repo: GitRepo) ->
 def test_tracks_by_argument_option_and_env_get_their_own_ports(repo: GitRepo) -> None:
     mine = host_ports(ports_json(repo.path))
     other = ports_json(repo.path, "other-track")
-    assert other["track_source"] == "--track" and other["project"] == "work-other-track"
+    assert other["track_source"] == "--track"
+    assert str(other["project"]).startswith("work-other-track-")
     assert not set(host_ports(other).values()) & set(mine.values())
     assert host_ports(ports_json(repo.path, "--track", "other-track")) == host_ports(other)
+    # A name that only normalises like another is another track: its own ports and stack.
     via_env = omc("ports", "--format", "json", cwd=repo.path, env={"OMC_TRACK": "Other Track"})
-    assert host_ports(json.loads(via_env.stdout)) == host_ports(other)
+    spaced = json.loads(via_env.stdout)
+    assert not set(host_ports(spaced).values()) & set(host_ports(other).values())
+    assert spaced["project"] != other["project"]
 
     listed = json.loads(omc("ports", "list", "--format", "json").stdout)
-    assert sorted(t["track"] for t in listed["tracks"]) == ["feature-login", "other-track"]
+    spaced_key = Track("other-track", "OMC_TRACK", "Other Track").key
+    assert sorted(t["track"] for t in listed["tracks"]) == sorted(
+        [LOGIN_KEY, "other-track", spaced_key]
+    )
 
 
 def test_release_needs_yes_and_unknown_track_is_one_line(repo: GitRepo) -> None:
@@ -162,12 +174,9 @@ def test_who_names_track_container_and_process_with_their_fix(
     port = host_ports(ports_json(repo.path))["db:5432"]
     held = json.loads(omc("ports", "who", str(port), "--format", "json").stdout)
     (track,) = held["holders"]
-    assert (track["kind"], track["name"], track["project"]) == (
-        "track",
-        "feature-login",
-        "work-feature-login",
-    )
-    assert track["fix"].endswith("omc-dev ports release feature-login")
+    assert (track["kind"], track["name"]) == ("track", LOGIN_KEY)
+    assert re.fullmatch(r"work-feature-login-[0-9a-f]{8}", track["project"])
+    assert track["fix"].endswith(f"omc-dev ports release {LOGIN_KEY}")
 
     proc_port = free_port()
     listener = listen_in_other_process(proc_port)

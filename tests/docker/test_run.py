@@ -27,7 +27,7 @@ import pytest
 
 from tests.fixtures import users
 from tests.fixtures.cli import REPO_ROOT, cli_env, omc, omc_argv
-from tests.fixtures.docker import ComposeStack
+from tests.fixtures.docker import ComposeStack, stack_name
 
 PRINT_ARGV = "import sys, json; print(json.dumps(sys.argv[1:]))"
 
@@ -65,7 +65,7 @@ def stack() -> Iterator[Stack]:
         "OMC_IN_CONTAINER": "0",  # this is the host, whatever /.dockerenv says
         "XDG_CACHE_HOME": str(home / "cache"),
     }
-    compose = ComposeStack(REPO_ROOT, f"omc-{track}", ("compose.yaml", str(override)))
+    compose = ComposeStack(REPO_ROOT, stack_name(track), ("compose.yaml", str(override)))
     try:
         up = omc("up", env=env, timeout=900)
         assert up.returncode == 0, up.stderr[-3000:]

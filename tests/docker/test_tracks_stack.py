@@ -18,7 +18,7 @@ from devtools.tracks import registry
 from devtools.tracks.identity import Track
 from devtools.tracks.ports import ensure_ports, track_ref
 from tests.fixtures.cli import REPO_ROOT, omc
-from tests.fixtures.docker import ComposeStack
+from tests.fixtures.docker import ComposeStack, stack_name
 
 
 @dataclass
@@ -48,7 +48,7 @@ def two_tracks() -> Iterator[list[RunningTrack]]:
             "XDG_CACHE_HOME": cache,
         }
         tracks.append(
-            RunningTrack(name, env, ComposeStack(REPO_ROOT, f"omc-{name}", ("compose.yaml",)))
+            RunningTrack(name, env, ComposeStack(REPO_ROOT, stack_name(name), ("compose.yaml",)))
         )
     try:
         for track in tracks:

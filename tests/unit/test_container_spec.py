@@ -57,6 +57,27 @@ def test_paths_are_rewritten_where_the_container_would_miss_them() -> None:
     assert tr(["cat", "../data/in.csv"], "/repo", "/app") == ["cat", "/srv/data/in.csv"]
 
 
+def test_pytest_node_ids_are_translated_like_paths() -> None:
+    # From backend/-like folders: the host path part moves, the node part stays as written.
+    assert tr(["pytest", "/repo/tests/unit/test_x.py::test_y[a-b::c]"], "/repo", "/app") == [
+        "pytest",
+        "/app/tests/unit/test_x.py::test_y[a-b::c]",
+    ]
+    assert tr(["pytest", "../../data/in.csv::TestZ::test_q"], "/repo/tests", "/app/tests") == [
+        "pytest",
+        "/srv/data/in.csv::TestZ::test_q",
+    ]
+    # A node id that already means the same file from the workdir stays as it is.
+    argv = ["pytest", "unit/test_x.py::test_y"]
+    assert tr(argv, "/repo/tests", "/app/tests") == argv
+    # No such host file, or nothing before "::": passed through.
+    assert tr(["pytest", "nosuch.py::t", "::t"], "/repo", "/app") == [
+        "pytest",
+        "nosuch.py::t",
+        "::t",
+    ]
+
+
 def test_options_words_and_missing_or_unmounted_paths_pass_through() -> None:
     argv = ["pytest", "--cov=kernel", "-k", "a b", "$HOME", "*", "README.md", "nosuch.py", ""]
     assert tr(argv, "/repo", "/app") == argv

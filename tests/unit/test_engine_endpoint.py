@@ -31,7 +31,7 @@ def test_the_current_context_is_followed(tmp_path: Path) -> None:
 
 def test_unreachable_and_unsupported_endpoints_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(
-        EnvironmentMissing, match=r"cannot reach the Docker engine at unix://.*start dockerd"
+        EnvironmentMissing, match=r"cannot reach the Docker engine at unix://.*start Docker"
     ):
         Engine(f"unix://{tmp_path}/none.sock").connect()
     with pytest.raises(EnvironmentMissing, match="point DOCKER_HOST at the engine's socket"):

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,7 @@ def test_entries_whose_worktree_is_gone_are_reclaimed(state_dir: Path, tmp_path:
 
 WRITER = """
 import sys, time
+from dataclasses import replace
 from pathlib import Path
 from devtools.tracks import registry
 from devtools.tracks.registry import PortAssignment, TrackEntry
@@ -168,3 +170,38 @@ def test_readers_never_see_a_half_written_registry(state_dir: Path) -> None:
     assert writer.stdout is not None and int(writer.stdout.read()) > 5
     assert reads > 20
     assert not list(state_dir.glob(".ports.jsonl.*"))  # no temp files left behind
+
+
+def test_tracks_that_normalise_alike_have_their_own_registry_keys(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    from devtools import config
+    from devtools.tracks.identity import resolve_track
+    from devtools.tracks.ports import _adopt_older_entry, track_ref
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.omc-dev]\nproject = "shop"\n')
+    cfg = config.load(root)
+    plain, fancy = resolve_track(cfg, "feature-orders-x"), resolve_track(cfg, "Feature/Orders.X")
+    assert plain.key == "feature-orders-x"
+    assert fancy.key.startswith("feature-orders-x-") and fancy.key != plain.key
+    assert track_ref(cfg, plain).track != track_ref(cfg, fancy).track
+
+    # An entry an earlier version wrote under the sanitized name (old project name) becomes the
+    # track's, with its ports; the entry of the track that is really named so never does.
+    ref = track_ref(cfg, fancy)
+    old = replace(
+        entry("feature-orders-x", 21005, root, repo=ref.repo), project="shop-feature-orders-x"
+    )
+    with registry.locked() as reg:
+        reg.put(old)
+        _adopt_older_entry(cfg, reg, ref, fancy)
+        adopted = reg.get(ref.repo, fancy.key)
+        assert reg.get(ref.repo, "feature-orders-x") is None
+    assert adopted is not None and adopted.ports == old.ports and adopted.project == ref.project
+    with registry.locked() as reg:
+        reg.remove(ref.repo, fancy.key)
+        reg.put(replace(old, project=track_ref(cfg, plain).project))
+        _adopt_older_entry(cfg, reg, ref, fancy)
+        assert reg.get(ref.repo, fancy.key) is None
