@@ -26,7 +26,7 @@ def _compose(target: ComposeTarget, *args: str, what: str) -> None:
 
 def _require_engine() -> None:
     """EnvironmentMissing (exit 125) when the Docker engine cannot be reached."""
-    from devtools.container.engine_api import Engine, EngineError
+    from devtools.docker.engine_api import Engine, EngineError
 
     try:
         Engine().request("GET", "/version")

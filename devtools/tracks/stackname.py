@@ -85,7 +85,7 @@ _HERE: dict[str, frozenset[str]] = {}  # one engine question per process and fol
 def _projects_here(working_dir: str) -> frozenset[str]:
     """Compose projects with containers (running or stopped) whose working directory is this."""
     if working_dir not in _HERE:
-        from devtools.container.engine_api import Engine, EngineError
+        from devtools.docker.engine_api import Engine, EngineError
         from devtools.errors import UserError
 
         try:
