@@ -211,6 +211,9 @@ def send(target: Target, body: bytes, headers: dict[str, str], *, seconds: float
         conn.abort()
         raise TimeoutError(f"no complete answer within {seconds:g} s")
     result = outcome[0]
+    if isinstance(result, TimeoutError):
+        # The socket's own timeout can fire a moment before the wall clock's: the same verdict.
+        raise TimeoutError(f"no complete answer within {seconds:g} s") from None
     if isinstance(result, BaseException):
         raise result
     return result
