@@ -21,6 +21,7 @@ MISSING_PATH = "missing-path"
 MISSING_SYMBOL = "missing-symbol"
 STUB = "stub"
 GENERATED_ONLY = "generated-only"
+EMPTY_BRANCH = "empty-branch"
 # Warnings about how far the answer can be trusted.
 SHALLOW = "shallow-clone"
 STALE = "stale-remote-ref"
