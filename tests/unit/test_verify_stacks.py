@@ -47,7 +47,9 @@ def honest_work(repo: GitRepo) -> None:
             REVISION_PATH: STATUS_REVISION,
             "backend/app/models.py": MODELS_WITH_STATUS,
             "frontend/src/client/types.gen.ts": hey_api_types(21),
-            "frontend/src/client/core/request.ts": CLIENT_REQUEST.replace("400", "400: 'x',\n\t\t401"),
+            "frontend/src/client/core/request.ts": CLIENT_REQUEST.replace(
+                "400", "400: 'x',\n\t\t401"
+            ),
             "frontend/src/client/core/ApiRequestOptions.ts": CLIENT_OPTIONS.replace(
                 "readonly url", "readonly status?: string;\n\treadonly url"
             ),
@@ -59,7 +61,7 @@ def honest_work(repo: GitRepo) -> None:
 
 
 # A spec whose deliverables name the generated client folder, the migrations and the component.
-SPEC = f"""\
+SPEC = """\
 [[deliverables]]
 name = "item status"
 paths = [
@@ -90,7 +92,11 @@ def test_honest_branch_verifies_clean_with_and_without_a_spec(
         "frontend/src/client/core/ApiRequestOptions.ts": named,
     }
     hand = {f["path"] for f in doc["diffstat"]["handwritten"]["files"]}
-    assert hand == {REVISION_PATH, "backend/app/models.py", "frontend/src/components/Items/ItemStatus.tsx"}
+    assert hand == {
+        REVISION_PATH,
+        "backend/app/models.py",
+        "frontend/src/components/Items/ItemStatus.tsx",
+    }
     text = run_verify(stack.path, env={"COLUMNS": "200"}).stdout
     assert f"generated: {named}" in text
 

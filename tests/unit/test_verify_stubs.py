@@ -232,7 +232,9 @@ def downgrade():
 
 def test_alembic_downgrade_that_is_only_pass_is_not_a_stub() -> None:
     source = REVISION.format(
-        parents="1b2c", down='"1b2c"', upgrade='op.add_column("order", sa.Column("status", sa.String()))'
+        parents="1b2c",
+        down='"1b2c"',
+        upgrade='op.add_column("order", sa.Column("status", sa.String()))',
     )
     assert find_stubs("backend/app/alembic/versions/3f2a_status.py", source) == []
 
