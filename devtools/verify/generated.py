@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from devtools.verify import generators
 from devtools.verify.gitrefs import ObjectReader
-from devtools.verify.globs import compile_glob, translate
+from devtools.verify.globs import compile_glob, is_glob, translate
 
 HEADER_LINES = 40
 
@@ -315,7 +315,12 @@ class Classifier:
     _verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._globs = [(g, compile_glob(g)) for g in self.globs]
+        # a glob, else a file or a folder with everything in it (as deliverable paths)
+        globs = [g.strip("/") for g in self.globs]
+        self._globs = [
+            (g, compile_glob(g) if is_glob(g) else re.compile(re.escape(g) + "(?:/.*)?"))
+            for g in globs
+        ]
 
     def _load_folders(self, paths: Iterable[str]) -> None:
         wanted = {a for folder in {_folder(p) for p in paths} for a in _ancestors(folder)}

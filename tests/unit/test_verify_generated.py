@@ -281,12 +281,13 @@ def test_classifier_reads_generator_configs_and_globs_at_the_ref(git_repo: GitRe
         ),
         "mobile/lib/api/model.dart": "class Model {}\n",
         "schemas/orders.ts": "export type Order = { id: string };\n",
+        "proto/orders_pb.ts": "export class Orders {}\n",
     }
     sha = git_repo.commit(files, "feature")
     git_repo.git("checkout", "--quiet", "main")
     with ObjectReader(Git(git_repo.path, git_env())) as objects:
         refs = [FileRef(p, git_repo.git("rev-parse", f"{sha}:{p}")) for p in files]
-        verdicts = Classifier(objects, sha, ["schemas/**"]).classify(refs)
+        verdicts = Classifier(objects, sha, ["schemas/**", "proto/"]).classify(refs)
     assert {p: v.reason for p, v in verdicts.items() if v.generated} == {
         "frontend/src/client/core/request.ts": "named by frontend/openapi-ts.config.ts output",
         "frontend/src/client/sdk.gen.ts": "named by frontend/openapi-ts.config.ts output",
@@ -296,6 +297,7 @@ def test_classifier_reads_generator_configs_and_globs_at_the_ref(git_repo: GitRe
         "(sdk/.openapi-generator-ignore)",
         "mobile/lib/api/model.dart": "named by mobile/openapitools.json output",
         "schemas/orders.ts": "matches schemas/** ([tool.omc-dev.verify] generated)",
+        "proto/orders_pb.ts": "matches proto ([tool.omc-dev.verify] generated)",
     }
     assert not verdicts["sdk/README.md"].generated  # protected by the ignore file
     assert not verdicts["frontend/src/routes/orders.tsx"].generated
