@@ -386,6 +386,10 @@ class Verifier:
             ]
         if any(f.id in (UNPUSHED, BRANCH_DRIFT) for f in report.findings):
             return []  # the work is elsewhere, and those findings say where
+        if self.request.pre_push:
+            # Pushing a new branch before its first commit starts work; it claims none done.
+            report.notes.append(f"{target.label} has no commits beyond {report.base} yet")
+            return []
         if self.repo.committed_on(target.branch, report.tip):
             # This clone's reflog shows the tip committed on the branch: real work, since
             # fast-forwarded into the base (a fresh CI clone cannot tell, and says so below).
