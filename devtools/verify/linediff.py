@@ -7,8 +7,6 @@ matched line by line with difflib.
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
-
 
 def changed_lines(old: str | None, new: str) -> set[int]:
     """1-based numbers of the lines of `new` that are not in `old` (all of them when `old` is
@@ -28,6 +26,8 @@ def changed_lines(old: str | None, new: str) -> set[int]:
     new_mid = after[head : len(after) - tail]
     if not old_mid or not new_mid:
         return set(range(head + 1, head + len(new_mid) + 1))
+    from difflib import SequenceMatcher  # only for edited files, not on every start-up
+
     lines: set[int] = set()
     matcher = SequenceMatcher(None, old_mid, new_mid)
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
