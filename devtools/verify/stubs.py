@@ -84,7 +84,9 @@ def find_stubs(
     stubs: list[Stub] = []
     name = PurePosixPath(path).name
     if path.endswith(PYTHON_SUFFIXES):
-        stubs += python_stubs(text, package_init=name == "__init__.py", module_rule=not code_only)
+        stubs += python_stubs(
+            text, package_init=name == "__init__.py", module_rule=not code_only, hooks=code_only
+        )
     elif path.endswith(SCRIPT_SUFFIXES) and not _is_declaration_file(path):
         stubs += script_stubs(text, min_lines=min_lines)
     if lines is not None:
@@ -208,7 +210,12 @@ def _alembic_exempt(tree: ast.Module) -> re.Pattern[str] | None:
     return re.compile(r"downgrade(?:_\w+)?|upgrade(?:_\w+)" + (r"|upgrade" if merge else ""))
 
 
-def python_stubs(text: str, *, package_init: bool = False, module_rule: bool = True) -> list[Stub]:
+def python_stubs(
+    text: str, *, package_init: bool = False, module_rule: bool = True, hooks: bool = False
+) -> list[Stub]:
+    """`hooks`: a method is taken for a hook that subclasses fill in when it only raises
+    NotImplementedError, or when its class has real methods too (for files no deliverable
+    names, where a base class's empty `on_event()` is ordinary code)."""
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
@@ -226,11 +233,19 @@ def python_stubs(text: str, *, package_init: bool = False, module_rule: bool = T
     stubs: list[Stub] = []
     alembic = _alembic_exempt(tree)
 
-    def visit(body: list[ast.stmt], owner: str, in_protocol: bool) -> None:
+    def visit(
+        body: list[ast.stmt], owner: str, in_protocol: bool, real_class: bool | None = None
+    ) -> None:
+        """`real_class`: directly in a class, and whether it has a method with a real body."""
         for node in body:
             if isinstance(node, ast.ClassDef):
                 is_protocol = any(_name_of(base) == "Protocol" for base in node.bases)
-                visit(node.body, f"{owner}{node.name}.", is_protocol)
+                real = any(
+                    isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and _stub_body(m.body) is None
+                    for m in node.body
+                )
+                visit(node.body, f"{owner}{node.name}.", is_protocol, real)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 exempt = (
                     in_protocol
@@ -239,6 +254,9 @@ def python_stubs(text: str, *, package_init: bool = False, module_rule: bool = T
                     or _NOOP_NAME.search(node.name) is not None
                 )
                 reason = None if exempt else _stub_body(node.body)
+                subclass_hook = real_class or reason == "only raises NotImplementedError"
+                if reason and hooks and real_class is not None and subclass_hook:
+                    reason = None
                 if reason:
                     end = node.end_lineno or node.lineno
                     stubs.append(Stub(node.lineno, f"{owner}{node.name}() {reason}", end_line=end))
@@ -246,13 +264,13 @@ def python_stubs(text: str, *, package_init: bool = False, module_rule: bool = T
             elif isinstance(node, ast.If):
                 if "TYPE_CHECKING" in ast.unparse(node.test):
                     continue  # declarations for the type checker only
-                visit(node.body, owner, in_protocol)
-                visit(node.orelse, owner, in_protocol)
+                visit(node.body, owner, in_protocol, real_class)
+                visit(node.orelse, owner, in_protocol, real_class)
             elif isinstance(node, ast.Try):
                 for block in (node.body, node.orelse, node.finalbody):
-                    visit(block, owner, in_protocol)
+                    visit(block, owner, in_protocol, real_class)
                 for handler in node.handlers:
-                    visit(handler.body, owner, in_protocol)
+                    visit(handler.body, owner, in_protocol, real_class)
 
     visit(tree.body, "", False)
     code = [

@@ -341,3 +341,35 @@ def test_changed_lines() -> None:
     assert changed_lines(old, "a\nb\nnew\nnewer\nc\nd\n") == {3, 4}
     assert changed_lines(old, "a\nd\n") == set()  # only deletions
     assert changed_lines(old, "x\n" + old + "y\n") == {1, 6}
+
+
+HOOKS = """\
+class Exporter:
+    def export(self, rows):
+        for row in rows:
+            self.write(row)
+        self.flush()
+
+    def write(self, row):
+        raise NotImplementedError
+
+    def flush(self):
+        pass
+
+
+class Importer:
+    def load(self, path):
+        raise NotImplementedError("subclasses read their format")
+
+
+class Orders:
+    def place(self, order):
+        pass
+"""
+
+
+def test_hooks_in_files_no_deliverable_names() -> None:
+    """Outside the deliverables, a base class's hooks are ordinary code; a class of nothing
+    but empty methods is still a stub."""
+    assert messages("app/export.py", HOOKS, code_only=True) == ["Orders.place() is only `pass`"]
+    assert len(messages("app/export.py", HOOKS)) == 4  # a deliverable's files: all of them
