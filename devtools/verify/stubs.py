@@ -88,7 +88,7 @@ def find_stubs(
             text, package_init=name == "__init__.py", module_rule=not code_only, hooks=code_only
         )
     elif path.endswith(SCRIPT_SUFFIXES) and not _is_declaration_file(path):
-        stubs += script_stubs(text, min_lines=min_lines)
+        stubs += script_stubs(text, min_lines=min_lines, words=not code_only)
     if lines is not None:
         stubs = [s for s in stubs if s.touches(lines)]
     if not code_only and not path.endswith(".pyi"):
@@ -213,9 +213,9 @@ def _alembic_exempt(tree: ast.Module) -> re.Pattern[str] | None:
 def python_stubs(
     text: str, *, package_init: bool = False, module_rule: bool = True, hooks: bool = False
 ) -> list[Stub]:
-    """`hooks`: a method is taken for a hook that subclasses fill in when it only raises
-    NotImplementedError, or when its class has real methods too (for files no deliverable
-    names, where a base class's empty `on_event()` is ordinary code)."""
+    """`hooks`, for files no deliverable names: a method is taken for a hook that subclasses
+    fill in when it only raises NotImplementedError or its class has real methods too (a base
+    class's empty `on_event()` is ordinary code), and returned words are not judged."""
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
@@ -254,6 +254,8 @@ def python_stubs(
                     or _NOOP_NAME.search(node.name) is not None
                 )
                 reason = None if exempt else _stub_body(node.body)
+                if reason and hooks and "placeholder text" in reason:
+                    reason = None  # words are not code: `return "todo"` in a to-do app
                 subclass_hook = real_class or reason == "only raises NotImplementedError"
                 if reason and hooks and real_class is not None and subclass_hook:
                     reason = None
@@ -530,7 +532,11 @@ def _line_of(source: str, offset: int) -> int:
     return source.count("\n", 0, offset) + 1
 
 
-def script_stubs(source: str, *, min_lines: int = DEFAULT_MIN_LINES) -> list[Stub]:
+def script_stubs(
+    source: str, *, min_lines: int = DEFAULT_MIN_LINES, words: bool = True
+) -> list[Stub]:
+    """`words`: also judge text (placeholder strings and JSX text); off for files no
+    deliverable names, where "Coming soon" or a to-do app's "Todo" is product copy."""
     stubs: list[Stub] = []
     functions = list(script_functions(source))
     flagged: list[tuple[int, int]] = []  # bodies already reported: their text is not repeated
@@ -542,12 +548,14 @@ def script_stubs(source: str, *, min_lines: int = DEFAULT_MIN_LINES) -> list[Stu
         else:
             returned = _single_return(fn.body) if fn.is_block else fn.body
             reason = _placeholder_value(returned) if returned is not None else None
+            if reason and not words and "placeholder text" in reason:
+                reason = None
         if reason:
             end = _line_of(source, fn.span[1])
             stubs.append(Stub(fn.line, f"{fn.name}() {reason}", end_line=end))
             flagged.append(fn.span)
     plain = mask(source, strings=False)
-    for match in _JSX_TEXT.finditer(plain):
+    for match in _JSX_TEXT.finditer(plain if words else ""):
         text = " ".join(match.group(1).split())
         if not text or not PLACEHOLDER.search(text):
             continue

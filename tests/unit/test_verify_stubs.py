@@ -373,3 +373,18 @@ def test_hooks_in_files_no_deliverable_names() -> None:
     but empty methods is still a stub."""
     assert messages("app/export.py", HOOKS, code_only=True) == ["Orders.place() is only `pass`"]
     assert len(messages("app/export.py", HOOKS)) == 4  # a deliverable's files: all of them
+
+
+def test_words_are_judged_only_in_deliverables() -> None:
+    todo_app = (
+        "export function Title() {\n  return <h1>Todo</h1>\n}\n"
+        'export const Teaser = () => <p className="muted">Reports: coming soon</p>\n'
+    )
+    assert find_stubs("web/src/Title.tsx", todo_app, code_only=True, min_lines=0) == []
+    assert len(find_stubs("web/src/Title.tsx", todo_app, min_lines=0)) == 2
+    model = 'class Task:\n    def kind(self) -> str:\n        return "todo"\n'
+    assert find_stubs("app/task.py", model, code_only=True) == []
+    # what does nothing is still found
+    assert messages("web/src/Page.tsx", "export const Page = () => null\n", code_only=True) == [
+        "Page() returns null"
+    ]
