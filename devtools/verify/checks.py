@@ -373,7 +373,14 @@ class Verifier:
         """base...branch is empty: merged into the base, or no work at all."""
         assert report.tip and report.base_tip
         base = f"{target.remote}/{report.base}"
-        fix = f"commit the work on {target.branch} and push it (`git push {target.remote} {target.branch}`)"
+        push = f"git push {target.remote} {target.branch}"
+        fix = f"commit the work on {target.branch} and push it (`{push}`)"
+        if any(f.id in (UNPUSHED, BRANCH_DRIFT) for f in report.findings):
+            return []  # the work is elsewhere, and those findings say where
+        if self.request.pre_push:
+            # Pushing a new branch before its first commit starts work; it claims none done.
+            report.notes.append(f"{target.label} has no commits beyond {report.base} yet")
+            return []
         if not gitrefs.is_ancestor(self.git, report.tip, report.base_tip):
             return [
                 Finding(
@@ -384,12 +391,6 @@ class Verifier:
                     fix=fix,
                 )
             ]
-        if any(f.id in (UNPUSHED, BRANCH_DRIFT) for f in report.findings):
-            return []  # the work is elsewhere, and those findings say where
-        if self.request.pre_push:
-            # Pushing a new branch before its first commit starts work; it claims none done.
-            report.notes.append(f"{target.label} has no commits beyond {report.base} yet")
-            return []
         if self.repo.committed_on(target.branch, report.tip):
             # This clone's reflog shows the tip committed on the branch: real work, since
             # fast-forwarded into the base (a fresh CI clone cannot tell, and says so below).

@@ -113,6 +113,19 @@ def test_empty_branch_is_an_error_without_a_spec(stack: GitRepo) -> None:
     assert finding["fix"].startswith("commit the work on feature/item-status")
 
 
+def test_commits_that_cancel_out_are_an_empty_branch(stack: GitRepo) -> None:
+    stack.commit({"backend/app/crud.py": CRUD_WITH_STUB}, "close items")
+    stack.git("revert", "--no-edit", "HEAD")
+    push(stack)
+
+    code, doc = verify_json(stack.path)
+
+    assert code == 1
+    (finding,) = doc["findings"]
+    assert finding["check"] == "empty-branch"
+    assert "changes nothing relative to origin/main" in finding["message"]
+
+
 def test_a_branch_merged_with_a_merge_commit_is_not_empty_but_an_unused_one_is(
     stack: GitRepo, tmp_path: Path
 ) -> None:
