@@ -7,7 +7,8 @@ A file's verdict comes from the first source that has one, in the order GitHub's
 2. `.gitattributes` at the ref: `linguist-generated` / `gitlab-generated` (set or unset either
    way), `linguist-vendored`;
 3. what generators say they wrote: `.openapi-generator/FILES` manifests; the output folders
-   that an `openapi-ts.config.*` or `openapitools.json` names, and the folder holding an
+   that an `openapi-ts.config.*`, `openapitools.json` or a `package.json` script running
+   either generator names, and the folder holding an
    `.openapi-generator-ignore` (less the files it protects) (`generators`);
 4. path rules: lock files, vendored dependency folders, minified files and source maps,
    `*.gen.ts`, protobuf outputs;
@@ -268,6 +269,7 @@ _FOLDER_FILES = (
     ".gitattributes",
     generators.OPENAPITOOLS,
     generators.OPENAPI_GENERATOR_IGNORE,
+    generators.PACKAGE_JSON,
     *generators.OPENAPI_TS_CONFIGS,
 )
 _MANIFEST = ".openapi-generator/FILES"
@@ -360,6 +362,9 @@ class Classifier:
                 folder, f"in openapi-generator's output folder {folder or '.'}/ ({source})"
             )
             self._protected += generators.ignore_patterns(text, folder)
+        elif name == generators.PACKAGE_JSON:
+            for output, script in generators.package_script_outputs(text, folder):
+                self._outputs.setdefault(output, f"named by {source} script {script!r} output")
         elif name == generators.OPENAPITOOLS:
             for output in generators.openapitools_outputs(text, folder):
                 self._outputs.setdefault(output, f"named by {source} output")

@@ -6,6 +6,8 @@
   folder): only the config objects' own key counts.
 - openapi-generator-cli: `openapitools.json`, `generator-cli.generators.<name>.output`, with
   its `#{cwd}` placeholder; the part before any other placeholder (`#{name}`) is the folder.
+- `package.json` scripts that run either tool with `-o` / `--output` (`openapi-ts --input
+  ./openapi.json --output ./src/client`, the way projects ran it before config files).
 - openapi-generator itself: the folder holding `.openapi-generator-ignore` is its output; the
   files that file's patterns match are the user's own (the generator does not overwrite them).
 
@@ -27,6 +29,7 @@ OPENAPI_TS_CONFIGS = tuple(
 )
 OPENAPITOOLS = "openapitools.json"
 OPENAPI_GENERATOR_IGNORE = ".openapi-generator-ignore"
+PACKAGE_JSON = "package.json"
 
 _KEY = re.compile(r"(?<![\w$.])(?P<key>output|path)\s*:\s*")
 _STRING = re.compile(r"""(["'`])([^"'`\n]*)\1""")
@@ -124,3 +127,33 @@ def ignore_patterns(text: str, folder: str) -> list[tuple[re.Pattern[str], bool]
             regex = "(?:[^/]+/)*" + translate(pattern)  # a bare name matches at any depth
         rules.append((re.compile(re.escape(prefix) + regex), negated))
     return rules
+
+
+# One command of a script (commands end at ;, &&, ||, |): the tool, then its arguments.
+_GENERATOR_COMMAND = re.compile(
+    r"(?:^|[\s;&|])(?:@hey-api/)?openapi-ts(?=\s|$)(?P<ts>[^;&|]*)"
+    r"|(?:^|[\s;&|/])openapi-generator(?:-cli)?\s+generate(?=\s|$)(?P<gen>[^;&|]*)"
+)
+_OUTPUT_ARG = re.compile(r"(?:^|\s)(?:-o|--output)(?:\s+|=)(['\"]?)([^\s'\"]+)\1")
+
+
+def package_script_outputs(text: str, folder: str) -> list[tuple[str, str]]:
+    """(output folder, script name) for each `package.json` script in `folder` that runs
+    openapi-ts or openapi-generator with an output argument."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    scripts = doc.get("scripts") if isinstance(doc, dict) else None
+    if not isinstance(scripts, dict):
+        return []
+    outputs: list[tuple[str, str]] = []
+    for name, command in scripts.items():
+        if not isinstance(command, str) or "openapi-" not in command:
+            continue
+        for match in _GENERATOR_COMMAND.finditer(command):
+            argument = _OUTPUT_ARG.search(match.group("ts") or match.group("gen") or "")
+            resolved = _within(folder, argument.group(2)) if argument else None
+            if resolved:
+                outputs.append((resolved, name))
+    return outputs

@@ -265,6 +265,23 @@ def test_openapitools_outputs() -> None:
     assert generators.openapitools_outputs("not json", "") == []
 
 
+def test_package_json_scripts_that_run_a_generator() -> None:
+    scripts = {
+        "dev": "vite",
+        "generate-client": "openapi-ts --input ./openapi.json --output ./src/client --client axios",
+        "sdk": "npm run fetch && npx @openapitools/openapi-generator-cli generate -i a.yaml "
+        "-g typescript-fetch -o=gen/sdk",
+        "lint": "biome check --output-format=github",
+        "nothing": "openapi-ts --input ./openapi.json",
+    }
+    text = json.dumps({"name": "frontend", "scripts": scripts})
+    assert generators.package_script_outputs(text, "frontend") == [
+        ("frontend/src/client", "generate-client"),
+        ("frontend/gen/sdk", "sdk"),
+    ]
+    assert generators.package_script_outputs("{}", "") == []
+
+
 def test_classifier_reads_generator_configs_and_globs_at_the_ref(git_repo: GitRepo) -> None:
     git_repo.branch("feature")
     files = {
@@ -282,6 +299,10 @@ def test_classifier_reads_generator_configs_and_globs_at_the_ref(git_repo: GitRe
         "mobile/lib/api/model.dart": "class Model {}\n",
         "schemas/orders.ts": "export type Order = { id: string };\n",
         "proto/orders_pb.ts": "export class Orders {}\n",
+        "admin/package.json": json.dumps(
+            {"scripts": {"gen": "openapi-ts -i ../openapi.json -o src/api"}}
+        ),
+        "admin/src/api/services.ts": "export class ItemsService {}\n",
     }
     sha = git_repo.commit(files, "feature")
     git_repo.git("checkout", "--quiet", "main")
@@ -298,6 +319,7 @@ def test_classifier_reads_generator_configs_and_globs_at_the_ref(git_repo: GitRe
         "mobile/lib/api/model.dart": "named by mobile/openapitools.json output",
         "schemas/orders.ts": "matches schemas/** ([tool.omc-dev.verify] generated)",
         "proto/orders_pb.ts": "matches proto ([tool.omc-dev.verify] generated)",
+        "admin/src/api/services.ts": "named by admin/package.json script 'gen' output",
     }
     assert not verdicts["sdk/README.md"].generated  # protected by the ignore file
     assert not verdicts["frontend/src/routes/orders.tsx"].generated
