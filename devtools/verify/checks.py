@@ -247,7 +247,8 @@ class Verifier:
                     f"{remote}/{name} exists on the server but not in this clone (--no-fetch): "
                     "run without --no-fetch"
                 )
-        mode = "--no-fetch" if not self.request.fetch else "up to date"
+        # "up to date" read as if the branch were: say what is, the clone's copy of the refs
+        mode = "--no-fetch" if not self.request.fetch else f"refs match {remote}"
         return RemoteView(heads, server.commits, server.default_branch, mode, findings)
 
     # ---- where the work is -------------------------------------------------------------------
