@@ -27,9 +27,11 @@ from devtools.verify.gitrefs import (
     Pending,
     ServerRefs,
 )
+from devtools.verify.linediff import changed_lines
 from devtools.verify.model import (
     BRANCH_DRIFT,
     BRANCH_MISSING,
+    EMPTY_BRANCH,
     GENERATED_ONLY,
     MISSING_PATH,
     MISSING_SYMBOL,
@@ -43,7 +45,7 @@ from devtools.verify.model import (
     Target,
 )
 from devtools.verify.spec import Deliverable, path_regex
-from devtools.verify.stubs import defined_symbols, find_stubs
+from devtools.verify.stubs import checks_code, defined_symbols, find_stubs
 
 if TYPE_CHECKING:  # GitPython is imported while the first git calls run
     from git.objects import Commit
@@ -54,6 +56,9 @@ CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME
 DEFAULT_REMOTE = "origin"
 DEFAULT_BASE = "main"
 SHOWN_COMMITS = 3
+# `generated-only` without a spec: at least this share of the added lines is generated, and
+# the hand-written rest is mostly stubs.
+PADDING_SHARE = 0.9
 
 
 def verify(request: Request) -> Report:
@@ -242,7 +247,8 @@ class Verifier:
                     f"{remote}/{name} exists on the server but not in this clone (--no-fetch): "
                     "run without --no-fetch"
                 )
-        mode = "--no-fetch" if not self.request.fetch else "up to date"
+        # "up to date" read as if the branch were: say what is, the clone's copy of the refs
+        mode = "--no-fetch" if not self.request.fetch else f"refs match {remote}"
         return RemoteView(heads, server.commits, server.default_branch, mode, findings)
 
     # ---- where the work is -------------------------------------------------------------------
@@ -333,18 +339,14 @@ class Verifier:
         assert report.tip and report.base_tip
         # The diff is the long pole: git computes it while the deliverables are read.
         diff = self._diff(report.base_tip, report.tip)
-        classifier = Classifier(self.objects, report.tip)
+        classifier = Classifier(self.objects, report.tip, self.spec.generated)
         deliverables = [d for d in self.spec.deliverables if d.applies_to(target.branch)]
         report.deliverables = [d.name for d in deliverables]
+        contents: dict[str, bytes | None] = {}  # files at the tip read so far, by path
         if deliverables:
             files = gitrefs.list_files(self.git, report.tip)
             report.findings += self._deliverables(
-                deliverables,
-                files,
-                classifier=classifier,
-                target=target,
-                report=report,
-                others=others,
+                deliverables, files, contents, target=target, report=report, others=others
             )
         try:
             changes = diff.result()
@@ -358,25 +360,70 @@ class Verifier:
                 ) from None
             raise UnusableInput(f"{pair} share no history: is --base right?") from None
         verdicts = classifier.classify(
-            [FileRef(c.path, None if c.binary else c.blob) for c in changes]
+            [FileRef(c.path, None if c.binary else c.blob) for c in changes], contents
         )
         report.diff = [DiffEntry(c, verdicts[c.path]) for c in changes]
-        if not changes and gitrefs.is_ancestor(self.git, report.tip, report.base_tip):
-            # Already merged: base...branch is empty, so there are no lines to weigh.
-            report.notes.append(f"{target.label} is merged into {report.base}")
+        if not changes:
+            report.findings += self._nothing_changed(report, target)
             return
-        report.findings += self._generated_only(report, deliverables)
+        stubs = self._stubs(report, deliverables, contents)
+        report.findings += stubs
+        report.findings += self._generated_only(report, deliverables, stubs)
+
+    def _nothing_changed(self, report: Report, target: Target) -> list[Finding]:
+        """base...branch is empty: merged into the base, or no work at all."""
+        assert report.tip and report.base_tip
+        base = f"{target.remote}/{report.base}"
+        push = f"git push {target.remote} {target.branch}"
+        fix = f"commit the work on {target.branch} and push it (`{push}`)"
+        if any(f.id in (UNPUSHED, BRANCH_DRIFT) for f in report.findings):
+            return []  # the work is elsewhere, and those findings say where
+        if self.request.pre_push:
+            # Pushing a new branch before its first commit starts work; it claims none done.
+            report.notes.append(f"{target.label} has no commits beyond {report.base} yet")
+            return []
+        if not gitrefs.is_ancestor(self.git, report.tip, report.base_tip):
+            return [
+                Finding(
+                    EMPTY_BRANCH,
+                    Severity.ERROR,
+                    f"{target.label} changes nothing relative to {base}: its commits since "
+                    "they parted add and remove the same lines",
+                    fix=fix,
+                )
+            ]
+        if self.repo.committed_on(target.branch, report.tip):
+            # This clone's reflog shows the tip committed on the branch: real work, since
+            # fast-forwarded into the base (a fresh CI clone cannot tell, and says so below).
+            report.notes.append(f"{target.label} is merged into {report.base} (fast-forward)")
+            return []
+        if gitrefs.on_first_parent_line(self.git, report.tip, report.base_tip):
+            return [
+                Finding(
+                    EMPTY_BRANCH,
+                    Severity.ERROR,
+                    f"{target.label} has no commits beyond {base}: its tip {report.tip[:10]} "
+                    f"is a commit of {report.base}'s own history, so nothing was committed on "
+                    f"it (or it was fast-forwarded into {report.base})",
+                    fix=fix,
+                )
+            ]
+        # Merged with a merge commit: base...branch is empty because the work is in the base.
+        report.notes.append(f"{target.label} is merged into {report.base}")
+        return []
 
     def _deliverables(
         self,
         deliverables: Sequence[Deliverable],
         files: Mapping[str, str],
+        contents: dict[str, bytes | None],
         *,
-        classifier: Classifier,
         target: Target,
         report: Report,
         others: Mapping[str, str],
     ) -> list[Finding]:
+        """`missing-path` and `missing-symbol`; what the deliverables' files hold is read into
+        `contents` (the stub check reads the changed ones from there)."""
         findings: list[Finding] = []
         owned: dict[str, list[str]] = {}
         for d in deliverables:
@@ -394,30 +441,66 @@ class Verifier:
             {p for paths in owned.values() for p in paths}
             | {s.path for d in deliverables for s in d.symbols if s.path and s.path in files}
         )
-        contents = dict(zip(wanted, self.objects.blobs([files[p] for p in wanted]), strict=True))
-        verdicts = classifier.classify([FileRef(p, files[p]) for p in wanted], contents)
-        texts = {
-            p: data.decode("utf-8", "replace")
-            for p, data in contents.items()
-            if data is not None and b"\0" not in data[:8192]
-        }
-        stubbed: set[str] = set()
+        contents.update(zip(wanted, self.objects.blobs([files[p] for p in wanted]), strict=True))
+        texts = {p: text for p in wanted if (text := _text(contents[p])) is not None}
         for d in deliverables:
-            for path in owned[d.name]:
-                if path in stubbed or path not in texts or verdicts[path].generated:
-                    continue
-                stubbed.add(path)  # a file shared by two deliverables is reported once
-                for stub in find_stubs(path, texts[path], min_lines=self.spec.stub_min_lines):
-                    findings.append(
-                        Finding(
-                            STUB,
-                            stub.severity,
-                            f"deliverable {d.name!r}: {stub.message}",
-                            path=path,
-                            line=stub.line,
-                        )
-                    )
             findings += self._symbols(d, owned[d.name], texts, files, target)
+        return findings
+
+    def _stubs(
+        self,
+        report: Report,
+        deliverables: Sequence[Deliverable],
+        contents: dict[str, bytes | None],
+    ) -> list[Finding]:
+        """Stubs in the lines the branch added or changed, in its hand-written files.
+
+        A file a deliverable names gets every rule; any other changed file the code rules
+        (functions and components that do nothing), not TODO markers. Files the branch did not
+        touch are never judged.
+        """
+        owner: dict[str, Deliverable] = {}
+        entries: list[DiffEntry] = []
+        for entry in report.diff:
+            change = entry.change
+            if entry.verdict.generated or change.binary or not change.new_blob:
+                continue
+            if not change.insertions:
+                continue  # only deletions: nothing added to judge
+            d = next((d for d in deliverables if d.paths and d.owns(change.path)), None)
+            if d is None and not checks_code(change.path):
+                continue
+            if d is not None:
+                owner[change.path] = d
+            entries.append(entry)
+        # One batch for every blob still needed: the new side, and the old side of edits.
+        names: list[str] = [
+            e.change.new_blob or "" for e in entries if e.change.path not in contents
+        ]
+        olds = [e for e in entries if e.change.status != "A" and e.change.old_blob]
+        names += [e.change.old_blob or "" for e in olds]
+        read = iter(self.objects.blobs(names))
+        for entry in entries:
+            if entry.change.path not in contents:
+                contents[entry.change.path] = next(read)
+        old_texts = {e.change.path: _text(next(read)) for e in olds}
+        findings: list[Finding] = []
+        for entry in entries:
+            path = entry.change.path
+            text = _text(contents[path])
+            if text is None:
+                continue
+            d = owner.get(path)
+            lines = changed_lines(old_texts.get(path), text)
+            for stub in find_stubs(
+                path,
+                text,
+                min_lines=self.spec.stub_min_lines,
+                lines=lines,
+                code_only=d is None,
+            ):
+                message = f"deliverable {d.name!r}: {stub.message}" if d else stub.message
+                findings.append(Finding(STUB, stub.severity, message, path=path, line=stub.line))
         return findings
 
     def _missing_path(
@@ -496,7 +579,9 @@ class Verifier:
             )
         return findings
 
-    def _generated_only(self, report: Report, deliverables: Sequence[Deliverable]) -> list[Finding]:
+    def _generated_only(
+        self, report: Report, deliverables: Sequence[Deliverable], stubs: Sequence[Finding]
+    ) -> list[Finding]:
         findings: list[Finding] = []
         rules: list[tuple[str, int, Deliverable | None]] = [
             (f"deliverable {d.name!r}", d.min_handwritten_lines, d)
@@ -520,7 +605,36 @@ class Verifier:
                         f"set aside); at least {minimum:,} required",
                     )
                 )
+        if not findings:
+            findings += self._padding(report, stubs)
         return findings
+
+    def _padding(self, report: Report, stubs: Sequence[Finding]) -> list[Finding]:
+        """Nearly every added line generated, and the hand-written rest mostly stubs: generated
+        bulk around work that was not done (needs no spec)."""
+        hand = [e for e in report.diff if not e.verdict.generated and e.change.insertions]
+        made = sum(e.change.insertions for e in report.diff if e.verdict.generated)
+        hand_lines = sum(e.change.insertions for e in hand)
+        total = made + hand_lines
+        if not hand_lines or made < PADDING_SHARE * total:
+            return []
+        stubbed = {f.path for f in stubs if f.severity is Severity.ERROR}
+        in_stubs = [e for e in hand if e.change.path in stubbed]
+        stub_lines = sum(e.change.insertions for e in in_stubs)
+        if not in_stubs or 2 * stub_lines < hand_lines:
+            return []
+        shown = ", ".join(e.change.path for e in in_stubs[:3])
+        more = f" and {len(in_stubs) - 3} more" if len(in_stubs) > 3 else ""
+        return [
+            Finding(
+                GENERATED_ONLY,
+                Severity.ERROR,
+                f"branch {report.branch}: {made:,} of the {total:,} added lines are generated, "
+                f"and {stub_lines:,} of the {hand_lines:,} hand-written lines are in files with "
+                f"stubs ({shown}{more})",
+                fix="write the hand-written part; generated code alone is not the work",
+            )
+        ]
 
     # ---- pre-push ----------------------------------------------------------------------------
 
@@ -563,6 +677,13 @@ class Verifier:
         others = {b: sha for b, sha in refs.tracking.items() if b != branch}
         self.check_content(report, target, others)
         return report
+
+
+def _text(data: bytes | None) -> str | None:
+    """A file's text, or None when it is missing or binary."""
+    if data is None or b"\0" in data[:8192]:
+        return None
+    return data.decode("utf-8", "replace")
 
 
 def _count(items: Sequence[object], noun: str) -> str:

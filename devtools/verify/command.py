@@ -48,9 +48,9 @@ def verify(
 ) -> int:
     """Prove the work is on the remote branch, real, and not generated padding.
 
-    Checks: unpushed-commits, branch-missing, branch-drift, missing-path, missing-symbol,
-    stub, generated-only. Content is read at the remote ref (no checkout); diff statistics
-    for base...branch set generated files aside. Exit 0 verified, 1 verification failed,
+    Checks: unpushed-commits, branch-missing, branch-drift, empty-branch, missing-path,
+    missing-symbol, stub (in the lines the branch added), generated-only. Content is read at
+    the remote ref (no checkout); diff statistics for base...branch set generated files aside. Exit 0 verified, 1 verification failed,
     2 unusable input.
     """
     from devtools.verify.checks import verify as run_verify

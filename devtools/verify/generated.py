@@ -3,24 +3,30 @@
 A file's verdict comes from the first source that has one, in the order GitHub's linguist uses
 (the repository's own word first):
 
-1. `.gitattributes` at the ref: `linguist-generated` / `gitlab-generated` (set or unset either
+1. the spec's `generated` globs (`[tool.omc-dev.verify] generated = ["web/src/client/**"]`);
+2. `.gitattributes` at the ref: `linguist-generated` / `gitlab-generated` (set or unset either
    way), `linguist-vendored`;
-2. `.openapi-generator/FILES` manifests: openapi-generator lists what it wrote;
-3. path rules: lock files, vendored dependency folders, minified files and source maps,
+3. what generators say they wrote: `.openapi-generator/FILES` manifests; the output folders
+   that an `openapi-ts.config.*`, `openapitools.json` or a `package.json` script running
+   either generator names, and the folder holding an
+   `.openapi-generator-ignore` (less the files it protects) (`generators`);
+4. path rules: lock files, vendored dependency folders, minified files and source maps,
    `*.gen.ts`, protobuf outputs;
-4. header markers in the first 40 lines (comment lines only) for the common generators.
+5. header markers in the first 40 lines (comment lines only) for the common generators.
 
-Everything is read at a git ref through one `cat-file --batch` process: no checkout.
+Configs and manifests are looked for in every folder above a classified file. Everything is
+read at a git ref through one `cat-file --batch` process: no checkout.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
+from devtools.verify import generators
 from devtools.verify.gitrefs import ObjectReader
-from devtools.verify.globs import translate
+from devtools.verify.globs import compile_glob, is_glob, translate
 
 HEADER_LINES = 40
 
@@ -258,17 +264,65 @@ def _folder(path: str) -> str:
     return path.rpartition("/")[0]
 
 
+# Files whose presence in a folder says something about generated code there.
+_FOLDER_FILES = (
+    ".gitattributes",
+    generators.OPENAPITOOLS,
+    generators.OPENAPI_GENERATOR_IGNORE,
+    generators.PACKAGE_JSON,
+    *generators.OPENAPI_TS_CONFIGS,
+)
+_MANIFEST = ".openapi-generator/FILES"
+
+
+_NEEDLES = tuple(f" {name}\0".encode() for name in (*_FOLDER_FILES, ".openapi-generator"))
+
+
+def _tree_entries(tree: bytes) -> dict[str, bool]:
+    """A tree object's entries, name -> is a folder; only parsed when one of the names verify
+    looks for may be there (most folders hold none of them)."""
+    if not any(needle in tree for needle in _NEEDLES):
+        return {}
+    entries: dict[str, bool] = {}
+    at = 0
+    while at < len(tree):  # "<mode> <name>\0<20-byte id>", folders have mode 40000
+        space = tree.index(b" ", at)
+        end = tree.index(b"\0", space)
+        entries[tree[space + 1 : end].decode("utf-8", "surrogateescape")] = (
+            tree[at:space] == b"40000"
+        )
+        at = end + 21
+    return entries
+
+
 @dataclass
 class Classifier:
-    """Classifies files at one commit; `.gitattributes` and manifests are read once per folder."""
+    """Classifies files at one commit; `.gitattributes`, manifests and generator configs are
+    read once per folder.
+
+    `globs`: the spec's `generated` patterns, from the repository root.
+    """
 
     objects: ObjectReader
     rev: str
+    globs: Sequence[str] = ()
+    _globs: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
     _attr_rules: dict[str, list[AttrRule]] = field(default_factory=dict)  # by attributes file
     _rules_in: dict[str, list[AttrRule]] = field(default_factory=dict)  # by folder of a path
     _manifest: dict[str, str] = field(default_factory=dict)  # generated path -> manifest
+    _manifest_folders: set[str] = field(default_factory=set)
+    _outputs: dict[str, str] = field(default_factory=dict)  # output folder -> reason
+    _protected: list[tuple[re.Pattern[str], bool]] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # a glob, else a file or a folder with everything in it (as deliverable paths)
+        globs = [g.strip("/") for g in self.globs]
+        self._globs = [
+            (g, compile_glob(g) if is_glob(g) else re.compile(re.escape(g) + "(?:/.*)?"))
+            for g in globs
+        ]
 
     def _load_folders(self, paths: Iterable[str]) -> None:
         wanted = {a for folder in {_folder(p) for p in paths} for a in _ancestors(folder)}
@@ -277,27 +331,46 @@ class Classifier:
             return
         self._seen.update(folders)
         self._rules_in.clear()
-        names = []
-        for folder in folders:
-            prefix = f"{folder}/" if folder else ""
-            names += [
-                f"{self.rev}:{prefix}.gitattributes",
-                f"{self.rev}:{prefix}.openapi-generator/FILES",
-            ]
-        blobs = self.objects.blobs(names)
-        for index, folder in enumerate(folders):
-            attrs, manifest = blobs[2 * index], blobs[2 * index + 1]
-            if attrs is not None:
-                self._attr_rules[folder] = parse_gitattributes(
-                    attrs.decode("utf-8", "replace"), folder
-                )
-            if manifest is not None:
-                prefix = f"{folder}/" if folder else ""
-                source = f"{prefix}.openapi-generator/FILES"
-                for line in manifest.decode("utf-8", "replace").splitlines():
-                    entry = line.strip().removeprefix("./")
-                    if entry and not entry.startswith("#"):
-                        self._manifest[prefix + entry] = source
+        # Round trip 1: each folder's tree (what is there); 2: the files that matter.
+        trees = self.objects.read([f"{self.rev}:{folder}" for folder in folders])
+        names: list[tuple[str, str]] = []  # (folder, file name in it)
+        for folder, tree in zip(folders, trees, strict=True):
+            if tree is None or tree.type != "tree":
+                continue
+            entries = _tree_entries(tree.data)
+            names += [(folder, n) for n in _FOLDER_FILES if entries.get(n) is False]
+            if entries.get(".openapi-generator"):
+                names.append((folder, _MANIFEST))
+        blobs = self.objects.blobs([f"{self.rev}:{_join(f, n)}" for f, n in names])
+        for (folder, name), data in zip(names, blobs, strict=True):
+            if data is not None:
+                self._read_folder_file(folder, name, data.decode("utf-8", "replace"))
+
+    def _read_folder_file(self, folder: str, name: str, text: str) -> None:
+        source = _join(folder, name)
+        prefix = f"{folder}/" if folder else ""
+        if name == ".gitattributes":
+            self._attr_rules[folder] = parse_gitattributes(text, folder)
+        elif name == _MANIFEST:
+            self._manifest_folders.add(folder)
+            for line in text.splitlines():
+                entry = line.strip().removeprefix("./")
+                if entry and not entry.startswith("#"):
+                    self._manifest[prefix + entry] = source
+        elif name == generators.OPENAPI_GENERATOR_IGNORE:
+            self._outputs.setdefault(
+                folder, f"in openapi-generator's output folder {folder or '.'}/ ({source})"
+            )
+            self._protected += generators.ignore_patterns(text, folder)
+        elif name == generators.PACKAGE_JSON:
+            for output, script in generators.package_script_outputs(text, folder):
+                self._outputs.setdefault(output, f"named by {source} script {script!r} output")
+        elif name == generators.OPENAPITOOLS:
+            for output in generators.openapitools_outputs(text, folder):
+                self._outputs.setdefault(output, f"named by {source} output")
+        else:  # an openapi-ts config
+            for output in generators.openapi_ts_outputs(text, folder):
+                self._outputs.setdefault(output, f"named by {source} output")
 
     def _rules_for(self, path: str) -> list[AttrRule]:
         folder = _folder(path)
@@ -308,24 +381,52 @@ class Classifier:
             self._rules_in[folder] = rules
         return rules
 
+    def _output_verdict(self, path: str) -> Verdict | None:
+        """Inside a folder a generator's config names as its output."""
+        for folder in reversed(_ancestors(_folder(path))):
+            reason = self._outputs.get(folder)
+            if reason is None:
+                continue
+            if folder in self._manifest_folders:
+                return None  # its manifest says exactly what it wrote
+            protected = False
+            for regex, negated in self._protected:
+                if regex.fullmatch(path):
+                    protected = not negated
+            if protected:
+                ignore = _join(folder, generators.OPENAPI_GENERATOR_IGNORE)
+                return Verdict(False, f"hand-written (protected by {ignore})")
+            return Verdict(True, reason)
+        return None
+
     def by_path(self, path: str) -> Verdict | None:
         """The verdict that needs no file content, or None when only the content can tell."""
+        for glob, regex in self._globs:
+            if regex.fullmatch(path):
+                return Verdict(True, f"matches {glob} ([tool.omc-dev.verify] generated)")
         rules = self._rules_for(path)
         verdict = attribute_verdict(rules, path) if rules else None
         if verdict is not None:
             return verdict
         if path in self._manifest:
             return Verdict(True, f"listed in {self._manifest[path]}")
+        if self._outputs:
+            verdict = self._output_verdict(path)
+            if verdict is not None:
+                return verdict
         return path_verdict(path)
 
     def classify(
-        self, files: Sequence[FileRef], contents: Mapping[str, bytes | None] | None = None
+        self,
+        files: Sequence[FileRef],
+        contents: MutableMapping[str, bytes | None] | None = None,
     ) -> dict[str, Verdict]:
         """A verdict for each file (the same path is only classified once per commit).
 
-        `contents`: files the caller has read already (by path), so they are not read again.
+        `contents`: files the caller has read already (by path), so they are not read again;
+        the files read here to look at their headers are added to it.
         """
-        known = contents or {}
+        known = contents if contents is not None else {}
         todo = [ref for ref in files if ref.path not in self._verdicts]
         self._load_folders(ref.path for ref in todo)
         pending: list[FileRef] = []
@@ -339,9 +440,14 @@ class Classifier:
                 pending.append(ref)
         unread = [ref for ref in pending if ref.path not in known]
         names = [ref.blob for ref in unread if ref.blob]  # every pending file has a blob
-        read = dict(zip(unread, self.objects.blobs(names), strict=True))
+        for ref, data in zip(unread, self.objects.blobs(names), strict=True):
+            known[ref.path] = data
         for ref in pending:
-            data = known[ref.path] if ref.path in known else read[ref]
+            data = known[ref.path]
             verdict = header_verdict(ref.path, data) if data is not None else None
             self._verdicts[ref.path] = verdict or HANDWRITTEN
         return {ref.path: self._verdicts[ref.path] for ref in files}
+
+
+def _join(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name

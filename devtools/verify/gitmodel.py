@@ -113,6 +113,15 @@ class LocalRepo:
             for remote in self.repo.remotes
         }
 
+    def committed_on(self, branch: str, sha: str) -> bool:
+        """Whether this clone's reflog of local `branch` shows `sha` made by a commit on it
+        (not by creating the branch at it). Read from the reflog file: no git process."""
+        try:
+            entries = self.repo.heads[branch].log()
+        except (IndexError, OSError, ValueError):  # no such branch, or no reflog
+            return False
+        return any(e.newhexsha == sha and e.message.startswith("commit") for e in entries)
+
     def commits(self, shas: Sequence[str]) -> list[Commit]:
         """Commit objects for `shas`, read in one batch."""
         self.odb.load(shas)

@@ -606,6 +606,22 @@ def is_ancestor(git: Git, commit: str, of: str) -> bool:
     return proc.returncode == 0
 
 
+def on_first_parent_line(git: Git, commit: str, tip: str) -> bool:
+    """Whether `commit` (an ancestor of `tip`) is on `tip`'s first-parent line: a commit of
+    that branch's own history, not one merged into it from a side branch.
+
+    The walk stops at `commit` and its ancestors, so it is as long as the history since.
+    """
+    if commit == tip:
+        return True
+    proc = git.run("rev-list", "--first-parent", "--parents", tip, f"^{commit}")
+    for line in _decode(proc.stdout).splitlines():
+        parents = line.split()[1:2]
+        if parents == [commit]:
+            return True
+    return False
+
+
 def commit_adding(git: Git, rev: str, path: str) -> str | None:
     """The newest commit at `rev` that added `path`."""
     proc = git.run(

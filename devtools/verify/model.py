@@ -21,6 +21,7 @@ MISSING_PATH = "missing-path"
 MISSING_SYMBOL = "missing-symbol"
 STUB = "stub"
 GENERATED_ONLY = "generated-only"
+EMPTY_BRANCH = "empty-branch"
 # Warnings about how far the answer can be trusted.
 SHALLOW = "shallow-clone"
 STALE = "stale-remote-ref"
@@ -72,7 +73,7 @@ class Report:
     tip: str | None = None  # the commit whose content was verified
     base: str | None = None  # the base branch's name
     base_tip: str | None = None
-    mode: str = ""  # how the remote was read: "fetched", "up to date", "--no-fetch", "pre-push"
+    mode: str = ""  # how the remote was read: fetched, refs match origin, --no-fetch, pre-push
     deliverables: list[str] = field(default_factory=list)  # the ones checked on this branch
     notes: list[str] = field(default_factory=list)  # for people: what else is worth knowing
     git_processes: int = 0

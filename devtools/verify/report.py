@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from devtools.findings import Finding, Severity, exit_code_for
 from devtools.render import github_annotation, render_findings
 from devtools.verify.model import DiffEntry, Report
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 SHOWN_FILES = {"hand-written": 15, "generated": 8}
 
@@ -102,6 +105,17 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> int:
     )
 
 
+def _reasons(entries: Sequence[DiffEntry]) -> Text:
+    """Why the files of a folded row count as generated: each reason with its file count."""
+    from rich.text import Text
+
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.verdict.reason] = counts.get(entry.verdict.reason, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return Text("; ".join(f"{reason} ({n:,})" for reason, n in ranked), style="dim")
+
+
 def _print_text(report: Report, out: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -114,7 +128,12 @@ def _print_text(report: Report, out: IO[str]) -> None:
     line = Text(f"{where}", style="bold")
     if report.base and report.base_tip:
         line.append(f"  vs {report.remote}/{report.base} at {report.base_tip[:10]}")
-    how = ", ".join(filter(None, [report.branch_source, report.mode]))
+    if report.tip is None and report.mode != "pre-push":
+        # Not on the server: how fresh this clone's refs are says nothing about it.
+        state = f"not on {report.remote}, checked with the server"
+        how = ", ".join(filter(None, [report.branch_source, state]))
+    else:
+        how = ", ".join(filter(None, [report.branch_source, report.mode]))
     line.append(f"  ({how})", style="dim")
     console.print(line)
     for note in report.notes:
@@ -122,8 +141,8 @@ def _print_text(report: Report, out: IO[str]) -> None:
     if report.tip and not report.deliverables and report.branch != report.base:
         console.print(
             Text(
-                "no deliverables declared for this branch ([tool.omc-dev.verify]): "
-                "only the git state and the diff statistics are checked",
+                "no deliverables declared for this branch ([tool.omc-dev.verify]): checked "
+                "where the work is, that the branch has some, and the code it added for stubs",
                 style="dim",
             )
         )
@@ -143,7 +162,7 @@ def _print_text(report: Report, out: IO[str]) -> None:
         for entry in entries[:limit]:
             table.add_row(
                 entry.change.path,
-                entry.verdict.reason if generated else kind,
+                f"generated: {entry.verdict.reason}" if generated else kind,
                 f"{entry.change.insertions:,}",
                 f"{entry.change.deletions:,}",
             )
@@ -151,7 +170,7 @@ def _print_text(report: Report, out: IO[str]) -> None:
             rest = entries[limit:]
             table.add_row(
                 Text(f"... {len(rest):,} more {kind} files", style="dim"),
-                "",
+                _reasons(rest) if generated else "",
                 f"{sum(e.change.insertions for e in rest):,}",
                 f"{sum(e.change.deletions for e in rest):,}",
             )

@@ -6,7 +6,8 @@ same keys at its top level, or a pyproject.toml of its own):
     base = "main"                       # default: the remote's default branch
     remote = "origin"
     min-handwritten-lines = 0           # for the whole branch (0: no minimum)
-    stub-min-lines = 10                 # smallest TS/JS file with functions that is not a stub
+    stub-min-lines = 10                 # below it, a component rendering one bare element is a stub
+    generated = ["web/src/client/**"]   # files a tool writes, besides those verify recognises
 
     [[tool.omc-dev.verify.deliverables]]
     name = "orders page"
@@ -30,7 +31,14 @@ from devtools.errors import UnusableInput
 from devtools.verify.globs import compile_glob, is_glob
 from devtools.verify.stubs import DEFAULT_MIN_LINES
 
-TOP_KEYS = ("remote", "base", "min-handwritten-lines", "stub-min-lines", "deliverables")
+TOP_KEYS = (
+    "remote",
+    "base",
+    "min-handwritten-lines",
+    "stub-min-lines",
+    "generated",
+    "deliverables",
+)
 DELIVERABLE_KEYS = ("name", "branch", "paths", "symbols", "min-handwritten-lines")
 
 
@@ -72,6 +80,7 @@ class Spec:
     min_handwritten_lines: int = 0
     stub_min_lines: int = DEFAULT_MIN_LINES
     deliverables: tuple[Deliverable, ...] = ()
+    generated: tuple[str, ...] = ()  # globs of generated files, from the repository root
 
 
 def _int(value: Any, where: str) -> int:
@@ -163,6 +172,9 @@ def parse_spec(table: Mapping[str, Any], source: str) -> Spec:
             table.get("stub-min-lines", DEFAULT_MIN_LINES), f"{source}: 'stub-min-lines'"
         ),
         deliverables=tuple(deliverables),
+        generated=tuple(
+            p.strip("/") for p in _strings(table.get("generated", []), f"{source}: 'generated'")
+        ),
     )
 
 

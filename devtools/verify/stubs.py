@@ -1,23 +1,32 @@
-"""Placeholder code in deliverable files, and the symbols a file defines.
+"""Placeholder code in changed files, and the symbols a file defines.
 
-Rules (each returns `Stub(line, message)`):
+Rules (each returns `Stub(line, message)`, with the lines the stub spans):
 
 - Python, by AST: a function whose body is only `pass`, `...`, `raise NotImplementedError`, a
   docstring, `return None` or a placeholder string; a module with nothing but imports. Not
   stubs: `@abstractmethod`, `@overload`, methods of a `Protocol`, `.pyi` files, anything under
-  `if TYPE_CHECKING:`, package `__init__.py` files.
+  `if TYPE_CHECKING:`, package `__init__.py` files, and in an Alembic revision (a module that
+  sets `revision` and `down_revision`) `downgrade()` and the per-engine `upgrade_<name>()`,
+  which Alembic's own templates write as `pass` (`upgrade()` too in a merge revision).
 - TypeScript / TSX / JavaScript, by a light scanner (comments and strings masked): a function or
   component whose whole body returns null, nothing, or placeholder text; JSX text that is a
-  placeholder ("Coming soon", "Lorem ipsum"); a file defining a component (a function that
-  returns JSX) with fewer code lines than the minimum. Declaration files (`.d.ts`) are exempt.
+  placeholder ("Coming soon", "Lorem ipsum"); in a file with fewer code lines than the minimum,
+  a component that renders one bare HTML element (no attributes, props, expressions or other
+  statements: `<div>Orders</div>`). Content is judged, not length: a small component that
+  renders real markup or data is complete. Declaration files (`.d.ts`) are exempt.
 - Any language: TODO / FIXME / "not implemented" markers.
+
+`lines` limits the answer to stubs that touch those lines (the ones a branch added or changed);
+`code_only` keeps only the rules about code that does nothing (no markers, no import-only
+module), for files that no deliverable names.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -42,29 +51,60 @@ class Stub:
     line: int
     message: str
     severity: Severity = Severity.ERROR
+    end_line: int = 0  # the last line the stub spans (0: only `line`)
+
+    def touches(self, lines: Collection[int]) -> bool:
+        return any(n in lines for n in range(self.line, max(self.line, self.end_line) + 1))
 
 
-def find_stubs(path: str, text: str, *, min_lines: int = DEFAULT_MIN_LINES) -> list[Stub]:
-    """Every stub rule that applies to `path` (chosen by its extension)."""
+def _is_declaration_file(path: str) -> bool:
+    return re.search(r"\.d\.[mc]?ts$", path) is not None
+
+
+def checks_code(path: str) -> bool:
+    """Whether the code rules (functions, components) have anything to say about `path`."""
+    if path.endswith(PYTHON_SUFFIXES):
+        return True
+    return path.endswith(SCRIPT_SUFFIXES) and not _is_declaration_file(path)
+
+
+def find_stubs(
+    path: str,
+    text: str,
+    *,
+    min_lines: int = DEFAULT_MIN_LINES,
+    lines: Collection[int] | None = None,
+    code_only: bool = False,
+) -> list[Stub]:
+    """Every stub rule that applies to `path` (chosen by its extension).
+
+    `lines`: only stubs touching these line numbers (None: the whole file). `code_only`: no
+    TODO markers and no import-only module rule.
+    """
     stubs: list[Stub] = []
     name = PurePosixPath(path).name
     if path.endswith(PYTHON_SUFFIXES):
-        stubs += python_stubs(text, package_init=name == "__init__.py")
-    elif path.endswith(SCRIPT_SUFFIXES) and not re.search(r"\.d\.[mc]?ts$", path):
-        stubs += script_stubs(text, min_lines=min_lines)
-    if not path.endswith(".pyi"):
-        stubs += marker_stubs(text)
+        stubs += python_stubs(
+            text, package_init=name == "__init__.py", module_rule=not code_only, hooks=code_only
+        )
+    elif path.endswith(SCRIPT_SUFFIXES) and not _is_declaration_file(path):
+        stubs += script_stubs(text, min_lines=min_lines, words=not code_only)
+    if lines is not None:
+        stubs = [s for s in stubs if s.touches(lines)]
+    if not code_only and not path.endswith(".pyi"):
+        stubs += marker_stubs(text, lines)
     return sorted(stubs, key=lambda s: s.line)
 
 
 # ---- markers (any language) --------------------------------------------------------------------
 
 
-def marker_stubs(text: str) -> list[Stub]:
+def marker_stubs(text: str, lines: Collection[int] | None = None) -> list[Stub]:
     hits = [
         (number, line.strip())
         for number, line in enumerate(text.splitlines(), 1)
-        if _UPPER_MARKER.search(line) or _NOT_IMPLEMENTED.search(line)
+        if (lines is None or number in lines)
+        and (_UPPER_MARKER.search(line) or _NOT_IMPLEMENTED.search(line))
     ]
     if not hits:
         return []
@@ -75,6 +115,9 @@ def marker_stubs(text: str) -> list[Stub]:
 
 
 # ---- Python --------------------------------------------------------------------------------------
+
+# A function named as a deliberate no-op is not a forgotten one.
+_NOOP_NAME = re.compile(r"(?i)no_?op(?![a-z])")
 
 EXEMPT_DECORATORS = frozenset(
     {
@@ -139,36 +182,97 @@ def _stub_body(body: list[ast.stmt]) -> str | None:
     return None
 
 
-def python_stubs(text: str, *, package_init: bool = False) -> list[Stub]:
+def _module_names(tree: ast.Module) -> dict[str, ast.expr]:
+    """Module-level `name = value` assignments."""
+    names: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    names[target.id] = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            names[node.target.id] = node.value
+    return names
+
+
+def _alembic_exempt(tree: ast.Module) -> re.Pattern[str] | None:
+    """In an Alembic revision, the functions its templates may leave as `pass`.
+
+    `downgrade()` (and `downgrade_<engine>()`) always: an irreversible or empty downgrade is a
+    choice. `upgrade_<engine>()` of the multi-database template: an engine without changes.
+    `upgrade()` only in a merge revision (`down_revision` names several parents).
+    """
+    names = _module_names(tree)
+    if "revision" not in names or "down_revision" not in names:
+        return None
+    parents = names["down_revision"]
+    merge = isinstance(parents, (ast.Tuple, ast.List)) and len(parents.elts) > 1
+    return re.compile(r"downgrade(?:_\w+)?|upgrade(?:_\w+)" + (r"|upgrade" if merge else ""))
+
+
+def python_stubs(
+    text: str, *, package_init: bool = False, module_rule: bool = True, hooks: bool = False
+) -> list[Stub]:
+    """`hooks`, for files no deliverable names: a method is taken for a hook that subclasses
+    fill in when it only raises NotImplementedError or its class has real methods too (a base
+    class's empty `on_event()` is ordinary code), and returned words are not judged."""
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
-        return [Stub(exc.lineno or 1, f"does not parse as Python: {exc.msg}", Severity.WARNING)]
+        if not module_rule:
+            return []  # not a deliverable: whether it parses is the linters' business
+        # Newer syntax than this interpreter's (`except A, B:` is Python 3.14) is not an error.
+        python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+        return [
+            Stub(
+                exc.lineno or 1,
+                f"not checked for stubs: {python} cannot parse it ({exc.msg})",
+                Severity.WARNING,
+            )
+        ]
     stubs: list[Stub] = []
+    alembic = _alembic_exempt(tree)
 
-    def visit(body: list[ast.stmt], owner: str, in_protocol: bool) -> None:
+    def visit(
+        body: list[ast.stmt], owner: str, in_protocol: bool, real_class: bool | None = None
+    ) -> None:
+        """`real_class`: directly in a class, and whether it has a method with a real body."""
         for node in body:
             if isinstance(node, ast.ClassDef):
                 is_protocol = any(_name_of(base) == "Protocol" for base in node.bases)
-                visit(node.body, f"{owner}{node.name}.", is_protocol)
+                real = any(
+                    isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and _stub_body(m.body) is None
+                    for m in node.body
+                )
+                visit(node.body, f"{owner}{node.name}.", is_protocol, real)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                exempt = in_protocol or any(
-                    _name_of(d) in EXEMPT_DECORATORS for d in node.decorator_list
+                exempt = (
+                    in_protocol
+                    or any(_name_of(d) in EXEMPT_DECORATORS for d in node.decorator_list)
+                    or (not owner and alembic is not None and alembic.fullmatch(node.name))
+                    or _NOOP_NAME.search(node.name) is not None
                 )
                 reason = None if exempt else _stub_body(node.body)
+                if reason and hooks and "placeholder text" in reason:
+                    reason = None  # words are not code: `return "todo"` in a to-do app
+                subclass_hook = real_class or reason == "only raises NotImplementedError"
+                if reason and hooks and real_class is not None and subclass_hook:
+                    reason = None
                 if reason:
-                    stubs.append(Stub(node.lineno, f"{owner}{node.name}() {reason}"))
+                    end = node.end_lineno or node.lineno
+                    stubs.append(Stub(node.lineno, f"{owner}{node.name}() {reason}", end_line=end))
                 visit(node.body, f"{owner}{node.name}.", False)
             elif isinstance(node, ast.If):
                 if "TYPE_CHECKING" in ast.unparse(node.test):
                     continue  # declarations for the type checker only
-                visit(node.body, owner, in_protocol)
-                visit(node.orelse, owner, in_protocol)
+                visit(node.body, owner, in_protocol, real_class)
+                visit(node.orelse, owner, in_protocol, real_class)
             elif isinstance(node, ast.Try):
                 for block in (node.body, node.orelse, node.finalbody):
-                    visit(block, owner, in_protocol)
+                    visit(block, owner, in_protocol, real_class)
                 for handler in node.handlers:
-                    visit(handler.body, owner, in_protocol)
+                    visit(handler.body, owner, in_protocol, real_class)
 
     visit(tree.body, "", False)
     code = [
@@ -177,8 +281,9 @@ def python_stubs(text: str, *, package_init: bool = False) -> list[Stub]:
         if not isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Pass))
         and not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
     ]
-    if not code and not package_init:
-        stubs.append(Stub(1, "defines nothing: only a docstring and imports"))
+    if not code and not package_init and module_rule:
+        last = max(1, len(text.splitlines()))
+        stubs.append(Stub(1, "defines nothing: only a docstring and imports", end_line=last))
     return stubs
 
 
@@ -395,37 +500,84 @@ _JSX_TEXT = re.compile(r">([^<>{}]+)<")
 _RETURNS_JSX = re.compile(r"(?:\breturn\s*|^)\(?\s*<[A-Za-z>]")
 
 
-def script_stubs(source: str, *, min_lines: int = DEFAULT_MIN_LINES) -> list[Stub]:
+# An intrinsic element alone says nothing about what the component is for; a capitalised one
+# (`<Outlet />`) composes another component, and void elements (`<hr />`) are complete as they are.
+_OPEN_TAG = re.compile(r"<([A-Za-z][\w.:-]*)([^<>]*?)/?>")
+_VOID_ELEMENTS = frozenset({"hr", "br", "wbr"})
+
+
+def _bare_element(fn: ScriptFunction) -> str | None:
+    """`<tag>` when the component does nothing but render one bare HTML element: no other
+    statements, no attributes, no props or expressions, no nested elements. Else None."""
+    returned = _single_return(fn.body) if fn.is_block else fn.body
+    if returned is None:
+        return None  # statements before the return: hooks, data, logic
+    value = returned.strip().rstrip(";").strip()
+    while value.startswith("(") and value.endswith(")"):
+        value = value[1:-1].strip()
+    if not value.startswith("<") or "{" in value:
+        return None
+    tags = _OPEN_TAG.findall(value)
+    if len(tags) > 1 or any(attrs.strip() for _, attrs in tags):
+        return None
+    if not tags:
+        return "<>"
+    tag = tags[0][0]
+    if not tag[0].islower() or "." in tag or tag in _VOID_ELEMENTS:
+        return None
+    return f"<{tag}>"
+
+
+def _line_of(source: str, offset: int) -> int:
+    return source.count("\n", 0, offset) + 1
+
+
+def script_stubs(
+    source: str, *, min_lines: int = DEFAULT_MIN_LINES, words: bool = True
+) -> list[Stub]:
+    """`words`: also judge text (placeholder strings and JSX text); off for files no
+    deliverable names, where "Coming soon" or a to-do app's "Todo" is product copy."""
     stubs: list[Stub] = []
     functions = list(script_functions(source))
     flagged: list[tuple[int, int]] = []  # bodies already reported: their text is not repeated
     for fn in functions:
+        if _NOOP_NAME.search(fn.name):
+            continue
         if fn.is_block and not fn.body:
             reason: str | None = "has an empty body"
         else:
             returned = _single_return(fn.body) if fn.is_block else fn.body
             reason = _placeholder_value(returned) if returned is not None else None
+            if reason and not words and "placeholder text" in reason:
+                reason = None
         if reason:
-            stubs.append(Stub(fn.line, f"{fn.name}() {reason}"))
+            end = _line_of(source, fn.span[1])
+            stubs.append(Stub(fn.line, f"{fn.name}() {reason}", end_line=end))
             flagged.append(fn.span)
     plain = mask(source, strings=False)
-    for match in _JSX_TEXT.finditer(plain):
+    for match in _JSX_TEXT.finditer(plain if words else ""):
         text = " ".join(match.group(1).split())
         if not text or not PLACEHOLDER.search(text):
             continue
         if any(start <= match.start() <= end for start, end in flagged):
             continue
-        line = source.count("\n", 0, match.start()) + 1
-        stubs.append(Stub(line, f"renders placeholder text {text!r}"))
+        stubs.append(Stub(_line_of(source, match.start()), f"renders placeholder text {text!r}"))
         flagged.append((match.start(), match.end()))
     code_lines = sum(1 for line in plain.splitlines() if line.strip())
-    components = [fn.name for fn in functions if _RETURNS_JSX.search(fn.body)]
-    if components and min_lines and code_lines < min_lines:
+    if not min_lines or code_lines >= min_lines:
+        return stubs
+    for fn in functions:
+        if not _RETURNS_JSX.search(fn.body):
+            continue
+        bare = _bare_element(fn)
+        if bare is None:
+            continue  # a small component that renders real markup or data is complete
         stubs.append(
             Stub(
-                1,
-                f"only {code_lines} lines of code for component {components[0]} "
-                f"(a component file needs at least {min_lines}; see stub-min-lines)",
+                fn.line,
+                f"only {code_lines} lines of code for component {fn.name}, which renders one "
+                f"bare {bare} with no attributes, props or data (see stub-min-lines)",
+                end_line=_line_of(source, fn.span[1]),
             )
         )
     return stubs

@@ -128,6 +128,11 @@ def test_installed_pre_push_hook(git_repo: GitRepo, omc_on_path: dict[str, str])
     git_repo.commit({"README.md": "# test repo, again\n"}, "main moves")
     assert push(git_repo, env, "main").returncode == 0
 
+    # a new branch pushed before its first commit starts work: no empty-branch block
+    git_repo.branch("next")
+    started = push(git_repo, env, "next")
+    assert started.returncode == 0, started.stdout + started.stderr
+
     # a tag is not a branch: nothing to verify
     git_repo.git("tag", "v1")
     assert push(git_repo, env, "v1").returncode == 0

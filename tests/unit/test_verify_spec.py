@@ -95,6 +95,7 @@ def test_malformed_spec_file_is_unusable_input(
         ({"deliverables": [{"name": "x", "symbols": ["F"]}]}, "names no file"),
         ({"deliverables": [{"name": "x", "symbols": ["a.py:"]}]}, "must look like"),
         ({"stub-min-lines": "ten"}, "'stub-min-lines' must be a whole number"),
+        ({"generated": [3]}, "'generated' must be a non-empty string"),
     ],
 )
 def test_invalid_specs_name_the_problem(table: dict[str, object], message: str) -> None:
@@ -134,3 +135,11 @@ def test_glob_translation_edge_cases() -> None:
     assert compile_glob("[!a].py").fullmatch("b.py") and not compile_glob("[!a].py").fullmatch(
         "a.py"
     )
+
+
+def test_generated_globs(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.omc-dev.verify]\ngenerated = ["frontend/src/client/**", "/api/gen/"]\n'
+    )
+    spec = load_spec(config.load(tmp_path))
+    assert spec.generated == ("frontend/src/client/**", "api/gen")
