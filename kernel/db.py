@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -28,9 +28,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from devtools.errors import EXIT_FINDINGS, EnvironmentMissing, UnusableInput, UserError
 
+if TYPE_CHECKING:
+    from kernel.auditkey import Keyring
+
 DEFAULT_SQLITE = Path(".omc") / "kernel.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "omc_write"
+AUDIT_KEYS = "kernel.audit_keys"  # session.info: the keyring kernel.audit.append signs with
 
 
 def database_url(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
@@ -158,6 +162,8 @@ class Database:
 
     url: str
     engine: Engine
+    # Signs the audit records this database's write transactions append (None: unsigned).
+    audit_keys: Keyring | None = None
     _local_writer: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -178,12 +184,14 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (SQLite: a deferred transaction, readers never block)."""
         with self._guard(), self._reads() as session, session.begin():
+            session.info[AUDIT_KEYS] = self.audit_keys
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A serialised unit of work: committed on exit, rolled back on error."""
         with self._guard(), self._local_writer, self._writes() as session, session.begin():
+            session.info[AUDIT_KEYS] = self.audit_keys
             if self.dialect == "postgresql":
                 session.execute(text("SELECT id FROM trading_state WHERE id = 1 FOR UPDATE"))
             yield session
@@ -225,11 +233,15 @@ def _is_connect_error(exc: DBAPIError) -> bool:
 def open_database(
     url: str | None = None, *, create: bool = True, sqlite_synchronous: str = "FULL"
 ) -> Database:
-    """The kernel database for `--db URL` (or the resolved default), not yet connected.
+    """The kernel database for `--db URL` (or the resolved default), not yet connected, with
+    the audit keyring the environment configures (OMC_AUDIT_KEY / OMC_AUDIT_KEY_FILE).
 
     `create=False` is for commands that only look: a missing SQLite file is then an error
     instead of a new empty database.
     """
+    from kernel.auditkey import load_keyring
+
+    keys = load_keyring()
     resolved = database_url(url)
     if not create:
         parsed = _parse(resolved)
@@ -242,4 +254,5 @@ def open_database(
             raise EnvironmentMissing(
                 f"no kernel database at {path}: run `omc-dev kernel migrate` (or pass --db URL)"
             )
-    return Database(resolved, make_engine(resolved, sqlite_synchronous=sqlite_synchronous))
+    engine = make_engine(resolved, sqlite_synchronous=sqlite_synchronous)
+    return Database(resolved, engine, audit_keys=keys)
