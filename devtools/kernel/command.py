@@ -1,4 +1,4 @@
-"""`omc-dev kernel migrate|serve|run`: the reference trading kernel's own commands.
+"""`omc-dev kernel migrate|serve|run|audit`: the reference trading kernel's own commands.
 
 Only click is imported here; the kernel (and sqlalchemy, alembic, rich) load when a command runs.
 """
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from devtools.kernel.audit import audit_group
 from devtools.kernel.options import db_option
 
 
@@ -17,19 +18,35 @@ def kernel() -> None:
     """The reference trading kernel: migrate its database, serve its API, run it on paper."""
 
 
+kernel.add_command(audit_group)
+
+
 @kernel.command()
 @db_option
-def migrate(db_url: str | None) -> int:
+@click.option(
+    "--app-role",
+    metavar="ROLE",
+    help="PostgreSQL: the role the kernel connects as; it gets INSERT and SELECT on the audit "
+    "and no more (default: OMC_DATABASE_APP_ROLE; created with OMC_DATABASE_APP_PASSWORD).",
+)
+def migrate(db_url: str | None, app_role: str | None) -> int:
     """Upgrade the kernel database to the latest schema (alembic upgrade head)."""
     from kernel.db import open_database
+    from kernel.roles import app_role_from_env
     from kernel.schema import upgrade
 
+    env_role, password = app_role_from_env()
     db = open_database(db_url)
     try:
-        revision = upgrade(db)
+        # The variable is stack-wide: on SQLite (no roles) it is not an error, the flag is.
+        role = app_role if app_role is not None else env_role
+        if app_role is None and db.dialect != "postgresql":
+            role = None
+        revision = upgrade(db, role, password)
     finally:
         db.dispose()
-    click.echo(f"kernel database {db.display_url} is at revision {revision} (head)")
+    granted = f"; role {role} may only INSERT and SELECT on the audit" if role else ""
+    click.echo(f"kernel database {db.display_url} is at revision {revision} (head){granted}")
     return 0
 
 
