@@ -221,7 +221,6 @@ def query(
     return list(reversed(session.scalars(stmt).all()))
 
 
-
 @dataclass(frozen=True)
 class Break:
     sequence: int  # the first broken record

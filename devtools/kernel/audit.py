@@ -167,7 +167,9 @@ def anchor_command(
 # --- shared -------------------------------------------------------------------------------------
 
 
-def _show(db_url: str | None, *, limit: int, actor: str | None, action: str | None, fmt: str) -> int:
+def _show(
+    db_url: str | None, *, limit: int, actor: str | None, action: str | None, fmt: str
+) -> int:
     from kernel import audit as trade_audit
     from kernel.db import open_database
     from kernel.schema import require_current

@@ -88,8 +88,8 @@ def rewrite(
     guessed) or removed (`strip`). The head follows the new chain unless `head` is given."""
     prev = GENESIS
     chained = []
-    for row in new_rows:
-        row = {**row, "prev_hash": prev}
+    for original in new_rows:
+        row = {**original, "prev_hash": prev}
         fields = {c: row[c] for c in COLUMNS if c not in ("hash", "key_id", "mac")}
         row["hash"] = audit.record_hash(**fields)
         if sign is not None and row["sequence"] >= start:
@@ -344,4 +344,3 @@ def test_without_a_key_the_chain_verifies_as_before_and_says_it_is_unauthenticat
     fill_chain(db, 3)
     result = checked(db, keys=None)
     assert result.ok and not result.authenticated and result.unsigned == 3
-

@@ -40,9 +40,7 @@ def verify_json(url: str, env: dict[str, str], *extra: str) -> dict[str, object]
     return doc
 
 
-def test_a_keyed_anchored_chain_verifies_and_a_cut_tail_is_named(
-    url: str, tmp_path: Path
-) -> None:
+def test_a_keyed_anchored_chain_verifies_and_a_cut_tail_is_named(url: str, tmp_path: Path) -> None:
     keyfile = tmp_path / "audit.key"
     keyfile.write_text(f"# the audit keyring\n{K1}\n")
     anchors = tmp_path / "witness" / "anchors.jsonl"

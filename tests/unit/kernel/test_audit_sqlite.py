@@ -57,4 +57,3 @@ def test_replacing_a_record_is_refused(
         conn.execute(text(statement), params)
     assert snapshot(db) == before
     assert verified(db).ok
-
