@@ -199,3 +199,33 @@ def test_the_cli_lists_filters_and_verifies(db: Database) -> None:
     assert as_json["verified"] is False and as_json["first_broken"]["sequence"] == 4
     misuse = omc("audit", "--db", db.url, "--verify", "--actor", "x")
     assert misuse.returncode == 2 and misuse.stderr.count("\n") == 1
+
+
+def test_a_record_inserted_past_the_head_is_named_at_that_record(db: Database) -> None:
+    # Written behind the kernel's back with a correct hash and link; the head left alone.
+    fill_chain(db, 3)
+    with db.read() as s:
+        last = s.get(AuditRecord, 3)
+        assert last is not None
+        fields: dict[str, Any] = {
+            "sequence": 4,
+            "created_at": last.created_at,
+            "actor": "mallory",
+            "action": last.action,
+            "symbol": last.symbol,
+            "decision": last.decision,
+            "reason": last.reason,
+            "outcome": last.outcome,
+            "inputs": last.inputs,
+            "prev_hash": last.hash,
+        }
+    columns = [*fields, "hash"]
+    tamper(
+        db,
+        f"INSERT INTO audit_records ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})",
+        {**fields, "hash": audit.record_hash(**fields)},
+    )
+    broken = verified(db).first_break
+    assert broken is not None and (broken.sequence, broken.problem) == (4, "head_mismatch")
+    assert "record 4 was inserted behind the kernel's back" in broken.detail
