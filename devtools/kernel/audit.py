@@ -145,7 +145,13 @@ def anchor_command(
     result, keys = _verification(db_url, path, accept_unauthenticated)
     broken = result.first_break
     if broken is not None:
-        _report(result, path, fmt, prefix="not anchored: ")
+        _report(
+            result,
+            path,
+            fmt,
+            accept_unauthenticated=accept_unauthenticated,
+            prefix="not anchored: ",
+        )
         return 1
     anchor = make_anchor(result.records, result.last_hash, keys)
     append_anchor(path, anchor)
@@ -226,7 +232,7 @@ def _verify(
 
     path = anchor_path(anchor_file)
     result, _keys = _verification(db_url, path, accept_unauthenticated)
-    _report(result, path, fmt)
+    _report(result, path, fmt, accept_unauthenticated=accept_unauthenticated)
     return 0 if result.ok else 1
 
 
@@ -236,7 +242,14 @@ def _anchor_dict(anchor: Anchor | None) -> dict[str, Any] | None:
     return {"sequence": anchor.sequence, "time": anchor.time, "key_id": anchor.key_id}
 
 
-def _report(result: Verification, path: Path | None, fmt: str, prefix: str = "") -> None:
+def _report(
+    result: Verification,
+    path: Path | None,
+    fmt: str,
+    *,
+    accept_unauthenticated: bool = False,
+    prefix: str = "",
+) -> None:
     broken = result.first_break
     if fmt == "json":
         payload = {
@@ -259,11 +272,11 @@ def _report(result: Verification, path: Path | None, fmt: str, prefix: str = "")
         click.echo(f"✓ audit chain intact: {result.records} records, head {result.head_sequence}")
     else:
         click.echo(f"✗ {prefix}audit chain broken at record {broken.sequence}: {broken.detail}")
-    for line in _notes(result, path):
+    for line in _notes(result, path, accept_unauthenticated):
         click.echo(f"  {line}")
 
 
-def _notes(result: Verification, path: Path | None) -> list[str]:
+def _notes(result: Verification, path: Path | None, accept_unauthenticated: bool) -> list[str]:
     """What the verdict rests on: the honest limits of a pass."""
     from kernel.anchor import ANCHOR_FILE_ENV
     from kernel.auditkey import KEY_ENV, KEY_FILE_ENV
@@ -271,12 +284,21 @@ def _notes(result: Verification, path: Path | None) -> list[str]:
     notes = []
     if result.authenticated:
         keys = ", ".join(result.key_ids) or "none yet"
-        unsigned = f"; {result.unsigned} records carry no MAC" if result.unsigned else ""
+        unsigned = ""
+        if result.first_break is not None:  # the replay stopped there: no totals
+            keys = ", ".join(result.key_ids) or "none before the break"
+        elif result.unsigned:
+            why = (
+                "let through by --accept-unauthenticated"
+                if accept_unauthenticated
+                else "written before the key, witnessed by an anchor"
+            )
+            unsigned = f"; {result.unsigned} records carry no MAC ({why})"
         notes.append(f"authenticated: MACs checked (keys used: {keys}){unsigned}")
     else:
         unchecked = (
             f" ({result.records - result.unsigned} records carry MACs that were not checked)"
-            if result.records > result.unsigned
+            if result.records > result.unsigned and result.first_break is None
             else ""
         )
         notes.append(
