@@ -188,6 +188,17 @@ class Database:
             yield session
 
     @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only unit of work that sees one snapshot from its first statement to its last,
+        whatever commits meanwhile: REPEATABLE READ on PostgreSQL (whose default, READ
+        COMMITTED, gives each statement a new one); SQLite's read transactions always do."""
+        with self._guard(), self._reads() as session, session.begin():
+            session.info[AUDIT_KEYS] = self.audit_keys
+            if self.dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A serialised unit of work: committed on exit, rolled back on error."""
         with self._guard(), self._local_writer, self._writes() as session, session.begin():

@@ -216,7 +216,8 @@ def _verification(
     db = open_database(db_url, create=False)
     try:
         require_current(db)
-        with db.read() as session:
+        # One snapshot: the head and the records as of one moment, while the kernel appends.
+        with db.snapshot() as session:
             result = trade_audit.verify(
                 session, db.audit_keys, anchors, accept_unauthenticated=accept_unauthenticated
             )

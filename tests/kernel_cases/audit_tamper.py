@@ -17,7 +17,7 @@ from kernel.anchor import Anchor, append_anchor, make_anchor, read_anchors
 from kernel.audit import GENESIS, Verification, verify
 from kernel.auditkey import Keyring, parse_keyring
 from kernel.db import Database
-from kernel.models import AuditRecord
+from kernel.models import AuditHead, AuditRecord
 from tests.fixtures.kernel import tamper, tamper_all
 from tests.kernel_cases.audit import fill_chain
 
@@ -344,3 +344,15 @@ def test_without_a_key_the_chain_verifies_as_before_and_says_it_is_unauthenticat
     fill_chain(db, 3)
     result = checked(db, keys=None)
     assert result.ok and not result.authenticated and result.unsigned == 3
+
+
+def test_verify_sees_one_snapshot_while_the_kernel_appends(keyed: Database) -> None:
+    # On PostgreSQL's default isolation the records would be read after the head, newer than it:
+    # a false "inserted behind the kernel's back".
+    with keyed.snapshot() as s:
+        head = s.get(AuditHead, 1)
+        assert head is not None and head.sequence == N
+        fill_chain(keyed, 2)  # committed by another connection meanwhile
+        result = verify(s, OURS)
+    assert result.ok and result.records == N, result.first_break
+    assert checked(keyed).records == N + 2
