@@ -34,11 +34,20 @@ if TYPE_CHECKING:
 DEFAULT_SQLITE = Path(".omc") / "kernel.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "omc_write"
+APP_ROLE_ENV = "OMC_DATABASE_APP_ROLE"  # kernel/roles.py
+APP_PASSWORD_ENV = "OMC_DATABASE_APP_PASSWORD"
 AUDIT_KEYS = "kernel.audit_keys"  # session.info: the keyring kernel.audit.append signs with
 
 
-def database_url(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
-    """The database to use: `explicit`, `OMC_DATABASE_URL`, `POSTGRES_*`, else `.omc/kernel.db`."""
+def database_url(
+    explicit: str | None = None, *, environ: Mapping[str, str] | None = None, owner: bool = False
+) -> str:
+    """The database to use: `explicit`, `OMC_DATABASE_URL`, `POSTGRES_*`, else `.omc/kernel.db`.
+
+    From `POSTGRES_*`, `POSTGRES_USER` is the role that owns the tables (the migrations run as
+    it: `owner=True`); with `OMC_DATABASE_APP_ROLE` set, every other command connects as that
+    role instead (password `OMC_DATABASE_APP_PASSWORD`), which may not rewrite the audit.
+    """
     env = os.environ if environ is None else environ
     if explicit:
         return explicit
@@ -47,16 +56,20 @@ def database_url(explicit: str | None = None, *, environ: Mapping[str, str] | No
     if env.get("POSTGRES_SERVER"):
         # The same defaults as the postgres image: user "postgres", database named after the user.
         user = env.get("POSTGRES_USER") or "postgres"
+        password = env.get("POSTGRES_PASSWORD") or None
         port = env.get("POSTGRES_PORT") or "5432"
         if not port.isdigit():
             raise UnusableInput(f"POSTGRES_PORT must be a port number, got {port!r}")
+        database = env.get("POSTGRES_DB") or user
+        if not owner and env.get(APP_ROLE_ENV):
+            user, password = env[APP_ROLE_ENV], env.get(APP_PASSWORD_ENV) or None
         return URL.create(
             "postgresql+psycopg",
             username=user,
-            password=env.get("POSTGRES_PASSWORD") or None,
+            password=password,
             host=env["POSTGRES_SERVER"],
             port=int(port),
-            database=env.get("POSTGRES_DB") or user,
+            database=database,
         ).render_as_string(hide_password=False)
     from devtools.config import find_root
 
@@ -242,18 +255,22 @@ def _is_connect_error(exc: DBAPIError) -> bool:
 
 
 def open_database(
-    url: str | None = None, *, create: bool = True, sqlite_synchronous: str = "FULL"
+    url: str | None = None,
+    *,
+    create: bool = True,
+    sqlite_synchronous: str = "FULL",
+    owner: bool = False,
 ) -> Database:
     """The kernel database for `--db URL` (or the resolved default), not yet connected, with
     the audit keyring the environment configures (OMC_AUDIT_KEY / OMC_AUDIT_KEY_FILE).
 
     `create=False` is for commands that only look: a missing SQLite file is then an error
-    instead of a new empty database.
+    instead of a new empty database. `owner=True`: the tables' owner (see `database_url`).
     """
     from kernel.auditkey import load_keyring
 
     keys = load_keyring()
-    resolved = database_url(url)
+    resolved = database_url(url, owner=owner)
     if not create:
         parsed = _parse(resolved)
         path = parsed.database

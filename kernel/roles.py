@@ -17,10 +17,8 @@ from collections.abc import Mapping
 from sqlalchemy import Connection, text
 
 from devtools.errors import UnusableInput
+from kernel.db import APP_PASSWORD_ENV, APP_ROLE_ENV
 from kernel.models import Base
-
-APP_ROLE_ENV = "OMC_DATABASE_APP_ROLE"
-APP_PASSWORD_ENV = "OMC_DATABASE_APP_PASSWORD"
 APPEND_ONLY = ("audit_records",)
 READ_ONLY = ("alembic_version",)
 

@@ -36,7 +36,7 @@ def migrate(db_url: str | None, app_role: str | None) -> int:
     from kernel.schema import upgrade
 
     env_role, password = app_role_from_env()
-    db = open_database(db_url)
+    db = open_database(db_url, owner=True)
     try:
         # The variable is stack-wide: on SQLite (no roles) it is not an error, the flag is.
         role = app_role if app_role is not None else env_role

@@ -150,3 +150,33 @@ def test_the_owner_switching_the_triggers_off_is_caught_by_the_key(pg_url: str) 
         assert broken is not None and (broken.sequence, broken.problem) == (3, "mac_mismatch")
     finally:
         db.dispose()
+
+
+def test_compose_style_variables_migrate_as_the_owner_and_run_as_the_app_role(
+    pg_url: str, app_role: str
+) -> None:
+    # What compose.yaml gives both the migrate and the backend service.
+    url = make_url(pg_url)
+    env = {
+        "POSTGRES_SERVER": str(url.host),
+        "POSTGRES_PORT": str(url.port),
+        "POSTGRES_USER": str(url.username),
+        "POSTGRES_DB": str(url.database),
+        "OMC_DATABASE_APP_ROLE": app_role,
+        "OMC_DATABASE_APP_PASSWORD": "app-secret",
+    }
+    migrated = omc("kernel", "migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert f"//{url.username}@{url.host}:{url.port}/{url.database} is at revision" in (
+        migrated.stdout
+    )
+    assert f"role {app_role} may only INSERT and SELECT on the audit" in migrated.stdout
+    run = omc("kernel", "run", "--ticks", "30", env=env)
+    assert run.returncode == 0, run.stderr
+    status = omc("status", "--format", "json", env=env)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["database"].startswith(f"postgresql+psycopg://{app_role}:")
+    # Connected as the app role, the kernel cannot switch the audit's triggers off.
+    app = psycopg.connect(conninfo(as_role(pg_url, app_role)))
+    with app, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        app.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
