@@ -282,9 +282,9 @@ class _Replay:
     ) -> None:
         self.keys = keys
         self.accept_unauthenticated = accept_unauthenticated
-        self.witnessed: dict[int, Anchor] = {}
+        self.witnessed: dict[int, list[Anchor]] = {}
         for anchor in anchors:
-            self.witnessed.setdefault(anchor.sequence, anchor)
+            self.witnessed.setdefault(anchor.sequence, []).append(anchor)
         # Records up to here are covered by an anchor: a missing MAC there is not a finding.
         self.covered = max((a.sequence for a in anchors), default=0)
         self.expected, self.prev_hash, self.count = 1, GENESIS, 0
@@ -323,8 +323,7 @@ class _Replay:
                 f"record {sequence}: prev_hash does not match the hash of record "
                 f"{sequence - 1} ({culprit})",
             )
-        anchor = self.witnessed.get(sequence)
-        if anchor is not None:
+        for anchor in self.witnessed.get(sequence, ()):
             if record.hash != anchor.head:
                 return Break(
                     sequence,
@@ -333,6 +332,7 @@ class _Replay:
                     f"{anchor.line}) witnessed: the history after record "
                     f"{self.last_matching_anchor} was rewritten",
                 )
+        if sequence in self.witnessed:
             self.last_matching_anchor = sequence
         self.prev_hash = record.hash
         self.expected += 1
@@ -423,7 +423,7 @@ def verify(
     last = replay.expected - 1
     witnessed = max(replay.witnessed, default=0)
     if witnessed > last:
-        anchor = replay.witnessed[witnessed]
+        anchor = replay.witnessed[witnessed][-1]
         return result(
             Break(
                 last + 1,

@@ -16,6 +16,7 @@ from devtools.kernel.options import db_option
 if TYPE_CHECKING:
     from kernel.anchor import Anchor
     from kernel.audit import Verification
+    from kernel.auditkey import Keyring
 
 ACTIONS = (
     "ALGORITHM_SIGNAL",
@@ -206,7 +207,7 @@ def _show(
 
 def _verification(
     db_url: str | None, path: Path | None, accept_unauthenticated: bool
-) -> tuple[Verification, Any]:
+) -> tuple[Verification, Keyring | None]:
     from kernel import audit as trade_audit
     from kernel.anchor import read_anchors
     from kernel.db import open_database

@@ -356,3 +356,18 @@ def test_verify_sees_one_snapshot_while_the_kernel_appends(keyed: Database) -> N
         result = verify(s, OURS)
     assert result.ok and result.records == N, result.first_break
     assert checked(keyed).records == N + 2
+
+
+def test_an_anchor_appended_for_a_rewritten_history_does_not_outvote_the_first(
+    keyed: Database, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    take_anchor(keyed, anchors)
+    # With the key and append access to the witness (it only grows), they rewrite and re-anchor.
+    rewrite(keyed, edited(rows(keyed), N, outcome="never happened"), sign=OURS, start=N)
+    with keyed.read() as s:
+        result = verify(s, OURS)
+    append_anchor(anchors, make_anchor(result.records, result.last_hash, OURS))
+    broken = checked(keyed, anchors).first_break
+    assert broken is not None and (broken.sequence, broken.problem) == (N, "anchor_mismatch")
+    assert "line 1" in broken.detail
