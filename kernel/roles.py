@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from devtools.errors import UnusableInput
 from kernel.db import APP_PASSWORD_ENV, APP_ROLE_ENV
 from kernel.models import Base
+
 APPEND_ONLY = ("audit_records",)
 READ_ONLY = ("alembic_version",)
 
