@@ -4,7 +4,14 @@ Each record's `hash` is SHA-256 over the canonical JSON (sorted keys, no spaces,
 other fields, `prev_hash` included, so the records form a chain from a genesis hash of zeros.
 `verify` replays the chain and names the first broken record. This module has no update or
 delete path, and the ORM refuses to flush a changed or deleted record; in the database, triggers
-refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL; INSERT OR REPLACE on SQLite), and on
+PostgreSQL the application's role may only INSERT and SELECT (kernel/roles.py).
+
+Someone with database access can still rewrite the chain and its head consistently; two things
+outside the database catch that. With a keyring configured (kernel/auditkey.py) each record also
+carries an HMAC of its hash under a key the database never sees, so a record written or rewritten
+without the key is named. An anchor file (kernel/anchor.py) witnesses heads over time, so a tail
+cut below an anchor, or a history rewritten under one (even with the key), is found.
 
 Appends happen inside a write transaction (`Database.write()`), whose lock serialises them: the
 head (last sequence, last hash) lives in the `audit_head` singleton, and in the transaction's book
@@ -24,7 +31,10 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from kernel.anchor import Anchor
+from kernel.auditkey import Keyring, macs_equal
 from kernel.book import Book
+from kernel.db import AUDIT_KEYS
 from kernel.models import AuditAction, AuditHead, AuditRecord
 from kernel.money import plain
 
@@ -147,6 +157,8 @@ class Record:
     inputs: str
     prev_hash: str
     hash: str
+    key_id: str | None
+    mac: str | None
 
 
 def append(session: Session, entry: Entry, clock: datetime | None = None) -> Record:
@@ -155,7 +167,8 @@ def append(session: Session, entry: Entry, clock: datetime | None = None) -> Rec
     `created_at` is the wall clock when the record is written, so the audit's times always run
     with its sequence; `clock` is the kernel's own time for the decision (the tick's time in a
     simulated run), kept in the inputs. The transaction's book keeps the head and inserts the
-    records (one executemany) before it commits.
+    records (one executemany) before it commits. With a keyring in the session (the
+    `Database`'s), the record is also signed with the keyring's current key.
     """
     book = Book.of(session)
     head_sequence, prev_hash = book.audit_head
@@ -176,6 +189,10 @@ def append(session: Session, entry: Entry, clock: datetime | None = None) -> Rec
         "prev_hash": prev_hash,
     }
     fields["hash"] = record_hash(**fields)
+    keys: Keyring | None = session.info.get(AUDIT_KEYS)
+    fields["key_id"], fields["mac"] = (
+        keys.sign_record(fields["hash"]) if keys is not None else (None, None)
+    )
     book.add_audit(fields)
     return Record(**fields)
 
@@ -207,7 +224,9 @@ def query(
 @dataclass(frozen=True)
 class Break:
     sequence: int  # the first broken record
-    problem: str  # sequence_gap | prev_hash_mismatch | hash_mismatch | head_mismatch
+    # sequence_gap | prev_hash_mismatch | hash_mismatch | head_mismatch | mac_mismatch |
+    # unknown_key | unauthenticated | anchor_mismatch | anchor_forged | truncated
+    problem: str
     detail: str
 
 
@@ -216,6 +235,12 @@ class Verification:
     records: int
     head_sequence: int
     first_break: Break | None
+    authenticated: bool = False  # a keyring was given: every MAC was checked
+    key_ids: tuple[str, ...] = ()  # the keys the records are signed with
+    unsigned: int = 0  # records without a MAC
+    anchors: int = 0  # anchor lines checked
+    last_anchor: Anchor | None = None
+    last_hash: str = GENESIS  # the hash of the last record read (what an anchor witnesses)
 
     @property
     def ok(self) -> bool:
@@ -228,57 +253,211 @@ def _stream(session: Session) -> Iterator[AuditRecord]:
     )
 
 
-def verify(session: Session) -> Verification:
-    """Replay the chain from genesis; the first record that does not fit is named."""
-    head = session.get(AuditHead, 1)
-    head_sequence, head_hash = (head.sequence, head.hash) if head else (0, GENESIS)
-    expected, prev_hash, count = 1, GENESIS, 0
-    for record in _stream(session):
-        count += 1
-        if record.sequence != expected:
-            return Verification(
-                count,
-                head_sequence,
-                Break(
-                    expected,
-                    "sequence_gap",
-                    f"record {expected} is missing (the next record is {record.sequence})",
-                ),
-            )
-        if record.prev_hash != prev_hash:
-            return Verification(
-                count,
-                head_sequence,
-                Break(
-                    record.sequence,
-                    "prev_hash_mismatch",
-                    f"record {record.sequence}: prev_hash does not match the hash of record "
-                    f"{record.sequence - 1}",
-                ),
+def _anchor_problem(anchor: Anchor, keys: Keyring | None) -> Break | None:
+    """Whether an anchor line itself is forged (only checkable with its key)."""
+    if keys is None or anchor.key_id is None:
+        return None
+    expected = keys.anchor_mac(anchor.key_id, anchor.time, anchor.sequence, anchor.head)
+    if expected is None:
+        return Break(
+            anchor.sequence,
+            "unknown_key",
+            f"anchor line {anchor.line} is signed with key {anchor.key_id!r}, which is not in "
+            f"the keyring ({keys.origin}): keep retired keys in the keyring",
+        )
+    if not macs_equal(expected, anchor.mac):
+        return Break(
+            anchor.sequence,
+            "anchor_forged",
+            f"anchor line {anchor.line}: its MAC does not match (the anchor file was altered)",
+        )
+    return None
+
+
+class _Replay:
+    """Replays the chain record by record; `check` returns the first problem with one."""
+
+    def __init__(
+        self, keys: Keyring | None, anchors: list[Anchor], accept_unauthenticated: bool
+    ) -> None:
+        self.keys = keys
+        self.accept_unauthenticated = accept_unauthenticated
+        self.witnessed: dict[int, list[Anchor]] = {}
+        for anchor in anchors:
+            self.witnessed.setdefault(anchor.sequence, []).append(anchor)
+        # Records up to here are covered by an anchor: a missing MAC there is not a finding.
+        self.covered = max((a.sequence for a in anchors), default=0)
+        self.expected, self.prev_hash, self.count = 1, GENESIS, 0
+        self.last_matching_anchor = 0
+        self.key_ids: set[str] = set()
+        self.unsigned = 0
+
+    def check(self, record: AuditRecord) -> Break | None:
+        self.count += 1
+        sequence = record.sequence
+        if sequence != self.expected:
+            return Break(
+                self.expected,
+                "sequence_gap",
+                f"record {self.expected} is missing (the next record is {sequence})",
             )
         if hash_of(record) != record.hash:
-            return Verification(
-                count,
-                head_sequence,
-                Break(
-                    record.sequence,
-                    "hash_mismatch",
-                    f"record {record.sequence}: its contents do not match its hash "
-                    "(changed after it was written)",
-                ),
+            return Break(
+                sequence,
+                "hash_mismatch",
+                f"record {sequence}: its contents do not match its hash "
+                "(changed after it was written)",
             )
-        prev_hash = record.hash
-        expected += 1
-    last = expected - 1
-    if last != head_sequence or prev_hash != head_hash:
+        problem = self._authenticity(record)
+        if problem is not None:
+            return problem
+        if record.prev_hash != self.prev_hash:
+            culprit = (
+                f"record {sequence} was rewritten"
+                if self.keys is not None
+                else f"record {sequence - 1} or {sequence} was rewritten"
+            )
+            return Break(
+                sequence,
+                "prev_hash_mismatch",
+                f"record {sequence}: prev_hash does not match the hash of record "
+                f"{sequence - 1} ({culprit})",
+            )
+        for anchor in self.witnessed.get(sequence, ()):
+            if record.hash != anchor.head:
+                return Break(
+                    sequence,
+                    "anchor_mismatch",
+                    f"record {sequence} differs from what the anchor of {anchor.time} (line "
+                    f"{anchor.line}) witnessed: the history after record "
+                    f"{self.last_matching_anchor} was rewritten",
+                )
+        if sequence in self.witnessed:
+            self.last_matching_anchor = sequence
+        self.prev_hash = record.hash
+        self.expected += 1
+        return None
+
+    def _authenticity(self, record: AuditRecord) -> Break | None:
+        sequence = record.sequence
+        if record.mac is None or record.key_id is None:
+            self.unsigned += 1
+            if self.keys is None or self.accept_unauthenticated:
+                return None
+            if record.mac is not None or record.key_id is not None:
+                return Break(sequence, "mac_mismatch", f"record {sequence}: its MAC was removed")
+            # Records from before the key was configured, witnessed by an anchor since.
+            if not self.key_ids and sequence <= self.covered:
+                return None
+            remedy = (
+                "witness it with `omc-dev kernel audit anchor --accept-unauthenticated`"
+                if not self.key_ids
+                else "--accept-unauthenticated skips the MAC check"
+            )
+            return Break(
+                sequence,
+                "unauthenticated",
+                f"record {sequence} carries no MAC: it was written without the audit key, or "
+                f"behind the kernel's back (if it was written without the key, check it, then "
+                f"{remedy})",
+            )
+        self.key_ids.add(record.key_id)
+        if self.keys is None:
+            return None
+        expected = self.keys.record_mac(record.key_id, record.hash)
+        if expected is None:
+            return Break(
+                sequence,
+                "unknown_key",
+                f"record {sequence} is signed with key {record.key_id!r}, which is not in the "
+                f"keyring ({self.keys.origin}): keep retired keys in the keyring",
+            )
+        if not macs_equal(expected, record.mac):
+            return Break(
+                sequence,
+                "mac_mismatch",
+                f"record {sequence}: its MAC does not match (written or rewritten without the key)",
+            )
+        return None
+
+
+def verify(
+    session: Session,
+    keys: Keyring | None = None,
+    anchors: list[Anchor] | None = None,
+    *,
+    accept_unauthenticated: bool = False,
+) -> Verification:
+    """Replay the chain from genesis; the first record that does not fit is named.
+
+    With `keys`, every record must carry a valid MAC (records at or below an anchor may carry
+    none: the anchor witnesses them); with `anchors`, every witnessed record must still have the
+    witnessed hash, and none may be missing.
+    """
+    anchors = anchors or []
+    replay = _Replay(keys, anchors, accept_unauthenticated)
+    head = session.get(AuditHead, 1)
+    head_sequence, head_hash = (head.sequence, head.hash) if head else (0, GENESIS)
+
+    def result(problem: Break | None) -> Verification:
         return Verification(
-            count,
+            replay.count,
             head_sequence,
+            problem,
+            authenticated=keys is not None,
+            key_ids=tuple(sorted(replay.key_ids)),
+            unsigned=replay.unsigned,
+            anchors=len(anchors),
+            last_anchor=anchors[-1] if anchors else None,
+            last_hash=replay.prev_hash,
+        )
+
+    for anchor in anchors:
+        forged = _anchor_problem(anchor, keys)
+        if forged is not None:
+            return result(forged)
+    for record in _stream(session):
+        problem = replay.check(record)
+        if problem is not None:
+            return result(problem)
+    last = replay.expected - 1
+    witnessed = max(replay.witnessed, default=0)
+    if witnessed > last:
+        anchor = replay.witnessed[witnessed][-1]
+        return result(
+            Break(
+                last + 1,
+                "truncated",
+                f"the chain ends at record {last} but the anchor of {anchor.time} (line "
+                f"{anchor.line}) witnessed record {witnessed}: records were removed from the end",
+            )
+        )
+    if last < head_sequence:
+        return result(
             Break(
                 last + 1,
                 "head_mismatch",
                 f"the chain ends at record {last} but the head says record {head_sequence} "
-                f"({'records were removed from the end' if head_sequence > last else 'the head was changed'})",
-            ),
+                "(records were removed from the end)",
+            )
         )
-    return Verification(count, head_sequence, None)
+    if last > head_sequence:
+        return result(
+            Break(
+                head_sequence + 1,
+                "head_mismatch",
+                f"the chain goes on past the head (record {head_sequence}) to record {last}: "
+                f"record {head_sequence + 1} was inserted behind the kernel's back, "
+                "or the head was changed",
+            )
+        )
+    if replay.prev_hash != head_hash:
+        return result(
+            Break(
+                last,
+                "head_mismatch",
+                f"record {last}'s hash differs from the head's: record {last} was replaced, "
+                "or the head was changed",
+            )
+        )
+    return result(None)

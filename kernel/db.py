@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -27,11 +27,17 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.errors import EnvironmentMissing, KernelError, Refused, UnusableInput
-from kernel.project import project_root
+from kernel.project import ignore_state_folder, project_root
+
+if TYPE_CHECKING:
+    from kernel.auditkey import Keyring
 
 DEFAULT_SQLITE = Path(".omc") / "kernel.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "omc_write"
+APP_ROLE_ENV = "OMC_DATABASE_APP_ROLE"  # kernel/roles.py
+APP_PASSWORD_ENV = "OMC_DATABASE_APP_PASSWORD"
+AUDIT_KEYS = "kernel.audit_keys"  # session.info: the keyring kernel.audit.append signs with
 
 
 def database_url(
@@ -39,9 +45,15 @@ def database_url(
     *,
     environ: Mapping[str, str] | None = None,
     root: Path | None = None,
+    owner: bool = False,
 ) -> str:
     """The database to use: `explicit`, `OMC_DATABASE_URL`, `POSTGRES_*`, else `.omc/kernel.db`
-    under `root` (default: the project root the kernel finds itself)."""
+    under `root` (default: the project root the kernel finds itself).
+
+    From `POSTGRES_*`, `POSTGRES_USER` is the role that owns the tables (the migrations run as
+    it: `owner=True`); with `OMC_DATABASE_APP_ROLE` set, every other command connects as that
+    role instead (password `OMC_DATABASE_APP_PASSWORD`), which may not rewrite the audit.
+    """
     env = os.environ if environ is None else environ
     if explicit:
         return explicit
@@ -50,16 +62,20 @@ def database_url(
     if env.get("POSTGRES_SERVER"):
         # The same defaults as the postgres image: user "postgres", database named after the user.
         user = env.get("POSTGRES_USER") or "postgres"
+        password = env.get("POSTGRES_PASSWORD") or None
         port = env.get("POSTGRES_PORT") or "5432"
         if not port.isdigit():
             raise UnusableInput(f"POSTGRES_PORT must be a port number, got {port!r}")
+        database = env.get("POSTGRES_DB") or user
+        if not owner and env.get(APP_ROLE_ENV):
+            user, password = env[APP_ROLE_ENV], env.get(APP_PASSWORD_ENV) or None
         return URL.create(
             "postgresql+psycopg",
             username=user,
-            password=env.get("POSTGRES_PASSWORD") or None,
+            password=password,
             host=env["POSTGRES_SERVER"],
             port=int(port),
-            database=env.get("POSTGRES_DB") or user,
+            database=database,
         ).render_as_string(hide_password=False)
     if root is None:
         root = project_root(env)
@@ -97,10 +113,8 @@ def _sqlite_engine(parsed: URL, synchronous: str) -> Engine:
     if path and path != ":memory:" and not path.startswith("file:"):
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            if Path(path).parent.name == ".omc":
-                from devtools.omcdir import ensure_ignored
-
-                ensure_ignored(Path(path).parent)  # never "uncommitted work" in the checkout
+            if Path(path).parent.name == DEFAULT_SQLITE.parent.name:
+                ignore_state_folder(Path(path).parent)
         except OSError as exc:
             raise EnvironmentMissing(
                 f"cannot create the folder for {path}: {exc.strerror} (pass --db with a writable path)"
@@ -168,6 +182,8 @@ class Database:
 
     url: str
     engine: Engine
+    # Signs the audit records this database's write transactions append (None: unsigned).
+    audit_keys: Keyring | None = None
     _local_writer: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -188,12 +204,25 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (SQLite: a deferred transaction, readers never block)."""
         with self._guard(), self._reads() as session, session.begin():
+            session.info[AUDIT_KEYS] = self.audit_keys
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only unit of work that sees one snapshot from its first statement to its last,
+        whatever commits meanwhile: REPEATABLE READ on PostgreSQL (whose default, READ
+        COMMITTED, gives each statement a new one); SQLite's read transactions always do."""
+        with self._guard(), self._reads() as session, session.begin():
+            session.info[AUDIT_KEYS] = self.audit_keys
+            if self.dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A serialised unit of work: committed on exit, rolled back on error."""
         with self._guard(), self._local_writer, self._writes() as session, session.begin():
+            session.info[AUDIT_KEYS] = self.audit_keys
             if self.dialect == "postgresql":
                 session.execute(text("SELECT id FROM trading_state WHERE id = 1 FOR UPDATE"))
             yield session
@@ -238,13 +267,18 @@ def open_database(
     create: bool = True,
     sqlite_synchronous: str = "FULL",
     root: Path | None = None,
+    owner: bool = False,
 ) -> Database:
-    """The kernel database for `--db URL` (or the resolved default), not yet connected.
+    """The kernel database for `--db URL` (or the resolved default), not yet connected, with
+    the audit keyring the environment configures (OMC_AUDIT_KEY / OMC_AUDIT_KEY_FILE).
 
     `create=False` is for commands that only look: a missing SQLite file is then an error
-    instead of a new empty database.
+    instead of a new empty database. `owner=True`: the tables' owner (see `database_url`).
     """
-    resolved = database_url(url, root=root)
+    from kernel.auditkey import load_keyring
+
+    keys = load_keyring()
+    resolved = database_url(url, root=root, owner=owner)
     if not create:
         parsed = _parse(resolved)
         path = parsed.database
@@ -256,4 +290,5 @@ def open_database(
             raise EnvironmentMissing(
                 f"no kernel database at {path}: run `omc-dev kernel migrate` (or pass --db URL)"
             )
-    return Database(resolved, make_engine(resolved, sqlite_synchronous=sqlite_synchronous))
+    engine = make_engine(resolved, sqlite_synchronous=sqlite_synchronous)
+    return Database(resolved, engine, audit_keys=keys)

@@ -278,7 +278,9 @@ class AuditRecord(Base):
     """One decision. Append-only: no update or delete path; PostgreSQL and SQLite triggers refuse.
 
     `hash` is SHA-256 over the canonical JSON of every other field, `prev_hash` included, so a
-    change anywhere breaks the chain at that record.
+    change anywhere breaks the chain at that record. `mac` is HMAC-SHA256 of the hash under the
+    key `key_id` names (kernel/auditkey.py), a key held outside the database; both are null for
+    records written without a key.
     """
 
     __tablename__ = "audit_records"
@@ -300,6 +302,8 @@ class AuditRecord(Base):
     inputs: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed byte for byte
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(Base):

@@ -6,6 +6,7 @@ rules) and passes it in; this is the fallback for the kernel used on its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -67,3 +68,14 @@ def kernel_table(root: Path) -> tuple[Mapping[str, Any], str]:
     doc = read_toml(pyproject)
     table = (table_at(doc, ("tool", "omc-dev", "kernel"), pyproject)) or {}
     return table, str(pyproject)
+
+
+def ignore_state_folder(folder: Path) -> None:
+    """`folder/.gitignore` holding `*`, so the kernel's own files in the checkout (the default
+    database under `.omc/`) never show as uncommitted work. omc-dev's `.omc/` does the same."""
+    ignore = folder / ".gitignore"
+    if ignore.is_file() or ignore.is_symlink():
+        return
+    # A concurrent process may write it first ("x" then fails): either way it is there.
+    with contextlib.suppress(FileExistsError), ignore.open("x", encoding="utf-8") as fh:
+        fh.write("*\n")

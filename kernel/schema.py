@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 from kernel.db import Database, database_error
-from kernel.errors import EnvironmentMissing
+from kernel.errors import EnvironmentMissing, UnusableInput
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -46,13 +46,27 @@ def current_revision(db: Database) -> str | None:
         raise database_error(db.url, exc) from None
 
 
-def upgrade(db: Database) -> str:
-    """`alembic upgrade head` on `db`, programmatically; returns the revision now current."""
+def upgrade(db: Database, app_role: str | None = None, app_password: str | None = None) -> str:
+    """`alembic upgrade head` on `db`, programmatically; returns the revision now current.
+
+    On PostgreSQL with `app_role`, that role then gets the kernel's privileges and no more
+    (kernel/roles.py): the kernel connects as it, the migrations as the tables' owner.
+    """
     from alembic import command
 
+    if app_role is not None and db.dialect != "postgresql":
+        raise UnusableInput(
+            f"--app-role is for PostgreSQL: {db.display_url} has no roles "
+            "(protect the SQLite file with the key and anchor instead)"
+        )
     db.ping()
     try:
         command.upgrade(alembic_config(db.url), "head")
+        if app_role is not None:
+            from kernel.roles import grant_app_role
+
+            with db.engine.begin() as conn:
+                grant_app_role(conn, app_role, app_password)
     except DBAPIError as exc:
         raise database_error(db.url, exc) from None
     return head_revision()

@@ -18,7 +18,10 @@ OPERATOR_COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.kernel_cli.status:status",
         "Show the trading kernel's state, positions and PnL.",
     ),
-    "audit": ("devtools.kernel_cli.audit:audit", "Read or verify the kernel's hash-chained audit."),
+    "audit": (
+        "devtools.kernel_cli.audit:audit_group",
+        "Show, verify or anchor the kernel's hash-chained audit.",
+    ),
     "killswitch": (
         "devtools.kernel_cli.killswitch:killswitch",
         "Trip, reset or review the kill switch.",
@@ -34,17 +37,30 @@ def kernel() -> None:
 
 @kernel.command()
 @db_option
-def migrate(db_url: str | None) -> int:
+@click.option(
+    "--app-role",
+    metavar="ROLE",
+    help="PostgreSQL: the role the kernel connects as; it gets INSERT and SELECT on the audit "
+    "and no more (default: OMC_DATABASE_APP_ROLE; created with OMC_DATABASE_APP_PASSWORD).",
+)
+def migrate(db_url: str | None, app_role: str | None) -> int:
     """Upgrade the kernel database to the latest schema (alembic upgrade head)."""
     from devtools.kernel_cli.project import kernel_database
+    from kernel.roles import app_role_from_env
     from kernel.schema import upgrade
 
-    db = kernel_database(db_url)
+    env_role, password = app_role_from_env()
+    db = kernel_database(db_url, owner=True)
     try:
-        revision = upgrade(db)
+        # The variable is stack-wide: on SQLite (no roles) it is not an error, the flag is.
+        role = app_role if app_role is not None else env_role
+        if app_role is None and db.dialect != "postgresql":
+            role = None
+        revision = upgrade(db, role, password)
     finally:
         db.dispose()
-    click.echo(f"kernel database {db.display_url} is at revision {revision} (head)")
+    granted = f"; role {role} may only INSERT and SELECT on the audit" if role else ""
+    click.echo(f"kernel database {db.display_url} is at revision {revision} (head){granted}")
     return 0
 
 

@@ -18,8 +18,8 @@ def kernel_settings() -> KernelSettings:
     return load_settings(cfg.section("kernel"), where=str(cfg.pyproject or "pyproject.toml"))
 
 
-def kernel_database(url: str | None, *, create: bool = True) -> Database:
+def kernel_database(url: str | None, *, create: bool = True, owner: bool = False) -> Database:
     from devtools.config import load
     from kernel.db import open_database
 
-    return open_database(url, create=create, root=load().root)
+    return open_database(url, create=create, root=load().root, owner=owner)

@@ -18,7 +18,8 @@ target_metadata = Base.metadata
 
 def _url() -> str:
     url = config.attributes.get("url")
-    return url if isinstance(url, str) else database_url()
+    # The migrations run as the tables' owner, never as the application's role.
+    return url if isinstance(url, str) else database_url(owner=True)
 
 
 def run_migrations_offline() -> None:

@@ -171,12 +171,13 @@ def test_the_orm_refuses_to_change_or_delete_a_record(db: Database) -> None:
 
 def test_the_cli_lists_filters_and_verifies(db: Database) -> None:
     fill_chain(db, 6)
-    proc = omc("kernel", "audit", "--db", db.url, "--format", "json", "--limit", "2")
+    proc = omc("kernel", "audit", "show", "--db", db.url, "--format", "json", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
     assert [r["sequence"] for r in json.loads(proc.stdout)["records"]] == [5, 6]
     proc = omc(
         "kernel",
         "audit",
+        "show",
         "--db",
         db.url,
         "--format",
@@ -187,18 +188,48 @@ def test_the_cli_lists_filters_and_verifies(db: Database) -> None:
         "order_denied",
     )
     assert [r["sequence"] for r in json.loads(proc.stdout)["records"]] == [2, 4, 6]
-    table = omc("kernel", "audit", "--db", db.url)
+    table = omc("kernel", "audit", "show", "--db", db.url)
     assert table.returncode == 0 and "ORDER_DENIED" in table.stdout
-    ok = omc("kernel", "audit", "--db", db.url, "--verify")
+    ok = omc("kernel", "audit", "verify", "--db", db.url)
     assert ok.returncode == 0 and "audit chain intact: 6 records" in ok.stdout
 
     tamper(db, "UPDATE audit_records SET reason = 'edited' WHERE sequence = 4")
-    broken = omc("kernel", "audit", "--db", db.url, "--verify")
+    broken = omc("kernel", "audit", "verify", "--db", db.url)
     assert broken.returncode == 1
     assert "broken at record 4" in broken.stdout
     as_json = json.loads(
-        omc("kernel", "audit", "--db", db.url, "--verify", "--format", "json").stdout
+        omc("kernel", "audit", "verify", "--db", db.url, "--format", "json").stdout
     )
     assert as_json["verified"] is False and as_json["first_broken"]["sequence"] == 4
-    misuse = omc("kernel", "audit", "--db", db.url, "--verify", "--actor", "x")
+    misuse = omc("kernel", "audit", "verify", "--db", db.url, "--actor", "x")
     assert misuse.returncode == 2 and misuse.stderr.count("\n") == 1
+
+
+def test_a_record_inserted_past_the_head_is_named_at_that_record(db: Database) -> None:
+    # Written behind the kernel's back with a correct hash and link; the head left alone.
+    fill_chain(db, 3)
+    with db.read() as s:
+        last = s.get(AuditRecord, 3)
+        assert last is not None
+        fields: dict[str, Any] = {
+            "sequence": 4,
+            "created_at": last.created_at,
+            "actor": "mallory",
+            "action": last.action,
+            "symbol": last.symbol,
+            "decision": last.decision,
+            "reason": last.reason,
+            "outcome": last.outcome,
+            "inputs": last.inputs,
+            "prev_hash": last.hash,
+        }
+    columns = [*fields, "hash"]
+    tamper(
+        db,
+        f"INSERT INTO audit_records ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})",
+        {**fields, "hash": audit.record_hash(**fields)},
+    )
+    broken = verified(db).first_break
+    assert broken is not None and (broken.sequence, broken.problem) == (4, "head_mismatch")
+    assert "record 4 was inserted behind the kernel's back" in broken.detail

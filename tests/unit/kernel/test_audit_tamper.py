@@ -1,0 +1,1 @@
+from tests.kernel_cases.audit_tamper import *  # noqa: F403
