@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from devtools import config as config_mod
-from devtools.findings import exit_code_for
+from devtools.findings import Severity, exit_code_for
 from devtools.render import format_option, render_findings
 
 
@@ -43,12 +43,14 @@ def heads(path: str | None, fmt: str) -> int:
     cache = FileCache(location.describe(), "graph")
     graph = load_history(location, Path.cwd(), cache=cache)
     cache.save()
-    broken = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
+    found = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
+    broken = [f for f in found if f.severity is not Severity.INFO]
+    notes = [f for f in found if f.severity is Severity.INFO]
     head_ids = graph.distinct_heads()
     if fmt == "json":
         sys.stdout.write(
             json.dumps(
-                {"heads": head_ids, "findings": [f.to_dict("rule") for f in broken]}, indent=2
+                {"heads": head_ids, "findings": [f.to_dict("rule") for f in found]}, indent=2
             )
             + "\n"
         )
@@ -60,6 +62,8 @@ def heads(path: str | None, fmt: str) -> int:
         click.echo(f"{head}{shown}  {rev.display}")
     if not head_ids:
         click.echo(f"no revisions in {location.describe()}", err=True)
+    for note in notes:
+        click.echo(f"note: {note.path}:{note.line}: {note.message} ({note.fix})", err=True)
     if broken:
         render_findings(broken, "text", title="the history is broken", stream=sys.stderr)
     return exit_code_for(broken)

@@ -593,7 +593,9 @@ class Reader:
 
     def _part(self, node: ast.expr, *, predicate: bool) -> IndexPart:
         try:
-            expression, text = self.sa_expression(node, top=True)
+            expression, text = self._element_text(node, predicate) or self.sa_expression(
+                node, top=True
+            )
         except Unreadable as exc:
             return IndexPart(None, _short(node), predicate, str(exc))
         except sqlfront.SqlError as exc:
@@ -601,6 +603,20 @@ class Reader:
         resolved = self.resolve(node)
         verbatim = isinstance(resolved, ast.Call) and self._raw_sql(resolved) is not None
         return IndexPart(expression, text, predicate, verbatim=verbatim and not predicate)
+
+    def _element_text(self, node: ast.expr, predicate: bool) -> tuple[Node, str] | None:
+        """`sa.text("end_time DESC")` as an index element: the SQL may go on past the expression
+        (ASC/DESC, NULLS FIRST/LAST, COLLATE, an operator class), as in CREATE INDEX."""
+        resolved = self.resolve(node)
+        if predicate or not isinstance(resolved, ast.Call):
+            return None
+        qualified = self.qualname(resolved.func)
+        raw = self._raw_sql(resolved)
+        if raw is None or qualified.rsplit(".", 1)[-1] != "text":
+            return None
+        if not (qualified.startswith("sqlalchemy") or "." not in qualified):
+            return None
+        return sqlfront.parse_index_element(raw), raw
 
     def sa_expression(self, node: ast.expr, *, top: bool = False) -> tuple[Node, str]:
         """A SQLAlchemy expression as SQL: (tree, text as written)."""

@@ -893,6 +893,29 @@ def parse_expression(text: str) -> Node:
     return node
 
 
+def parse_index_element(text: str) -> Node:
+    """One index element as `sa.text()` gives it: an expression with what may follow it in
+    CREATE INDEX (`COLLATE`, an operator class, `ASC`/`DESC`, `NULLS FIRST`/`LAST`)."""
+    parser = Parser(tokenize(text), text)
+    node = parser.expression()
+    _index_element_tail(parser)
+    if parser.tok.kind != "end":
+        raise parser.error("unexpected text after the index element")
+    return node
+
+
+def _index_element_tail(p: Parser) -> None:
+    if p.accept_word("collate"):
+        p.qualified_name()
+    if p.tok.kind == "ident" and not p.tok.is_word("asc", "desc", "nulls"):
+        p.qualified_name()  # operator class
+        if p.at_punct("("):
+            p.skip_balanced()
+    p.accept_word("asc", "desc")
+    if p.accept_word("nulls") and not p.accept_word("first", "last"):
+        raise p.error("expected FIRST or LAST")
+
+
 def is_index_element(text: str) -> bool:
     """Whether `text`, pasted verbatim into `CREATE INDEX ... (<text>)` as SQLAlchemy does with
     `sa.text()`, is an index element: a column, a function call, or a parenthesized expression."""
@@ -903,13 +926,7 @@ def is_index_element(text: str) -> bool:
             parser.expect_punct(")")
         else:
             parser.primary()
-        if parser.accept_word("collate"):
-            parser.qualified_name()
-        if parser.tok.kind == "ident" and not parser.tok.is_word("asc", "desc", "nulls"):
-            parser.qualified_name()
-        parser.accept_word("asc", "desc")
-        if parser.accept_word("nulls"):
-            parser.accept_word("first", "last")
+        _index_element_tail(parser)
     except SqlError:
         return False
     return parser.tok.kind == "end"
@@ -1102,15 +1119,7 @@ def _create_index(p: Parser, unique: bool) -> CreateIndex:
         else:
             expression = p.primary()
         end = p.tok.pos
-        if p.accept_word("collate"):
-            p.qualified_name()
-        if p.tok.kind == "ident" and not p.tok.is_word("asc", "desc", "nulls"):
-            p.qualified_name()  # operator class
-            if p.at_punct("("):
-                p.skip_balanced()
-        p.accept_word("asc", "desc")
-        if p.accept_word("nulls"):
-            p.accept_word("first", "last")
+        _index_element_tail(p)
         elements.append(IndexElement(expression, _source_span(p, start, end)))
         if p.accept_punct(")"):
             break
