@@ -817,19 +817,18 @@ def alembic_cycle_error(graph: RevisionGraph) -> str | None:
         ]
         if not heads or not bases:
             return error
-        down = _reach(
-            heads,
-            lambda r: [
-                p.revision or "" for p in graph.parents(graph.by_id[r], dependencies=dependencies)
-            ],
-        )
-        up = _reach(bases, lambda r: children[r])
+        below = {
+            rid: [p.revision or "" for p in graph.parents(rev, dependencies=dependencies)]
+            for rid, rev in graph.by_id.items()
+        }
+        down = _reach(heads, below)
+        up = _reach(bases, children)
         if set(graph.by_id) - (down & up):
             return error
     return None
 
 
-def _reach(starts: Iterable[str], step: Callable[[str], Iterable[str]]) -> set[str]:
+def _reach(starts: Iterable[str], step: Mapping[str, Iterable[str]]) -> set[str]:
     seen: set[str] = set()
     stack = list(starts)
     while stack:
@@ -837,7 +836,7 @@ def _reach(starts: Iterable[str], step: Callable[[str], Iterable[str]]) -> set[s
         if node in seen or not node:
             continue
         seen.add(node)
-        stack.extend(step(node))
+        stack.extend(step.get(node, ()))
     return seen
 
 

@@ -999,6 +999,13 @@ class CreateEnum:
 
 
 @dataclass(frozen=True)
+class CreateMaterializedView:
+    """A materialized view: a relation indexes can be created on, its columns typed by a query."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class FunctionDefinition:
     """A function a migration creates (`CREATE FUNCTION ... IMMUTABLE`), for overload resolution."""
 
@@ -1016,6 +1023,7 @@ Statement = (
     | DropTable
     | RenameTable
     | CreateEnum
+    | CreateMaterializedView
     | FunctionDefinition
 )
 
@@ -1051,7 +1059,7 @@ def parse_statements(text: str) -> list[ParsedStatement]:
         head = " ".join(
             re.sub(r"--[^\n]*|/\*.*?\*/", " ", statement[:200], flags=re.DOTALL).lower().split()[:6]
         )
-        if not head.startswith(("create", "alter table", "drop table")):
+        if not head.startswith(("create", "alter table", "drop table", "drop materialized view")):
             continue
         try:
             text = statement.rstrip(";")
@@ -1068,7 +1076,9 @@ def _statement(p: Parser) -> Statement | None:
     if p.accept_word("alter"):
         return _alter(p) if p.accept_word("table") else None
     if p.accept_word("drop"):
-        if not p.accept_word("table"):
+        if p.accept_word("materialized"):
+            p.expect_word("view")
+        elif not p.accept_word("table"):
             return None
         if p.accept_word("if"):
             p.expect_word("exists")
@@ -1092,6 +1102,11 @@ def _statement(p: Parser) -> Statement | None:
         return None
     if p.accept_word("function"):
         return _create_function(p)
+    if p.accept_word("materialized") and p.accept_word("view"):
+        if p.accept_word("if"):
+            p.expect_word("not")
+            p.expect_word("exists")
+        return CreateMaterializedView(p.qualified_name())  # its query is not read
     return None
 
 
@@ -1177,6 +1192,8 @@ def _alter(p: Parser) -> Statement | None:
     if p.accept_word("rename"):
         if p.accept_word("to"):
             return RenameTable(table, p.qualified_name())
+        if p.tok.is_word("constraint"):
+            return None  # changes no column
         p.accept_word("column")
         old = p.advance().value
         p.expect_word("to")
