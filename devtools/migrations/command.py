@@ -140,8 +140,16 @@ def lint(
     if db_url and settings.rules & set(INDEX_RULES + DB_RULES):
         from devtools.migrations.againstdb import run_against_db
 
+        rerun = " ".join(
+            [
+                "omc-dev run -- omc-dev migrations lint",
+                *([path] if path else []),
+                "--against-db",
+                db_url,
+            ]
+        )
         findings = findings + [
-            f for f in run_against_db(result.graph, db_url) if f.id in settings.rules
+            f for f in run_against_db(result.graph, db_url, rerun) if f.id in settings.rules
         ]
     revisions = len(result.graph.by_id)
     heads_text = ", ".join(result.heads) or "none"
