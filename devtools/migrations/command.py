@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from devtools import config as config_mod
 from devtools.findings import Severity, exit_code_for
 from devtools.render import format_option, render_findings
+
+if TYPE_CHECKING:
+    from devtools.migrations.lint import LintSettings
 
 
 @click.group()
@@ -128,8 +132,11 @@ def lint(
     cfg = config_mod.load()
     settings = settings_from_config(cfg.section("migrations"))
     settings = replace(settings, rules=select_rules(select))
+    judged_for = ""
     if pg_version is not None:
         settings = replace(settings, pg_version=pg_version)
+    elif "pg-version" not in cfg.section("migrations") and settings.rules & set(INDEX_RULES):
+        settings, judged_for = _pg_version_from_stack(cfg, settings)
     location = locate(path, cfg)
     # With a database, PostgreSQL itself judges the indexes; the static graph rules still run.
     static_rules = settings.rules - set(INDEX_RULES) if db_url else settings.rules
@@ -158,6 +165,38 @@ def lint(
         fmt,
         title="migrations lint",
         id_key="rule",
-        extra={"heads": result.heads},
-        clean_message=f"{revisions} revisions, head {heads_text}",
+        extra={"heads": result.heads, "pg_version": settings.pg_version},
+        clean_message=f"{revisions} revisions, head {heads_text}{judged_for}",
+    )
+
+
+def _pg_version_from_stack(
+    cfg: config_mod.ProjectConfig, settings: LintSettings
+) -> tuple[LintSettings, str]:
+    """With no --pg-version and no pg-version setting, the version the compose stack's database
+    image names, if omc-dev has its catalog; compose is asked only if a file names such an image."""
+    from dataclasses import replace
+
+    from devtools.compose.cli import ComposeTarget, compose_files, load_project
+    from devtools.errors import EnvironmentMissing, UnusableInput
+    from devtools.migrations.catalog import available_versions
+    from devtools.migrations.pgversion import may_run_postgres, stack_postgres
+
+    try:
+        files = compose_files(cfg)
+        if not may_run_postgres(files):
+            return settings, ""
+        found = stack_postgres(load_project(ComposeTarget("omc-dev-migrations", files)))
+    except (EnvironmentMissing, UnusableInput, OSError):
+        return settings, ""  # no stack to read: the default version, as without one
+    if found is None:
+        return settings, ""
+    source = f"service {found.service}'s image {found.image}"
+    if found.major not in available_versions():
+        return settings, (
+            f"; indexes judged for PostgreSQL {settings.pg_version}: {source} has no catalog "
+            "here (set pg-version in [tool.omc-dev.migrations])"
+        )
+    return replace(settings, pg_version=found.major), (
+        f"; indexes judged for PostgreSQL {found.major} ({source})"
     )
