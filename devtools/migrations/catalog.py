@@ -597,8 +597,7 @@ def load_catalog(major: int = DEFAULT_PG_VERSION) -> Catalog:
     except FileNotFoundError:
         raise UnusableInput(
             f"no PostgreSQL {major} catalog snapshot shipped; available: "
-            f"{', '.join(str(v) for v in available_versions())} "
-            "(scripts/snapshot-pg-catalog makes one from a running server)"
+            f"{', '.join(str(v) for v in available_versions())}: pass one of them to --pg-version"
         ) from None
     data = json.loads(text)
     types = {
