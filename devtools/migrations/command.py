@@ -165,7 +165,7 @@ def lint(
         fmt,
         title="migrations lint",
         id_key="rule",
-        extra={"heads": result.heads, "pg_version": settings.pg_version},
+        extra={"heads": result.heads},
         clean_message=f"{revisions} revisions, head {heads_text}{judged_for}",
     )
 

@@ -761,6 +761,13 @@ def judge(
     )
 
 
+# Predicates worth probing are short (`flag = true AND deleted_at IS NULL`); a long expression
+# with a column of unknown type would cost a full analysis per type for little chance of a verdict.
+_MAX_PROBED_NODES = 24
+# Where a column of unknown type is probed: compared or tested, never passed to a function.
+_COMPARING = (Op, BoolOp, BooleanTest, InList, Distinct)
+
+
 def _immutable_for_every_type(
     node: Node,
     catalog: Catalog,
@@ -770,21 +777,31 @@ def _immutable_for_every_type(
 ) -> bool:
     """Whether the verdict is IMMUTABLE whatever type the unknown column has (`x IS NOT NULL`,
     `flag = true`, `lower(email)`): tried with every type of the catalog the expression can be
-    typed with. Columns only tested for NULL need no type; more than one other is not tried."""
+    typed with. Columns only tested for NULL need no type; the others must be compared or tested
+    (not passed to a function or a cast), and more than one of them is not tried."""
+    nodes = list(node.walk())
+    if len(nodes) > _MAX_PROBED_NODES:
+        return False
     known = {} if columns is None or isinstance(columns, QueryColumns) else dict(columns)
     unknown: set[str] = set()
     typed_use: set[str] = set()
     null_tested: set[int] = set()
-    for sub in node.walk():
+    compared: set[int] = {id(node)}  # a bare column as the predicate is a boolean test
+    for sub in nodes:
         if isinstance(sub, NullTest) and isinstance(sub.operand, Column):
             null_tested.add(id(sub.operand))
-    for sub in node.walk():
+        if isinstance(sub, _COMPARING):
+            compared.update(id(child) for child in sub.children())
+    for sub in nodes:
         if isinstance(sub, Column):
             name = sub.name.rsplit(".", 1)[-1]
             if known.get(name) is None:
                 unknown.add(name)
-                if id(sub) not in null_tested:
-                    typed_use.add(name)
+                if id(sub) in null_tested:
+                    continue
+                if id(sub) not in compared:
+                    return False  # passed to a function or cast: an extension's type may differ
+                typed_use.add(name)
     if len(typed_use) > 1:
         return False
     any_type = TypeName("text")  # a column only tested for NULL: its type never matters
@@ -802,8 +819,10 @@ def _immutable_for_every_type(
             trial[column] = candidate
         try:
             typed = _analyze(node, catalog, trial, table, predicate)
-        except (Undecided, ResolutionError, RecursionError):
+        except (Undecided, ResolutionError):
             continue  # PostgreSQL would reject the expression on such a column anyway
+        except Exception:
+            return False
         if typed.volatility != IMMUTABLE:
             return False
         resolved += 1
