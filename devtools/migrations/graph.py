@@ -714,7 +714,26 @@ def _duplicates(graph: RevisionGraph) -> list[Finding]:
 
 def _missing(graph: RevisionGraph) -> list[Finding]:
     findings = []
+    unreadable = [f for f in graph.files if f.revision is None and f.source is not None]
     for rev, ref, kind in graph.missing:
+        holder = next(
+            (f for f in unreadable if ref and f"'{ref}'".encode() in f.source.replace(b'"', b"'")),  # type: ignore[union-attr]
+            None,
+        )
+        if holder is not None:
+            findings.append(
+                Finding(
+                    "missing-parent",
+                    Severity.ERROR,
+                    f"{rev.revision} ({rev.display}) names {ref!r} in {kind}, which "
+                    f"{holder.display} seems to declare, but that file cannot be read (see its "
+                    "finding), so the history has no such revision",
+                    rev.display,
+                    rev.line(kind),
+                    fix=f"fix {holder.display} first",
+                )
+            )
+            continue
         similar = [rid for rid in graph.by_id if ref and rid.startswith(ref) and rid != ref]
         hint = f"; did you mean {similar[0]!r}?" if len(similar) == 1 else ""
         if ref in graph.labels:
@@ -872,6 +891,9 @@ def heads_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int]) -> li
                     "break the revision cycle first (see revision-cycle): a merge revision "
                     "cannot fix a history that loops"
                     if graph.cycles
+                    else "first fix the revision files that cannot be read (see their "
+                    "findings): these heads are counted without them"
+                    if any(f.revision is None for f in graph.files)
                     else f'alembic merge -m "merge heads" {" ".join(group)}'
                 ),
             )

@@ -779,6 +779,12 @@ def _immutable_for_every_type(
     `flag = true`, `lower(email)`): tried with every type of the catalog the expression can be
     typed with. Columns only tested for NULL need no type; the others must be compared or tested
     (not passed to a function or a cast), and more than one of them is not tried."""
+    if isinstance(node, BoolOp):
+        # AND/OR/NOT call no function: each operand is coerced to boolean on its own.
+        return all(
+            _immutable_for_every_type(arg, catalog, columns, table, predicate=True)
+            for arg in node.args
+        )
     nodes = list(node.walk())
     if len(nodes) > _MAX_PROBED_NODES:
         return False

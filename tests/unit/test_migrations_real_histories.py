@@ -96,7 +96,14 @@ def test_a_string_predicate_is_sql_as_sqlalchemy_reads_it(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(
     "predicate",
-    ["archived_at IS NULL", "token IS NOT NULL", "active = true", "NOT active", "kind = 2"],
+    [
+        "archived_at IS NULL",
+        "token IS NOT NULL",
+        "active = true",
+        "NOT active",
+        "kind = 2",
+        "link_type = 2 AND NOT is_deleted AND owner_id IS NOT NULL",
+    ],
 )
 def test_no_unknown_type_warning_when_the_type_cannot_matter(
     tmp_path: Path, predicate: str
@@ -239,3 +246,16 @@ def test_a_cycle_alembic_refuses_gets_no_merge_advice(tmp_path: Path) -> None:
     assert "Alembic refuses to load the history (CycleDetected)" in cycle.message
     assert all("alembic merge" not in (f.fix or "") for f in found)
     assert any(f.id == "multiple-heads" for f in found) and sorted(heads) == ["b2", "e5"]
+
+
+def test_a_parent_in_a_file_that_cannot_be_parsed_is_not_called_absent(tmp_path: Path) -> None:
+    # Histories started under Python 2 keep files like this one; Python 3 cannot parse them.
+    py2 = rf("b2", "a1", upgrade='    print "moving data"')
+    files = {"a1.py": rf("a1"), "b2.py": py2, "c3.py": rf("c3", "b2"), "d4.py": rf("d4", "c3")}
+    _, found = graph(tmp_path, files)
+    by_rule = {f.id: f for f in found}
+    assert set(by_rule) == {"syntax-error", "missing-parent", "multiple-heads"}
+    missing = by_rule["missing-parent"]
+    assert "m/versions/b2.py seems to declare, but that file cannot be read" in missing.message
+    assert missing.fix == "fix m/versions/b2.py first"
+    assert "alembic merge" not in (by_rule["multiple-heads"].fix or "")
