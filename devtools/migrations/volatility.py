@@ -776,7 +776,7 @@ def _immutable_for_every_type(
     predicate: bool,
 ) -> bool:
     """Whether the verdict is IMMUTABLE whatever type the unknown column has (`x IS NOT NULL`,
-    `flag = true`, `lower(email)`): tried with every type of the catalog the expression can be
+    `flag = true`, `kind = 2`): tried with every type of the catalog the expression can be
     typed with. Columns only tested for NULL need no type; the others must be compared or tested
     (not passed to a function or a cast), and more than one of them is not tried."""
     if isinstance(node, BoolOp):
