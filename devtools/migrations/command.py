@@ -79,7 +79,7 @@ def heads(path: str | None, fmt: str) -> int:
 @click.option(
     "--pg-version",
     type=int,
-    help="PostgreSQL major version whose catalogs judge indexes (default 15).",
+    help="PostgreSQL major version whose catalogs judge indexes (15-18; default: the stack's db image, else 15).",
 )
 @click.option(
     "--base",
@@ -112,9 +112,12 @@ def lint(
 
     PATH is an alembic.ini, a script location (folder holding versions/) or a versions folder.
     Rules: multiple-heads, missing-parent, duplicate-revision, revision-cycle,
-    invalid-revision-id, unresolvable-value, syntax-error (graph); non-immutable-index,
+    invalid-revision-id, unresolvable-value, syntax-error, empty-down-revision (a note)
+    (graph); non-immutable-index,
     invalid-index-expression, unverified-index, and with --against-db migration-failed
-    (index). Exit 0 clean, 1 errors found, 2 unusable input, 125 database unreachable.
+    (index). Indexes are judged for --pg-version, else [tool.omc-dev.migrations] pg-version,
+    else the PostgreSQL the compose stack's database image names, else 15. Exit 0 clean, 1
+    errors found, 2 unusable input, 125 database unreachable or the app's modules missing.
     """
     from dataclasses import replace
 
