@@ -18,6 +18,7 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -79,7 +80,9 @@ def scratch_database(url: str) -> Iterator[Any]:
         admin.dispose()
 
 
-def run_against_db(graph: RevisionGraph, url: str) -> list[Finding]:
+def run_against_db(graph: RevisionGraph, url: str, rerun: str = "") -> list[Finding]:
+    """`rerun`: the command to offer when a revision needs modules only the app's environment
+    has (`omc-dev run -- omc-dev migrations lint ... --against-db URL`)."""
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
@@ -92,7 +95,7 @@ def run_against_db(graph: RevisionGraph, url: str) -> list[Finding]:
             if blocked:
                 failed.add(rev.revision)
                 continue
-            module, problem = _load(rev)
+            module, problem = _load(rev, rerun)
             if module is None:
                 failed.add(rev.revision)
                 findings.append(
@@ -112,7 +115,7 @@ def run_against_db(graph: RevisionGraph, url: str) -> list[Finding]:
     return findings
 
 
-def _load(rev: RevisionFile) -> tuple[ModuleType | None, str]:
+def _load(rev: RevisionFile, rerun: str = "") -> tuple[ModuleType | None, str]:
     name = f"omc_migration_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, os.path.realpath(rev.path))
     if spec is None or spec.loader is None:
@@ -120,6 +123,8 @@ def _load(rev: RevisionFile) -> tuple[ModuleType | None, str]:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as exc:
+        raise EnvironmentMissing(_not_installed(rev, exc, rerun)) from None
     except Exception as exc:
         return None, f"importing {rev.display} failed: {type(exc).__name__}: {_first_line(exc)}"
     finally:
@@ -127,6 +132,39 @@ def _load(rev: RevisionFile) -> tuple[ModuleType | None, str]:
     if not callable(getattr(module, "upgrade", None)):
         return None, f"{rev.display} has no upgrade() function"
     return module, ""
+
+
+def _not_installed(rev: RevisionFile, exc: ModuleNotFoundError, rerun: str) -> str:
+    """One line: which module is missing, whose it is, and where the run would work."""
+    missing = exc.name or str(exc)
+    top = missing.split(".")[0]
+    own = _own_package(rev, top)
+    whose = (
+        f"the application's own package {top} ({own}), which this Python cannot import"
+        if own
+        else f"{top}, which is not installed in this Python ({sys.executable})"
+    )
+    where = f": {rerun}" if rerun else " (e.g. with omc-dev run)"
+    return (
+        f"--against-db imports each revision, and {rev.display} needs {whose}; "
+        f"run the lint where the app is installed{where}"
+    )
+
+
+def _own_package(rev: RevisionFile, top: str) -> str | None:
+    """The package `top` beside the migrations or in a folder above them (up to the current
+    folder when they are under it), as a path to show."""
+    here = Path.cwd()
+    folder = Path(rev.path).absolute().parent
+    inside = folder.is_relative_to(here)
+    for _ in range(8):
+        for candidate in (folder / top, folder / f"{top}.py"):
+            if candidate.exists():
+                return str(candidate.relative_to(here) if inside else candidate)
+        if folder.parent == folder or (inside and folder == here):
+            break
+        folder = folder.parent
+    return None
 
 
 def _finding(rev: RevisionFile, exc: BaseException) -> Finding:

@@ -145,6 +145,11 @@ class Catalog:
     casts: dict[tuple[int, int], PgCast]
     _types_by_name: dict[str, PgType] = field(default_factory=dict)
     _procs_by_name: dict[str, list[PgProc]] = field(default_factory=dict)
+    # Pure functions of the catalog, asked again and again when a column's type is probed.
+    _operator_candidates: dict[tuple[str, bool], list[Candidate]] = field(default_factory=dict)
+    _coercion_paths: dict[tuple[int, int, int], CoercionPath] = field(default_factory=dict)
+    # oper() per (name, left, right): (candidate, argument types, result) or the error it raised.
+    resolved_operators: dict[tuple[str, int, int], object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._types_by_name = {t.name: t for t in self.types.values()}
@@ -223,6 +228,13 @@ class Catalog:
 
     # -- coercion (parse_coerce.c) --
     def coercion_path(self, target: int, source: int, context: int) -> CoercionPath:
+        key = (target, source, context)
+        found = self._coercion_paths.get(key)
+        if found is None:
+            found = self._coercion_paths[key] = self._coercion_path(target, source, context)
+        return found
+
+    def _coercion_path(self, target: int, source: int, context: int) -> CoercionPath:
         if source == target:
             return CoercionPath("relabel")
         cast = self.casts.get((source, target))
@@ -456,6 +468,12 @@ class Catalog:
         return [*results, new]
 
     def operator_candidates(self, name: str, prefix: bool) -> list[Candidate]:
+        key = (name, prefix)
+        if key not in self._operator_candidates:
+            self._operator_candidates[key] = self._find_operator_candidates(name, prefix)
+        return self._operator_candidates[key]
+
+    def _find_operator_candidates(self, name: str, prefix: bool) -> list[Candidate]:
         found = []
         for op in self.operators.get(name, []):
             if prefix != (op.left == 0):
@@ -579,8 +597,7 @@ def load_catalog(major: int = DEFAULT_PG_VERSION) -> Catalog:
     except FileNotFoundError:
         raise UnusableInput(
             f"no PostgreSQL {major} catalog snapshot shipped; available: "
-            f"{', '.join(str(v) for v in available_versions())} "
-            "(scripts/snapshot-pg-catalog makes one from a running server)"
+            f"{', '.join(str(v) for v in available_versions())}: pass one of them to --pg-version"
         ) from None
     data = json.loads(text)
     types = {

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from devtools import config as config_mod
-from devtools.findings import exit_code_for
+from devtools.findings import Severity, exit_code_for
 from devtools.options import format_option
 from devtools.render import render_findings
+
+if TYPE_CHECKING:
+    from devtools.migrations.lint import LintSettings
 
 
 @click.group()
@@ -43,12 +47,14 @@ def heads(path: str | None, fmt: str) -> int:
     cache = FileCache(location.describe(), "graph")
     graph = load_history(location, config_mod.repository_root(), cache=cache)
     cache.save()
-    broken = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
+    found = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
+    broken = [f for f in found if f.severity is not Severity.INFO]
+    notes = [f for f in found if f.severity is Severity.INFO]
     head_ids = graph.distinct_heads()
     if fmt == "json":
         sys.stdout.write(
             json.dumps(
-                {"heads": head_ids, "findings": [f.to_dict("rule") for f in broken]}, indent=2
+                {"heads": head_ids, "findings": [f.to_dict("rule") for f in found]}, indent=2
             )
             + "\n"
         )
@@ -60,6 +66,8 @@ def heads(path: str | None, fmt: str) -> int:
         click.echo(f"{head}{shown}  {rev.display}")
     if not head_ids:
         click.echo(f"no revisions in {location.describe()}", err=True)
+    for note in notes:
+        click.echo(f"note: {note.path}:{note.line}: {note.message} ({note.fix})", err=True)
     if broken:
         render_findings(broken, "text", title="the history is broken", stream=sys.stderr)
     return exit_code_for(broken)
@@ -71,7 +79,7 @@ def heads(path: str | None, fmt: str) -> int:
 @click.option(
     "--pg-version",
     type=int,
-    help="PostgreSQL major version whose catalogs judge indexes (default 15).",
+    help="PostgreSQL major version whose catalogs judge indexes (15-18; default: the stack's db image, else 15).",
 )
 @click.option(
     "--base",
@@ -104,9 +112,12 @@ def lint(
 
     PATH is an alembic.ini, a script location (folder holding versions/) or a versions folder.
     Rules: multiple-heads, missing-parent, duplicate-revision, revision-cycle,
-    invalid-revision-id, unresolvable-value, syntax-error (graph); non-immutable-index,
+    invalid-revision-id, unresolvable-value, syntax-error, empty-down-revision (a note)
+    (graph); non-immutable-index,
     invalid-index-expression, unverified-index, and with --against-db migration-failed
-    (index). Exit 0 clean, 1 errors found, 2 unusable input, 125 database unreachable.
+    (index). Indexes are judged for --pg-version, else [tool.omc-dev.migrations] pg-version,
+    else the PostgreSQL the compose stack's database image names, else 15. Exit 0 clean, 1
+    errors found, 2 unusable input, 125 database unreachable or the app's modules missing.
     """
     from dataclasses import replace
 
@@ -124,8 +135,11 @@ def lint(
     cfg = config_mod.load()
     settings = settings_from_config(cfg.section("migrations"))
     settings = replace(settings, rules=select_rules(select))
+    judged_for = ""
     if pg_version is not None:
         settings = replace(settings, pg_version=pg_version)
+    elif "pg-version" not in cfg.section("migrations") and settings.rules & set(INDEX_RULES):
+        settings, judged_for = _pg_version_from_stack(cfg, settings)
     location = locate(path, cfg)
     # With a database, PostgreSQL itself judges the indexes; the static graph rules still run.
     static_rules = settings.rules - set(INDEX_RULES) if db_url else settings.rules
@@ -139,8 +153,16 @@ def lint(
     if db_url and settings.rules & set(INDEX_RULES + DB_RULES):
         from devtools.migrations.againstdb import run_against_db
 
+        rerun = " ".join(
+            [
+                "omc-dev run -- omc-dev migrations lint",
+                *([path] if path else []),
+                "--against-db",
+                db_url,
+            ]
+        )
         findings = findings + [
-            f for f in run_against_db(result.graph, db_url) if f.id in settings.rules
+            f for f in run_against_db(result.graph, db_url, rerun) if f.id in settings.rules
         ]
     revisions = len(result.graph.by_id)
     heads_text = ", ".join(result.heads) or "none"
@@ -150,5 +172,37 @@ def lint(
         title="migrations lint",
         id_key="rule",
         extra={"heads": result.heads},
-        clean_message=f"{revisions} revisions, head {heads_text}",
+        clean_message=f"{revisions} revisions, head {heads_text}{judged_for}",
+    )
+
+
+def _pg_version_from_stack(
+    cfg: config_mod.ProjectConfig, settings: LintSettings
+) -> tuple[LintSettings, str]:
+    """With no --pg-version and no pg-version setting, the version the compose stack's database
+    image names, if omc-dev has its catalog; compose is asked only if a file names such an image."""
+    from dataclasses import replace
+
+    from devtools.compose.cli import ComposeTarget, compose_files, load_project
+    from devtools.errors import EnvironmentMissing, UnusableInput
+    from devtools.migrations.catalog import available_versions
+    from devtools.migrations.pgversion import may_run_postgres, stack_postgres
+
+    try:
+        files = compose_files(cfg)
+        if not may_run_postgres(files):
+            return settings, ""
+        found = stack_postgres(load_project(ComposeTarget("omc-dev-migrations", files)))
+    except (EnvironmentMissing, UnusableInput, OSError):
+        return settings, ""  # no stack to read: the default version, as without one
+    if found is None:
+        return settings, ""
+    source = f"service {found.service}'s image {found.image}"
+    if found.major not in available_versions():
+        return settings, (
+            f"; indexes judged for PostgreSQL {settings.pg_version}: {source} has no catalog "
+            "here (set pg-version in [tool.omc-dev.migrations])"
+        )
+    return replace(settings, pg_version=found.major), (
+        f"; indexes judged for PostgreSQL {found.major} ({source})"
     )

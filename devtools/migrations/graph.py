@@ -24,6 +24,7 @@ from devtools.migrations.location import ScriptLocation
 # --- the model ---------------------------------------------------------------------------------
 
 GRAPH_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
+EMPTY_DOWN_REVISION = "empty-down-revision"  # a note, not an error
 ILLEGAL_CHARS = "@-+:"  # alembic.script.revision._revision_illegal_chars
 MAX_ID_LENGTH = 32  # alembic_version.version_num is VARCHAR(32)
 RESERVED_IDS = {"head", "heads", "base"}  # Alembic's symbolic names
@@ -396,7 +397,19 @@ def declarations(tree: ast.Module) -> Declarations:
                 1,
             )
         )
-    down = _id_tuple("down_revision", values.get("down_revision"), lines, problems)
+    down_value = values.get("down_revision")
+    if down_value == "":
+        # Alembic up to 1.12.0 read "" as None (a base); 1.12.1 and later stop with KeyError: ''.
+        down_value = None
+        problems.append(
+            Problem(
+                EMPTY_DOWN_REVISION,
+                'down_revision = "" is read as None (a base), as Alembic 1.12.0 and older read '
+                "it; Alembic 1.12.1 and later stop on it with KeyError: ''",
+                lines.get("down_revision"),
+            )
+        )
+    down = _id_tuple("down_revision", down_value, lines, problems)
     deps = _id_tuple("depends_on", values.get("depends_on"), lines, problems)
     labels = _id_tuple("branch_labels", values.get("branch_labels"), lines, problems)
     return Declarations(
@@ -607,6 +620,7 @@ GRAPH_RULES = (
     "invalid-revision-id",
     "unresolvable-value",
     "syntax-error",
+    EMPTY_DOWN_REVISION,
 )
 
 
@@ -616,7 +630,15 @@ def graph_findings(
     findings: list[Finding] = []
     for rev in graph.files:
         findings += [
-            Finding(p.rule, Severity.ERROR, p.message, rev.display, p.line) for p in rev.problems
+            Finding(
+                p.rule,
+                Severity.INFO if p.rule == EMPTY_DOWN_REVISION else Severity.ERROR,
+                p.message,
+                rev.display,
+                p.line,
+                fix="write down_revision = None" if p.rule == EMPTY_DOWN_REVISION else None,
+            )
+            for p in rev.problems
         ]
         findings += _invalid_id(rev)
     findings += _duplicates(graph)
@@ -692,13 +714,31 @@ def _duplicates(graph: RevisionGraph) -> list[Finding]:
 
 def _missing(graph: RevisionGraph) -> list[Finding]:
     findings = []
+    unreadable = [f for f in graph.files if f.revision is None and f.source is not None]
     for rev, ref, kind in graph.missing:
+        holder = next(
+            (f for f in unreadable if ref and f"'{ref}'".encode() in f.source.replace(b'"', b"'")),  # type: ignore[union-attr]
+            None,
+        )
+        if holder is not None:
+            findings.append(
+                Finding(
+                    "missing-parent",
+                    Severity.ERROR,
+                    f"{rev.revision} ({rev.display}) names {ref!r} in {kind}, which "
+                    f"{holder.display} seems to declare, but that file cannot be read (see its "
+                    "finding), so the history has no such revision",
+                    rev.display,
+                    rev.line(kind),
+                    fix=f"fix {holder.display} first",
+                )
+            )
+            continue
         similar = [rid for rid in graph.by_id if ref and rid.startswith(ref) and rid != ref]
         hint = f"; did you mean {similar[0]!r}?" if len(similar) == 1 else ""
         if ref in graph.labels:
             labelled = graph.labels[ref].revision
             hint = f" ({ref!r} is a branch label: down_revision needs the id, here {labelled!r}, or use depends_on)"
-        heads = ", ".join(h for h in graph.distinct_heads() if h != rev.revision) or "none"
         findings.append(
             Finding(
                 "missing-parent",
@@ -707,29 +747,116 @@ def _missing(graph: RevisionGraph) -> list[Finding]:
                 f"history has that id{hint}; Alembic stops with a bare KeyError: {ref!r}",
                 rev.display,
                 rev.line(kind),
-                fix=f"point {kind} at an existing revision (current heads: {heads})",
+                fix=_missing_fix(graph, rev, ref, kind),
             )
         )
     return findings
+
+
+def _missing_fix(graph: RevisionGraph, rev: RevisionFile, ref: str, kind: str) -> str:
+    """Only a head that does not descend from `rev` can be its parent without a cycle."""
+    below_rev = {
+        head
+        for head in graph.distinct_heads()
+        if rev.revision in graph.ancestors(graph.by_id[head], dependencies=True)
+    }
+    others = [h for h in graph.distinct_heads() if h not in below_rev]
+    built_on = (
+        f" ({', '.join(sorted(below_rev))} {'is' if len(below_rev) == 1 else 'are'} built on "
+        f"{rev.revision} and cannot be its parent)"
+        if below_rev
+        else ""
+    )
+    if kind == "depends_on":
+        return f"remove {ref!r} from depends_on, or restore the revision that has that id"
+    if not others:
+        return (
+            f"if {rev.revision} is the first revision, write down_revision = None; otherwise "
+            f"restore the revision {ref!r}{built_on}"
+        )
+    listed = ", ".join(others)
+    return (
+        f"point down_revision at the revision {rev.revision} was written on top of (heads "
+        f"outside its own descendants: {listed}){built_on}"
+    )
 
 
 def _cycle_findings(graph: RevisionGraph) -> list[Finding]:
     findings = []
+    refusal = alembic_cycle_error(graph) if graph.cycles else None
     for cycle in graph.cycles:
         rev = graph.by_id[cycle[0]]
-        loop = " -> ".join([*cycle, cycle[0]])
+        fix = "make one of them revise the revision it was really written on top of"
+        if len(cycle) == 1:
+            kind = "down_revision" if cycle[0] in rev.down_revisions else "depends_on"
+            fix = f"remove {cycle[0]!r} from its own {kind}"
+            what = f"revision {cycle[0]} names itself in {kind}"
+            consequence = "Alembic refuses to load the history (" + (
+                "LoopDetected)" if kind == "down_revision" else "DependencyLoopDetected)"
+            )
+        else:
+            loop = " -> ".join([*cycle, cycle[0]])
+            what = f"revisions revise each other in a cycle: {loop}"
+            consequence = (
+                f"Alembic refuses to load the history ({refusal})"
+                if refusal
+                else "Alembic does not notice it (every revision of the cycle lies between a "
+                "base and a head): `heads`, `history` and `upgrade` go on, and `upgrade` runs "
+                "these revisions in an order that breaks one of these links"
+            )
         findings.append(
             Finding(
                 "revision-cycle",
                 Severity.ERROR,
-                f"revisions revise each other in a cycle: {loop}; Alembic refuses the history "
-                "(CycleDetected)",
+                f"{what}; {consequence}",
                 rev.display,
                 rev.line("down_revision"),
-                fix="make one of them revise the revision it was really written on top of",
+                fix=fix,
             )
         )
     return findings
+
+
+def alembic_cycle_error(graph: RevisionGraph) -> str | None:
+    """What Alembic's `RevisionMap._detect_cycles` raises on this graph, or None: it only sees a
+    cycle that cuts revisions off from every head or every base."""
+    if not graph.by_id:
+        return None
+    for dependencies, error in ((False, "CycleDetected"), (True, "DependencyCycleDetected")):
+        children: dict[str, set[str]] = {rid: set() for rid in graph.by_id}
+        for rid, rev in graph.by_id.items():
+            for parent in graph.parents(rev, dependencies=dependencies):
+                assert parent.revision is not None
+                children[parent.revision].add(rid)
+        heads = [rid for rid, below in children.items() if not below]
+        bases = [
+            rid
+            for rid, rev in graph.by_id.items()
+            if not rev.down_revisions and not (dependencies and rev.dependencies)
+        ]
+        if not heads or not bases:
+            return error
+        below = {
+            rid: [p.revision or "" for p in graph.parents(rev, dependencies=dependencies)]
+            for rid, rev in graph.by_id.items()
+        }
+        down = _reach(heads, below)
+        up = _reach(bases, children)
+        if set(graph.by_id) - (down & up):
+            return error
+    return None
+
+
+def _reach(starts: Iterable[str], step: Mapping[str, Iterable[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        node = stack.pop()
+        if node in seen or not node:
+            continue
+        seen.add(node)
+        stack.extend(step.get(node, ()))
+    return seen
 
 
 def heads_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int]) -> list[Finding]:
@@ -760,7 +887,15 @@ def heads_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int]) -> li
                 "`alembic upgrade head` fails",
                 last.display,
                 last.line(),
-                fix=f'alembic merge -m "merge heads" {" ".join(group)}',
+                fix=(
+                    "break the revision cycle first (see revision-cycle): a merge revision "
+                    "cannot fix a history that loops"
+                    if graph.cycles
+                    else "first fix the revision files that cannot be read (see their "
+                    "findings): these heads are counted without them"
+                    if any(f.revision is None for f in graph.files)
+                    else f'alembic merge -m "merge heads" {" ".join(group)}'
+                ),
             )
         )
     return findings

@@ -9,6 +9,7 @@ through `op.execute(...)`. Names bound to constants earlier in the file are foll
 from __future__ import annotations
 
 import ast
+import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from devtools.migrations.schema import (
     CreateEnum,
     CreateFunction,
     CreateIndex,
+    CreateMaterializedView,
     CreateTable,
     DropColumn,
     DropTable,
@@ -589,11 +591,20 @@ class Reader:
         return self._part(node, predicate=False)
 
     def _predicate(self, node: ast.expr) -> IndexPart:
+        text = self.constant_or_none(node)
+        if isinstance(text, str):
+            # SQLAlchemy coerces a string in postgresql_where= to text(): SQL, not a column.
+            try:
+                return IndexPart(sqlfront.parse_expression(text), text, is_predicate=True)
+            except sqlfront.SqlError as exc:
+                return IndexPart(None, text, True, f"the SQL cannot be parsed: {exc}")
         return self._part(node, predicate=True)
 
     def _part(self, node: ast.expr, *, predicate: bool) -> IndexPart:
         try:
-            expression, text = self.sa_expression(node, top=True)
+            expression, text = self._element_text(node, predicate) or self.sa_expression(
+                node, top=True
+            )
         except Unreadable as exc:
             return IndexPart(None, _short(node), predicate, str(exc))
         except sqlfront.SqlError as exc:
@@ -601,6 +612,20 @@ class Reader:
         resolved = self.resolve(node)
         verbatim = isinstance(resolved, ast.Call) and self._raw_sql(resolved) is not None
         return IndexPart(expression, text, predicate, verbatim=verbatim and not predicate)
+
+    def _element_text(self, node: ast.expr, predicate: bool) -> tuple[Node, str] | None:
+        """`sa.text("end_time DESC")` as an index element: the SQL may go on past the expression
+        (ASC/DESC, NULLS FIRST/LAST, COLLATE, an operator class), as in CREATE INDEX."""
+        resolved = self.resolve(node)
+        if predicate or not isinstance(resolved, ast.Call):
+            return None
+        qualified = self.qualname(resolved.func)
+        raw = self._raw_sql(resolved)
+        if raw is None or qualified.rsplit(".", 1)[-1] not in ("text", "literal_column"):
+            return None
+        if not (qualified.startswith("sqlalchemy") or "." not in qualified):
+            return None
+        return sqlfront.parse_index_element(raw), raw
 
     def sa_expression(self, node: ast.expr, *, top: bool = False) -> tuple[Node, str]:
         """A SQLAlchemy expression as SQL: (tree, text as written)."""
@@ -774,6 +799,19 @@ class Reader:
         raise Unreadable(f"the SQLAlchemy method .{method}() in `{_short(call)}`")
 
     # -- op.execute --
+    def _may_create_index(self, node: ast.expr) -> bool:
+        """Whether SQL computed at run time may hold a CREATE INDEX: a string written in it, or
+        a name it is built from, says index (`CREATE_INDEX_SQL`, `idx_sql`)."""
+        words: list[str] = []
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                words.append(sub.value)
+            elif isinstance(sub, ast.Name):
+                words.append(sub.id.replace("_", " "))
+            elif isinstance(sub, ast.Attribute):
+                words.append(sub.attr.replace("_", " "))
+        return any(_INDEX_WORD.search(text) for text in words)
+
     def _execute(self, call: ast.Call) -> Iterator[Operation]:
         node = _arg(call, 0, "sqltext")
         if node is None:
@@ -781,7 +819,12 @@ class Reader:
         resolved = self.resolve(node)
         if isinstance(resolved, ast.Call) and not self.qualname(resolved.func).endswith("text"):
             return  # op.execute(table.update()...): SQLAlchemy DML, no DDL to read
-        text = self.string(node, "the SQL text")
+        try:
+            text = self.string(node, "the SQL text")
+        except Unreadable:
+            if not self._may_create_index(resolved):
+                return  # SQL built at run time whose written parts create no index
+            raise
         string_node = (
             resolved.args[0] if isinstance(resolved, ast.Call) and resolved.args else resolved
         )
@@ -796,6 +839,9 @@ class Reader:
             statement = parsed.statement
             if statement is not None:
                 yield from _from_sql(statement, line)
+
+
+_INDEX_WORD = re.compile(r"\b(?:index|idx|indexes|indices)\b", re.IGNORECASE)
 
 
 def _from_sql(statement: sqlfront.Statement, line: int) -> Iterator[Operation]:
@@ -826,6 +872,8 @@ def _from_sql(statement: sqlfront.Statement, line: int) -> Iterator[Operation]:
             yield RenameTable(table, new_name)
         case sqlfront.CreateEnum(name=name):
             yield CreateEnum(name)
+        case sqlfront.CreateMaterializedView(name=name):
+            yield CreateMaterializedView(name)
         case sqlfront.FunctionDefinition():
             yield CreateFunction(statement)
 

@@ -16,6 +16,16 @@ from devtools.migrations.sql import FunctionDefinition
 Columns = Mapping[str, TypeName | None]  # None: a column whose type is not known statically
 
 
+class QueryColumns(dict[str, TypeName | None]):
+    """The columns of a materialized view: any name may be one, typed by a query not read."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class CreateTable:
     table: str
@@ -63,6 +73,11 @@ class CreateEnum:
 
 
 @dataclass(frozen=True)
+class CreateMaterializedView:
+    name: str
+
+
+@dataclass(frozen=True)
 class CreateFunction:
     definition: FunctionDefinition
 
@@ -95,6 +110,7 @@ Operation = (
     | DropTable
     | RenameTable
     | CreateEnum
+    | CreateMaterializedView
     | CreateFunction
     | CreateIndex
 )
@@ -148,11 +164,13 @@ class SchemaState:
                 if moved is not None:
                     tables[table_key(new_name)] = moved
                 return replace(self, tables=tables)
+            case CreateMaterializedView(name=name):
+                return self._with_table(name, QueryColumns())
             case CreateEnum(name=name):
                 return replace(self, enums=self.enums | {name.rsplit(".", 1)[-1]})
             case CreateFunction(definition=definition):
                 return replace(self, functions=(*self.functions, definition))
         return self
 
-    def _with_table(self, table: str, columns: dict[str, TypeName | None]) -> SchemaState:
+    def _with_table(self, table: str, columns: Mapping[str, TypeName | None]) -> SchemaState:
         return replace(self, tables={**self.tables, table_key(table): columns})

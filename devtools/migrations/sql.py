@@ -893,6 +893,29 @@ def parse_expression(text: str) -> Node:
     return node
 
 
+def parse_index_element(text: str) -> Node:
+    """One index element as `sa.text()` gives it: an expression with what may follow it in
+    CREATE INDEX (`COLLATE`, an operator class, `ASC`/`DESC`, `NULLS FIRST`/`LAST`)."""
+    parser = Parser(tokenize(text), text)
+    node = parser.expression()
+    _index_element_tail(parser)
+    if parser.tok.kind != "end":
+        raise parser.error("unexpected text after the index element")
+    return node
+
+
+def _index_element_tail(p: Parser) -> None:
+    if p.accept_word("collate"):
+        p.qualified_name()
+    if p.tok.kind == "ident" and not p.tok.is_word("asc", "desc", "nulls"):
+        p.qualified_name()  # operator class
+        if p.at_punct("("):
+            p.skip_balanced()
+    p.accept_word("asc", "desc")
+    if p.accept_word("nulls") and not p.accept_word("first", "last"):
+        raise p.error("expected FIRST or LAST")
+
+
 def is_index_element(text: str) -> bool:
     """Whether `text`, pasted verbatim into `CREATE INDEX ... (<text>)` as SQLAlchemy does with
     `sa.text()`, is an index element: a column, a function call, or a parenthesized expression."""
@@ -903,13 +926,7 @@ def is_index_element(text: str) -> bool:
             parser.expect_punct(")")
         else:
             parser.primary()
-        if parser.accept_word("collate"):
-            parser.qualified_name()
-        if parser.tok.kind == "ident" and not parser.tok.is_word("asc", "desc", "nulls"):
-            parser.qualified_name()
-        parser.accept_word("asc", "desc")
-        if parser.accept_word("nulls"):
-            parser.accept_word("first", "last")
+        _index_element_tail(parser)
     except SqlError:
         return False
     return parser.tok.kind == "end"
@@ -982,6 +999,13 @@ class CreateEnum:
 
 
 @dataclass(frozen=True)
+class CreateMaterializedView:
+    """A materialized view: a relation indexes can be created on, its columns typed by a query."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class FunctionDefinition:
     """A function a migration creates (`CREATE FUNCTION ... IMMUTABLE`), for overload resolution."""
 
@@ -999,6 +1023,7 @@ Statement = (
     | DropTable
     | RenameTable
     | CreateEnum
+    | CreateMaterializedView
     | FunctionDefinition
 )
 
@@ -1034,7 +1059,7 @@ def parse_statements(text: str) -> list[ParsedStatement]:
         head = " ".join(
             re.sub(r"--[^\n]*|/\*.*?\*/", " ", statement[:200], flags=re.DOTALL).lower().split()[:6]
         )
-        if not head.startswith(("create", "alter table", "drop table")):
+        if not head.startswith(("create", "alter table", "drop table", "drop materialized view")):
             continue
         try:
             text = statement.rstrip(";")
@@ -1051,7 +1076,9 @@ def _statement(p: Parser) -> Statement | None:
     if p.accept_word("alter"):
         return _alter(p) if p.accept_word("table") else None
     if p.accept_word("drop"):
-        if not p.accept_word("table"):
+        if p.accept_word("materialized"):
+            p.expect_word("view")
+        elif not p.accept_word("table"):
             return None
         if p.accept_word("if"):
             p.expect_word("exists")
@@ -1075,6 +1102,11 @@ def _statement(p: Parser) -> Statement | None:
         return None
     if p.accept_word("function"):
         return _create_function(p)
+    if p.accept_word("materialized") and p.accept_word("view"):
+        if p.accept_word("if"):
+            p.expect_word("not")
+            p.expect_word("exists")
+        return CreateMaterializedView(p.qualified_name())  # its query is not read
     return None
 
 
@@ -1102,15 +1134,7 @@ def _create_index(p: Parser, unique: bool) -> CreateIndex:
         else:
             expression = p.primary()
         end = p.tok.pos
-        if p.accept_word("collate"):
-            p.qualified_name()
-        if p.tok.kind == "ident" and not p.tok.is_word("asc", "desc", "nulls"):
-            p.qualified_name()  # operator class
-            if p.at_punct("("):
-                p.skip_balanced()
-        p.accept_word("asc", "desc")
-        if p.accept_word("nulls"):
-            p.accept_word("first", "last")
+        _index_element_tail(p)
         elements.append(IndexElement(expression, _source_span(p, start, end)))
         if p.accept_punct(")"):
             break
@@ -1168,6 +1192,8 @@ def _alter(p: Parser) -> Statement | None:
     if p.accept_word("rename"):
         if p.accept_word("to"):
             return RenameTable(table, p.qualified_name())
+        if p.tok.is_word("constraint"):
+            return None  # changes no column
         p.accept_word("column")
         old = p.advance().value
         p.expect_word("to")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import cast
 
 from devtools.migrations.catalog import (
     ASSIGNMENT,
@@ -58,11 +59,16 @@ from devtools.migrations.expr import (
     replace_node,
     to_sql,
 )
+from devtools.migrations.schema import QueryColumns
 from devtools.migrations.sql import FunctionDefinition, SqlError, parse_expression
 
 
 class Undecided(Exception):
     """The linter cannot judge this expression statically; `str()` says why."""
+
+
+class UnknownColumnType(Undecided):
+    """A column whose type the migrations do not tell."""
 
 
 @dataclass(frozen=True)
@@ -235,16 +241,21 @@ class Analyzer:
     def column_type(self, name: str) -> int:
         column = name.rsplit(".", 1)[-1]
         if self.columns is None:
-            raise Undecided(
+            raise UnknownColumnType(
                 f"table {self.table} is not created by these migrations, so the type of {column} is unknown"
             )
+        if isinstance(self.columns, QueryColumns):
+            raise UnknownColumnType(
+                f"{self.table} is a materialized view created earlier in the history; the type "
+                f"of {column} comes from its query, which is not typed statically"
+            )
         if column not in self.columns:
-            raise Undecided(
+            raise UnknownColumnType(
                 f"column {column} is not in table {self.table} as the migrations define it"
             )
         type_name = self.columns[column]
         if type_name is None:
-            raise Undecided(f"the type of {self.table}.{column} cannot be read statically")
+            raise UnknownColumnType(f"the type of {self.table}.{column} cannot be read statically")
         return self.resolve_type(type_name)
 
     def resolve_type(self, type_name: TypeName) -> int:
@@ -373,7 +384,8 @@ class Analyzer:
             known = catalog.procs_named(name) if kind == "function" else catalog.operators.get(name)
             if not known:
                 raise Undecided(
-                    f"{kind} {name} is not in PostgreSQL {catalog.major}'s catalog (nor created by these migrations)"
+                    f"{kind} {name} is not in PostgreSQL {catalog.major}'s catalog, and no SQL these "
+                    "migrations spell out creates it"
                 )
             raise ResolutionError(f"{kind} {shown} does not exist")
         matches = catalog.match_argtypes(inputs, candidates)
@@ -413,6 +425,20 @@ class Analyzer:
 
     def resolve_op(self, name: str, left: int, right: int) -> tuple[Candidate, list[int], int]:
         """oper(): the operator, its concrete argument types and its result type."""
+        memo = self.catalog.resolved_operators
+        key = (name, left, right)
+        found = memo.get(key)
+        if found is None:
+            try:
+                found = self._resolve_op(name, left, right)
+            except (Undecided, ResolutionError) as exc:
+                found = exc
+            memo[key] = found
+        if isinstance(found, Exception):
+            raise found
+        return cast("tuple[Candidate, list[int], int]", found)
+
+    def _resolve_op(self, name: str, left: int, right: int) -> tuple[Candidate, list[int], int]:
         catalog = self.catalog
         found = catalog.exact_operator(name, left, right)
         if found is not None:
@@ -716,6 +742,10 @@ def judge(
     """The verdict for one index element or predicate, with a verified rewrite when possible."""
     try:
         typed = _analyze(node, catalog, columns, table, predicate)
+    except UnknownColumnType as exc:
+        if _immutable_for_every_type(node, catalog, columns, table, predicate):
+            return Verdict(True)
+        return Verdict(None, reason=str(exc))
     except (Undecided, ResolutionError) as exc:
         return Verdict(None, reason=str(exc))
     except RecursionError:
@@ -729,6 +759,80 @@ def judge(
             node, typed, catalog=catalog, columns=columns, table=table, predicate=predicate
         ),
     )
+
+
+# Predicates worth probing are short (`flag = true AND deleted_at IS NULL`); a long expression
+# with a column of unknown type would cost a full analysis per type for little chance of a verdict.
+_MAX_PROBED_NODES = 24
+# Where a column of unknown type is probed: compared or tested, never passed to a function.
+_COMPARING = (Op, BoolOp, BooleanTest, InList, Distinct)
+
+
+def _immutable_for_every_type(
+    node: Node,
+    catalog: Catalog,
+    columns: Mapping[str, TypeName | None] | None,
+    table: str,
+    predicate: bool,
+) -> bool:
+    """Whether the verdict is IMMUTABLE whatever type the unknown column has (`x IS NOT NULL`,
+    `flag = true`, `kind = 2`): tried with every type of the catalog the expression can be
+    typed with. Columns only tested for NULL need no type; the others must be compared or tested
+    (not passed to a function or a cast), and more than one of them is not tried."""
+    if isinstance(node, BoolOp):
+        # AND/OR/NOT call no function: each operand is coerced to boolean on its own.
+        return all(
+            _immutable_for_every_type(arg, catalog, columns, table, predicate=True)
+            for arg in node.args
+        )
+    nodes = list(node.walk())
+    if len(nodes) > _MAX_PROBED_NODES:
+        return False
+    known = {} if columns is None or isinstance(columns, QueryColumns) else dict(columns)
+    unknown: set[str] = set()
+    typed_use: set[str] = set()
+    null_tested: set[int] = set()
+    compared: set[int] = {id(node)}  # a bare column as the predicate is a boolean test
+    for sub in nodes:
+        if isinstance(sub, NullTest) and isinstance(sub.operand, Column):
+            null_tested.add(id(sub.operand))
+        if isinstance(sub, _COMPARING):
+            compared.update(id(child) for child in sub.children())
+    for sub in nodes:
+        if isinstance(sub, Column):
+            name = sub.name.rsplit(".", 1)[-1]
+            if known.get(name) is None:
+                unknown.add(name)
+                if id(sub) in null_tested:
+                    continue
+                if id(sub) not in compared:
+                    return False  # passed to a function or cast: an extension's type may differ
+                typed_use.add(name)
+    if len(typed_use) > 1:
+        return False
+    any_type = TypeName("text")  # a column only tested for NULL: its type never matters
+    trial = {**known, **{name: any_type for name in unknown}}
+    if not typed_use:
+        candidates: list[TypeName] = [any_type]
+    else:
+        candidates = [
+            TypeName(t.name) for t in catalog.types.values() if t.typtype in ("b", "e", "r", "m")
+        ]
+    (column,) = typed_use or {""}
+    resolved = 0
+    for candidate in candidates:
+        if column:
+            trial[column] = candidate
+        try:
+            typed = _analyze(node, catalog, trial, table, predicate)
+        except (Undecided, ResolutionError):
+            continue  # PostgreSQL would reject the expression on such a column anyway
+        except Exception:
+            return False
+        if typed.volatility != IMMUTABLE:
+            return False
+        resolved += 1
+    return resolved > 0
 
 
 def _analyze(

@@ -135,3 +135,39 @@ def test_the_verdict_corpus_still_matches_a_live_server(pg_url: str) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " 0 differ" in proc.stdout
+
+
+def test_a_revision_needing_the_apps_own_package_says_so_in_one_line(
+    tmp_path: Path, pg_url: str, pg_cluster: PgCluster
+) -> None:
+    # Shaped like the FastAPI template: backend/app is the app, its revisions import from it.
+    (tmp_path / "backend" / "app").mkdir(parents=True)
+    (tmp_path / "backend" / "app" / "__init__.py").write_text("")
+    (tmp_path / "backend" / "app" / "models.py").write_text("import sqlmodel_not_here\n")
+    versions = {
+        "a1.py": rf("a1", None, upgrade=TABLE),
+        "b2.py": rf("b2", "a1").replace(
+            "import sqlalchemy as sa", "import sqlalchemy as sa\nimport app.models"
+        ),
+    }
+    write_versions(tmp_path / "backend" / "app" / "alembic", versions)
+    before = databases(pg_cluster)
+    proc = omc(
+        "migrations",
+        "lint",
+        "backend/app/alembic",
+        "--against-db",
+        pg_url,
+        cwd=tmp_path,
+        env={"OMC_NO_CACHE": "1"},
+    )
+    assert proc.returncode == 125, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert (
+        "backend/app/alembic/versions/b2.py needs the application's own package app" in proc.stderr
+    )
+    assert (
+        f"omc-dev run -- omc-dev migrations lint backend/app/alembic --against-db {pg_url}"
+        in proc.stderr
+    )
+    assert databases(pg_cluster) == before  # the scratch database is dropped all the same
