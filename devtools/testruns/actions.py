@@ -173,6 +173,7 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
 ) -> int:
     from devtools.testruns.polluter import (
         find_polluter,
+        output_to_stderr,
         print_polluter,
         random_orders,
     )
@@ -190,7 +191,8 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
         order = load_result(settings.store_dir, source)
     else:
         click.echo("omc-dev: running the suite once to learn its order", err=True)
-        first = runner.pytest([*ISOLATED, "-q", *pytest_args])
+        with output_to_stderr():
+            first = runner.pytest([*ISOLATED, "-q", *pytest_args])
         if first.interrupted():
             raise Interrupted("interrupted")
         order = first.results(runner.where)

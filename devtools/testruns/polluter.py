@@ -7,9 +7,12 @@ leaves a cache that changes the next one.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import shlex
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import click
@@ -22,8 +25,23 @@ from devtools.testruns.runner import ISOLATED, Interrupted, Runner
 QUIET = ("-q",)
 
 
+@contextlib.contextmanager
+def output_to_stderr() -> Iterator[None]:
+    """pytest's own output goes to stderr while we hunt: stdout carries only the answer."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def ordered_run(runner: Runner, ids: Sequence[str]) -> ResultSet:
-    run = runner.pytest([*ISOLATED, *QUIET, *ids])
+    with output_to_stderr():
+        run = runner.pytest([*ISOLATED, *QUIET, *ids])
     if run.interrupted():
         raise Interrupted("interrupted: no result")
     return run.results(runner.where)
