@@ -17,25 +17,26 @@ from devtools.testruns.model import OUTCOMES, RANK, ResultSet, TestOutcome, coun
 
 MAGIC = "# omc-dev tests baseline v1"
 _COUNTS = re.compile(r"^# counts: (.*)$")
-_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+_ESCAPED = re.compile(r"\\(.?)", re.DOTALL)
 
 
 def escape_id(test_id: str) -> str:
-    return "".join(_ESCAPES.get(ch, ch) for ch in test_id)
+    return test_id.translate(_ESCAPES)
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    char = match.group(1)
+    if char not in _UNESCAPES:
+        raise ValueError(f"unknown escape \\{char}")
+    return _UNESCAPES[char]
 
 
 def unescape_id(text: str) -> str:
-    out, chars = [], iter(text)
-    for ch in chars:
-        if ch != "\\":
-            out.append(ch)
-            continue
-        nxt = next(chars, "")
-        if nxt not in _UNESCAPES:
-            raise ValueError(f"unknown escape \\{nxt}")
-        out.append(_UNESCAPES[nxt])
-    return "".join(out)
+    if "\\" not in text:
+        return text  # the common case: nothing to undo
+    return _ESCAPED.sub(_unescape_one, text)
 
 
 def format_baseline(results: ResultSet) -> str:

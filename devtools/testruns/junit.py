@@ -56,8 +56,9 @@ def parse_junit(data: bytes, source: str = "JUnit XML") -> ResultSet:
         raise UnusableInput(f"{source}: not JUnit XML (the root element is <{root.tag}>)")
     order: list[str] = []
     found: dict[str, TestOutcome] = {}
+    prefixes: dict[tuple[str, str | None], str] = {}  # a module's tests share one classname
     for case in root.iter("testcase"):
-        test = _outcome(case)
+        test = _outcome(case, prefixes)
         previous = found.get(test.id)
         if previous is None:
             order.append(test.id)
@@ -70,8 +71,12 @@ def parse_junit(data: bytes, source: str = "JUnit XML") -> ResultSet:
     return ResultSet([found[i] for i in order])
 
 
-def _outcome(case: ET.Element) -> TestOutcome:
-    test_id = node_id(case.get("classname", ""), case.get("name", ""), case.get("file"))
+def _outcome(case: ET.Element, prefixes: dict[tuple[str, str | None], str]) -> TestOutcome:
+    key = (case.get("classname", ""), case.get("file"))
+    prefix = prefixes.get(key)
+    if prefix is None:
+        prefix = prefixes[key] = node_id(key[0], "", key[1])
+    test_id = prefix + case.get("name", "")
     try:
         duration = float(case.get("time") or 0)
     except ValueError:
