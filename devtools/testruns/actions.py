@@ -7,12 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-import click
-
 from devtools import config as config_mod
 from devtools.errors import UnusableInput, UserError
 from devtools.testruns.baseline import parse_baseline, read_baseline, save_baseline
 from devtools.testruns.model import ResultSet, counts_line
+from devtools.testruns.output import echo
 from devtools.testruns.runner import Interrupted, Runner, make_runner
 from devtools.testruns.settings import TestSettings, load_settings
 from devtools.testruns.store import load_result, result_key, save_result
@@ -62,7 +61,7 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     }
     key = result_key(commit, track_name, args)
     path = save_result(settings.store_dir, key, results)
-    click.echo(f"omc-dev: {counts_line(results.counts())}; recorded as {key}", err=True)
+    echo(f"omc-dev: {counts_line(results.counts())}; recorded as {key}", err=True)
     del path
     return run.code
 
@@ -78,7 +77,7 @@ def save(source: str | None, path: str | None) -> int:
         raise UnusableInput("the result has no tests: nothing to save as a baseline")
     target = _baseline_path(settings, path)
     save_baseline(target, results)
-    click.echo(f"wrote {target}: {counts_line(results.counts())}")
+    echo(f"wrote {target}: {counts_line(results.counts())}")
     return 0
 
 
@@ -86,7 +85,7 @@ def show(path: str | None) -> int:
     settings = _settings()
     target = _baseline_path(settings, path)
     baseline = read_baseline(target)
-    click.echo(f"{target}: {counts_line(baseline.counts())}")
+    echo(f"{target}: {counts_line(baseline.counts())}")
     return 0
 
 
@@ -140,7 +139,7 @@ def compare_results(
             with Path(summary_file).open("a", encoding="utf-8") as fh:
                 fh.write(markdown_summary(comparison, found, source))
         except OSError as exc:
-            click.echo(f"omc-dev: cannot append to GITHUB_STEP_SUMMARY: {exc.strerror}", err=True)
+            echo(f"omc-dev: cannot append to GITHUB_STEP_SUMMARY: {exc.strerror}", err=True)
     extra = {
         "baseline": source,
         "before": comparison.before,
@@ -150,7 +149,7 @@ def compare_results(
     }
     if fmt == "text":
         for line in summary_text(comparison):
-            click.echo(line)
+            echo(line)
     code = render_findings(
         found,
         fmt,
@@ -159,7 +158,7 @@ def compare_results(
         clean_message="nothing got worse",
     )
     if fmt == "text" and comparison.better and not code:
-        click.echo("better results: save them with `omc-dev tests baseline save`")
+        echo("better results: save them with `omc-dev tests baseline save`")
     return code
 
 
@@ -190,7 +189,7 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
     if source is not None:
         order = load_result(settings.store_dir, source)
     else:
-        click.echo("omc-dev: running the suite once to learn its order", err=True)
+        echo("omc-dev: running the suite once to learn its order", err=True)
         with output_to_stderr():
             first = runner.pytest([*ISOLATED, "-q", *pytest_args])
         if first.interrupted():
@@ -201,14 +200,14 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
         start = seed if seed is not None else int.from_bytes(os.urandom(2), "big")
         dependent, seeds = random_orders(runner, order, random_order, start)
         if not dependent:
-            click.echo(f"no test changed outcome across {len(seeds)} orders (seeds {seeds[0]}..)")
+            echo(f"no test changed outcome across {len(seeds)} orders (seeds {seeds[0]}..)")
             return 0
-        click.echo(
+        echo(
             f"{len(dependent)} test(s) depend on the order (runs: suite order, then seeds {seeds}):"
         )
         for test_id, outcomes in sorted(dependent.items()):
-            click.echo(f"  {test_id}: {' '.join(outcomes)}")
-        click.echo("find the cause of each with `omc-dev tests polluter TEST_ID`")
+            echo(f"  {test_id}: {' '.join(outcomes)}")
+        echo("find the cause of each with `omc-dev tests polluter TEST_ID`")
         return 1
     report = find_polluter(runner, order, target)
     name = getattr(runner, "service", None)

@@ -15,11 +15,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-import click
-
 from devtools.errors import UnusableInput
 from devtools.testruns.bisect import find_culprit, run_budget
 from devtools.testruns.model import BAD, ResultSet
+from devtools.testruns.output import echo
 from devtools.testruns.runner import ISOLATED, Interrupted, Runner
 
 QUIET = ("-q",)
@@ -90,7 +89,6 @@ def find_polluter(runner: Runner, order: ResultSet, target: str) -> PolluterRepo
 
 
 def print_polluter(report: PolluterReport, runner: Runner, service: str | None) -> int:
-    echo = click.echo
     if report.mode == "none":
         echo(
             f"{report.target}: {report.alone} alone and {report.in_suite} after the tests before "
@@ -130,7 +128,7 @@ def random_orders(
     for current in seeds:
         order = list(ids)
         random.Random(current).shuffle(order)
-        click.echo(f"omc-dev: order {current} (seed), {len(order)} tests", err=True)
+        echo(f"omc-dev: order {current} (seed), {len(order)} tests", err=True)
         outcomes = ordered_run(runner, order).by_id()
         for test_id in ids:
             found = outcomes.get(test_id)
