@@ -103,7 +103,7 @@ def compare(
     "--from",
     "source",
     metavar="RESULT",
-    help="Take the order from this result instead of running the suite first.",
+    help="Take the order from this result (or `latest`) instead of running the suite first.",
 )
 @click.option(
     "--random-order",

@@ -35,7 +35,10 @@ def save_result(store: Path, key: str, results: ResultSet) -> Path:
 
 
 def load_result(store: Path, spec: str | None) -> ResultSet:
-    """`spec`: None (the latest run), a stored result's name, a .json result or a JUnit .xml."""
+    """`spec`: None or "latest" (the latest run), a stored result's name, a .json result or a
+    JUnit .xml."""
+    if spec == "latest" and not Path(spec).is_file():
+        spec = None
     if spec is None:
         try:
             spec = (store / "latest").read_text().strip()

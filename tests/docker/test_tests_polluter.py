@@ -1,6 +1,7 @@
 """`omc-dev tests` through a real compose stack: a sample project (tests/fixtures/data/pollution)
-built from debian:bookworm-slim with Debian's python3-pytest, whose tests leak state through a
-module global and through a file on disk. `polluter` must name each culprit, in the container."""
+built from debian:bookworm-slim with Debian's python3-pytest, plus the reference stack's PostgreSQL,
+whose tests leak state through a module global, a file on disk and a row in the database.
+`polluter` must name each culprit, running every step in the container."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ class Sample:
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     root = tmp_path_factory.mktemp("pollution") / "project"
     shutil.copytree(SAMPLE, root)
+    (root / "docker").mkdir()
+    for name in ("db.Dockerfile", "db-entrypoint.sh"):  # the reference stack's db image
+        shutil.copy2(REPO_ROOT / "docker" / name, root / "docker" / name)
     name = unique_project("omcpoll")
     with (root / "pyproject.toml").open("a") as fh:
         fh.write(f'\n[tool.omc-dev]\nproject = "{name}"\n')
@@ -44,14 +48,18 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     }
     stack = ComposeStack(root, f"{name}-t1", ("compose.yaml",))
     try:
-        stack.compose("up", "--detach", "--build", timeout=600)
-        yield Sample(root, env)
+        stack.compose("build", "app", timeout=600)  # db: omc-db:15, built only when missing
+        stack.compose("up", "--detach", "--wait", timeout=600)
+        sample = Sample(root, env)
+        # One recorded run: most hunts below take the suite's order from it (--from latest).
+        assert sample.omc("run", "--", "-p", "no:cacheprovider").returncode == 1
+        yield sample
     finally:
         stack.down()
 
 
-def _polluter(sample: Sample, test_id: str) -> list[str]:
-    proc = sample.omc("polluter", test_id)
+def _polluter(sample: Sample, test_id: str, *options: str) -> list[str]:
+    proc = sample.omc("polluter", *options, test_id)
     assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
     return proc.stdout.splitlines()
 
@@ -71,16 +79,21 @@ def test_polluter_through_a_module_global(sample: Sample) -> None:
         f"{VICTIMS}::test_no_users_yet"
     )
     used, budget = _runs(lines)
-    assert used <= budget == 7  # 18 tests before it: ceil(log2(18)) + 2
+    assert used <= budget == 7  # 21 tests before it: ceil(log2(21)) + 2
 
 
 def test_polluter_through_a_file_on_disk(sample: Sample) -> None:
-    lines = _polluter(sample, f"{VICTIMS}::test_scratch_is_empty")
+    lines = _polluter(sample, f"{VICTIMS}::test_scratch_is_empty", "--from", "latest")
     assert lines[0] == "polluter: tests/test_b_files.py::test_writes_report", lines
 
 
+def test_polluter_through_a_database_row(sample: Sample) -> None:
+    lines = _polluter(sample, f"{VICTIMS}::test_no_orders_yet", "--from", "latest")
+    assert lines[0] == "polluter: tests/test_b_rows.py::test_places_order", lines
+
+
 def test_a_test_that_needs_another(sample: Sample) -> None:
-    lines = _polluter(sample, f"{VICTIMS}::test_mode_is_fast")
+    lines = _polluter(sample, f"{VICTIMS}::test_mode_is_fast", "--from", "latest")
     assert lines[0] == "needed: tests/test_a_users.py::test_configures", lines
 
 
@@ -97,17 +110,22 @@ def test_random_orders_name_the_order_dependent_tests(sample: Sample) -> None:
     assert named, proc.stdout
     assert named <= {
         f"{VICTIMS}::{t}"
-        for t in ("test_no_users_yet", "test_scratch_is_empty", "test_mode_is_fast")
+        for t in (
+            "test_no_users_yet",
+            "test_scratch_is_empty",
+            "test_mode_is_fast",
+            "test_no_orders_yet",
+        )
     }
 
 
 def test_run_baseline_and_compare(sample: Sample) -> None:
     run = sample.omc("run", "--", "-p", "no:cacheprovider")
-    assert run.returncode == 1, run.stderr[-2000:]  # pytest's own: two victims fail in order
+    assert run.returncode == 1, run.stderr[-2000:]  # pytest's own: three victims fail in order
     assert "recorded as" in run.stderr
     stored = list((sample.root / ".omc" / "tests" / "results").glob("*.json"))
     doc = json.loads(stored[0].read_text())
-    assert doc["counts"]["failed"] == 2 and doc["counts"]["passed"] == 20, doc["counts"]
+    assert doc["counts"]["failed"] == 3 and doc["counts"]["passed"] == 23, doc["counts"]
     assert sample.omc("baseline", "save").returncode == 0
     baseline = (sample.root / "tests-baseline.txt").read_text()
     assert f"failed\t{VICTIMS}::test_no_users_yet\n" in baseline
@@ -132,9 +150,8 @@ def test_pytest_missing_in_the_container(sample: Sample) -> None:
     pyproject = sample.root / "pyproject.toml"
     saved = pyproject.read_text()
     try:
-        pyproject.write_text(
-            saved + '\n[tool.omc-dev.tests]\ncommand = ["python3", "-m", "no_such_pytest"]\n'
-        )
+        missing = 'service = "app"\ncommand = ["python3", "-m", "no_such_pytest"]'
+        pyproject.write_text(saved.replace('service = "app"', missing))
         proc = sample.omc("run")
         assert proc.returncode == 125, proc.stderr
         assert (
