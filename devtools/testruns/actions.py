@@ -47,6 +47,9 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     run = runner.pytest(args)
     if run.interrupted():
         raise Interrupted("interrupted: this run was not recorded")
+    if run.junit is None:  # a usage error (4) or an internal error (3): pytest said why
+        echo(f"omc-dev: pytest exited {run.code} without results: nothing recorded", err=True)
+        return run.code
     results = run.results(runner.where)
     commit, dirty = _commit(settings.root)
     results.meta = {

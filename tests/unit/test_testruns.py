@@ -406,3 +406,28 @@ def test_an_interrupted_run_records_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "omc-dev: interrupted: the run was not recorded"
     assert not (tmp_path / ".omc" / "tests" / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "code", "line"),
+    [
+        (
+            "pytest",
+            ["--no-such-flag"],
+            4,
+            "omc-dev: pytest exited 4 without results: nothing recorded",
+        ),
+        ("no_such_pytest", [], 125, "omc-dev: pytest did not run in this container"),
+    ],
+)
+def test_runs_without_results_record_nothing(
+    tmp_path: Path, module: str, args: list[str], code: int, line: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\n[tool.omc-dev.tests]\ncommand = ["{sys.executable}", "-m", "{module}"]\n'
+    )
+    (tmp_path / "test_one.py").write_text("def test_one(): pass\n")
+    proc = omc("tests", "run", "--", *args, cwd=tmp_path, env={"OMC_IN_CONTAINER": "1"})
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(line)
+    assert not (tmp_path / ".omc" / "tests" / "results").exists()
