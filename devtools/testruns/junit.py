@@ -100,7 +100,7 @@ def _outcome(case: ET.Element, prefixes: dict[tuple[str, str | None], str]) -> T
                 outcome = "skipped"
             message = text
             break
-    return TestOutcome(test_id, outcome, duration, _first_line(message))
+    return TestOutcome(test_id, outcome, duration, _first_line(message) if message else "")
 
 
 def _first_line(text: str) -> str:
