@@ -40,8 +40,7 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     from devtools.tracks.identity import resolve_track
 
     settings = _settings()
-    cfg = config_mod.load()
-    track_name = resolve_track(cfg, track).name
+    track_name = resolve_track(config_mod.load(), track).name
     runner = _runner(settings, service, track)
     started = time.time()
     run = runner.pytest(args)
@@ -63,9 +62,8 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
         "seconds": round(time.time() - started, 3),
     }
     key = result_key(commit, track_name, args)
-    path = save_result(settings.store_dir, key, results)
+    save_result(settings.store_dir, key, results)
     echo(f"omc-dev: {counts_line(results.counts())}; recorded as {key}", err=True)
-    del path
     return run.code
 
 

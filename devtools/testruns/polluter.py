@@ -19,7 +19,7 @@ from devtools.errors import UnusableInput
 from devtools.testruns.bisect import find_culprit, run_budget
 from devtools.testruns.model import BAD, ResultSet
 from devtools.testruns.output import echo
-from devtools.testruns.runner import ISOLATED, Interrupted, Runner
+from devtools.testruns.runner import ISOLATED, ContainerRunner, Interrupted, Runner
 
 QUIET = ("-q",)
 
@@ -109,9 +109,9 @@ def print_polluter(report: PolluterReport, runner: Runner, service: str | None) 
     else:
         echo(f"needed: {report.culprit}")
         echo(f"  {report.target} is {report.alone} alone and {report.in_suite} after it")
-    prefix = ["omc-dev", "run"] + (["-s", service] if service else []) + ["--"]
-    if not hasattr(runner, "resolved"):
-        prefix = []
+    prefix: list[str] = []
+    if isinstance(runner, ContainerRunner):  # the command as the user types it on the host
+        prefix = ["omc-dev", "run", *(["-s", service] if service else []), "--"]
     echo(f"reproduce: {shlex.join([*prefix, *report.command])}")
     echo(f"{report.runs} pytest runs after learning the order (at most {report.budget})")
     return 1
