@@ -431,3 +431,34 @@ def test_runs_without_results_record_nothing(
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith(line)
     assert not (tmp_path / ".omc" / "tests" / "results").exists()
+
+
+def test_round_trip_on_this_repositorys_own_tests(tmp_path: Path) -> None:
+    """Real ids from this repository's suite (parametrised, under --import-mode=importlib):
+    JUnit XML -> baseline -> compare finds nothing, and the ids are pytest's own."""
+    from tests.fixtures.cli import REPO_ROOT
+
+    files = ["tests/unit/test_run_request.py", "tests/unit/test_dotenv.py"]
+    junit = tmp_path / "own.xml"
+    _pytest(REPO_ROOT, "-q", f"--junitxml={junit}", *files)
+    collected = _pytest(REPO_ROOT, "--collect-only", "-q", *files).stdout.splitlines()
+    ids = {t.id for t in parse_junit(junit.read_bytes()).tests}
+    assert ids == {line for line in collected if "::" in line}
+    assert any("[" in i for i in ids)
+    baseline = tmp_path / "baseline.txt"
+    env = {"OMC_IN_CONTAINER": "0"}
+    save = omc(
+        "tests",
+        "baseline",
+        "save",
+        "--from",
+        str(junit),
+        "--file",
+        str(baseline),
+        cwd=REPO_ROOT,
+        env=env,
+    )
+    assert save.returncode == 0, save.stderr
+    proc = omc("tests", "compare", "--baseline", str(baseline), str(junit), cwd=REPO_ROOT, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 worse, 0 better" in proc.stdout
