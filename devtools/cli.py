@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.migrations.command:migrations",
         "Lint Alembic heads, branching and index immutability.",
     ),
+    "tests": (
+        "devtools.testruns.command:tests",
+        "pytest per test: run, baseline, compare, find polluters.",
+    ),
     "verify": ("devtools.verify.command:verify", "Prove work is on the remote branch and real."),
     "run": ("devtools.container.command:run", "Run a command in the service's container."),
     "up": ("devtools.stack.command:up", "Start the track's stack and wait until healthy."),

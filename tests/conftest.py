@@ -24,6 +24,9 @@ from tests.fixtures.userenv import UserEnv, user_env
 from tests.fixtures.users import TestUser, ensure_test_user
 from tests.fixtures.webhook import WebhookServer
 
+# Sample projects that tests run in containers (some fail on purpose): never collected here.
+collect_ignore_glob = ["fixtures/data/*"]
+
 TIERS = ("unit", "postgres", "docker")
 # Fixture projects hold their own tests (a user's backend/tests): data here, never collected.
 collect_ignore_glob = ["fixtures/stacks/*"]

@@ -30,6 +30,32 @@ def run_command(request: RunRequest) -> int:
     reason = inside_container()
     if reason:
         return run_directly(request, reason)
+    resolved = resolve_service(request)
+    return exec_resolved(resolved, request)
+
+
+class Resolved:
+    """The running container of the requested service, and what `run` resolved to find it."""
+
+    __slots__ = ("engine", "info", "project", "resolution", "track")
+
+    def __init__(
+        self,
+        engine: Engine,
+        info: ServiceInfo,
+        resolution: Resolution,
+        project: str,
+        track: str | None,
+    ) -> None:
+        self.engine = engine
+        self.info = info
+        self.resolution = resolution
+        self.project = project
+        self.track = track
+
+
+def resolve_service(request: RunRequest) -> Resolved:
+    """Find (or with --start, start) the service's container; record it for the fast path."""
     cfg = config_mod.load()
     track = resolve_track(cfg, request.track)
     target = stack_target(cfg, track)
@@ -58,18 +84,28 @@ def run_command(request: RunRequest) -> int:
     resolution = Resolution(
         target.name, _default_name(cfg, project), {service.name: info}, fix_setting(cfg)
     )
-    cwd = str(Path.cwd())
-    RunCache().store(cwd, request.track, resolution, watched_inputs(cfg, target))
-    spec = spec_here(request, info, cwd)
+    RunCache().store(str(Path.cwd()), request.track, resolution, watched_inputs(cfg, target))
+    return Resolved(engine, info, resolution, target.name, request.track)
+
+
+def exec_resolved(resolved: Resolved, request: RunRequest) -> int:
+    """Run the request in the resolved container; the command's exit code."""
+    spec = spec_here(request, resolved.info, str(Path.cwd()))
     started = time.time()
     try:
-        exec_id = engine.create_exec(container, spec.exec_config())
+        exec_id = resolved.engine.create_exec(resolved.info.container, spec.exec_config())
     except EngineError as exc:
         if exc.status in (404, 409):  # stopped between the lookup and now
-            raise not_running(service.name, target.name, request.track) from None
+            raise not_running(resolved.info.name, resolved.project, resolved.track) from None
         raise UserError(f"the engine refused the exec: {exc.message}", exit_code=1) from None
     return execute_and_give_back(
-        engine, spec, exec_id, request=request, info=info, resolution=resolution, started=started
+        resolved.engine,
+        spec,
+        exec_id,
+        request=request,
+        info=resolved.info,
+        resolution=resolved.resolution,
+        started=started,
     )
 
 

@@ -130,6 +130,26 @@ class Engine:
         assert isinstance(found, list)
         return found
 
+    def read_archive(self, container: str, path: str) -> bytes:
+        """A tar archive of `path` in the container (how `docker cp` reads a file out)."""
+        sock = self.connect()
+        try:
+            sock.sendall(
+                _head(
+                    "GET",
+                    f"/containers/{container}/archive?path={_quote(path)}",
+                    None,
+                    upgrade=False,
+                )
+            )
+            status, headers, rest = _read_head(sock)
+            data = _read_body(sock, headers, rest)
+        finally:
+            sock.close()
+        if status != 200:
+            raise EngineError(status, _message(data))
+        return data
+
     # -- exec -------------------------------------------------------------------------------
 
     def create_exec(self, container: str, config: Mapping[str, object]) -> str:
