@@ -35,12 +35,14 @@ class ObjectReader(ClosedOnExit):
         assert proc.stdin is not None and proc.stdout is not None
         with contextlib.suppress(OSError):  # git already went away
             proc.stdin.close()
+        # Closed before waiting: a cat-file stopped mid-answer (Ctrl-C, an error) would block
+        # writing to a pipe nobody reads; with it closed, git ends on the broken pipe.
+        proc.stdout.close()
         try:
             proc.wait(timeout=LOCAL_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
 
     def read(self, names: Sequence[str]) -> list[GitObject | None]:
         """The objects named, in order; None for a name that does not resolve."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from devtools.git.objects import ObjectReader
 from devtools.git.runner import Git
@@ -28,3 +29,20 @@ def test_reads_files_at_refs_and_by_sha_in_one_process(git_repo: GitRepo) -> Non
         assert tree is not None and tree.type == "tree"
         assert objects.blobs(["HEAD:a.txt", "HEAD"]) == [b"two\n", None]
     assert git.spawned == 1
+
+
+def test_closing_mid_answer_does_not_wait_for_git(git_repo: GitRepo) -> None:
+    # Large objects asked for and not read (a command interrupted mid-read): closing the
+    # reader must not wait on a cat-file blocked writing to a pipe nobody reads.
+    git_repo.commit({f"big{i}.bin": os.urandom(512 * 1024) for i in range(8)}, "big")
+    git = Git(git_repo.path, git_env())
+    objects = ObjectReader(git)
+    proc = git.popen("cat-file", "--batch")
+    objects._proc = proc  # the reader's own process, as read() starts it
+    assert proc.stdin is not None
+    proc.stdin.write(b"".join(f"HEAD:big{i}.bin\n".encode() for i in range(8)))
+    proc.stdin.flush()
+    started = time.monotonic()
+    objects.close()
+    assert time.monotonic() - started < 5
+    assert proc.poll() is not None
