@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools.errors import UnusableInput
+from devtools.git.layout import top_level
 
 PYPROJECT = "pyproject.toml"
 # Compose's own default names, in its order, and the override file it reads with them.
@@ -63,18 +64,11 @@ def _has_tool_table(pyproject: Path) -> bool:
     return isinstance(tool, Mapping) and "omc-dev" in tool
 
 
-def _git_top(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
-
-
 def repository_root(start: Path | None = None) -> Path:
     """The folder paths in findings are relative to: the git top-level (what GitHub annotations
     and CI mean by a path), else the project root."""
     here = Path(os.environ.get("OMC_PROJECT_DIR") or Path.cwd()) if start is None else start
-    return _git_top(here.resolve()) or find_root(here)
+    return top_level(here.resolve()) or find_root(here)
 
 
 def find_root(start: Path) -> Path:
@@ -87,7 +81,7 @@ def find_root(start: Path) -> Path:
     above the repository belongs to something else.
     """
     start = start.resolve()
-    top = _git_top(start)
+    top = top_level(start)
     chain = [start, *start.parents]
     if top is not None:
         chain = chain[: chain.index(top) + 1]

@@ -20,9 +20,10 @@ from devtools.container.request import RunRequest
 from devtools.container.spec import ServiceInfo, resolve_user
 from devtools.docker.engine_api import Engine, EngineError
 from devtools.errors import EnvironmentMissing, UnusableInput, UserError
+from devtools.git.layout import find as git_layout
 from devtools.ownership.fix import setting as fix_setting
 from devtools.stack.target import stack_target
-from devtools.tracks.identity import git_layout, resolve_track
+from devtools.tracks.identity import resolve_track
 
 
 def run_command(request: RunRequest) -> int:

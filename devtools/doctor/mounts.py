@@ -13,7 +13,6 @@ import fnmatch
 import os
 import posixpath
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ from pathlib import Path
 
 from devtools.compose.model import ComposeProject, Mount, Service
 from devtools.doctor.model import DoctorCheck, DoctorContext, Outcome
-from devtools.errors import UnusableInput
+from devtools.errors import UnusableInput, UserError
 from devtools.findings import Finding, Severity
+from devtools.git.runner import Git
 
 ARTIFACTS = (
     "__pycache__",
@@ -117,18 +117,16 @@ def git_ignored(root: Path) -> Callable[[Sequence[Path]], set[Path]]:
     """Which of some paths git ignores (none when `root` is not in a git work tree)."""
 
     def ignored(paths: Sequence[Path]) -> set[Path]:
+        request = "\0".join(str(p) for p in paths).encode("utf-8", "surrogateescape")
         try:
-            proc = subprocess.run(
-                ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
-                input="\0".join(str(p) for p in paths),
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=30,
+            proc = Git(root).run(
+                "check-ignore", "-z", "--stdin", input=request, timeout=30, check=False
             )
-        except (OSError, subprocess.TimeoutExpired):
+        except UserError:  # no git, no folder, or a timeout: nothing is known to be ignored
             return set()
-        return {Path(p) for p in proc.stdout.split("\0") if p} if proc.returncode == 0 else set()
+        if proc.returncode != 0:
+            return set()
+        return {Path(os.fsdecode(p)) for p in proc.stdout.split(b"\0") if p}
 
     return ignored
 

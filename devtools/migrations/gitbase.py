@@ -11,34 +11,35 @@ import os
 from pathlib import Path, PurePosixPath
 
 from devtools.errors import UnusableInput
-from devtools.gitcmd import GitFailed, git
+from devtools.git.errors import GitFailed
+from devtools.git.layout import top_level
+from devtools.git.objects import ObjectReader
+from devtools.git.runner import Git
 from devtools.migrations.graph import REVISION_FILE, RevisionGraph, build_graph, read_revision
 from devtools.migrations.location import ScriptLocation
-
-
-def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    try:
-        return git(cwd, *args, stdin=stdin)
-    except GitFailed as exc:
-        raise UnusableInput(str(exc)) from None  # --base names something git cannot read
 
 
 def history_at(location: ScriptLocation, ref: str, cwd: Path) -> RevisionGraph:
     """The graph of the revision files that exist at `ref` in the same folders."""
     first = location.versions[0]
     anchor = first if first.is_dir() else first.parent
-    try:
-        top = Path(_git(anchor, "rev-parse", "--show-toplevel").decode().strip())
-    except UnusableInput:
-        raise UnusableInput(f"--base {ref}: {anchor} is not inside a git repository") from None
-    try:
-        _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except UnusableInput:
-        raise UnusableInput(f"--base {ref}: no such commit, branch or tag in {top}") from None
+    top = top_level(anchor)
+    if top is None:
+        raise UnusableInput(f"--base {ref}: {anchor} is not inside a git repository")
+    with Git(top) as git, ObjectReader(git) as objects:
+        if git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).returncode:
+            raise UnusableInput(f"--base {ref}: no such commit, branch or tag in {top}")
+        return _graph_at(location, ref, cwd, git, objects)
+
+
+def _graph_at(
+    location: ScriptLocation, ref: str, cwd: Path, git: Git, objects: ObjectReader
+) -> RevisionGraph:
+    top = git.cwd
     wanted: list[str] = []
     for folder in location.versions:
         rel = PurePosixPath(Path(os.path.relpath(folder.resolve(), top.resolve())).as_posix())
-        listing = _git(top, "ls-tree", "-r", "-z", "--name-only", ref, "--", f"{rel}/")
+        listing = git.run("ls-tree", "-r", "-z", "--name-only", ref, "--", f"{rel}/").stdout
         for name in filter(None, listing.decode().split("\0")):
             path = PurePosixPath(name)
             inside = path.relative_to(rel)
@@ -48,25 +49,11 @@ def history_at(location: ScriptLocation, ref: str, cwd: Path) -> RevisionGraph:
                 continue
             wanted.append(name)
     wanted.sort(key=lambda n: (str(PurePosixPath(n).parent), PurePosixPath(n).name))
-    blobs = _cat_files(top, ref, wanted)
+    blobs = objects.blobs([f"{ref}:{name}" for name in wanted])
     files = []
-    for name in wanted:
+    for name, blob in zip(wanted, blobs, strict=True):
+        if blob is None:  # listed by ls-tree, yet not a readable blob
+            raise GitFailed(f"cannot read {ref}:{name} in {top}: is the clone damaged?")
         display = f"{ref}:{os.path.relpath(top / name, cwd)}"
-        files.append(read_revision(str(top / name), display, source=blobs[name]))
+        files.append(read_revision(str(top / name), display, source=blob))
     return build_graph(files)
-
-
-def _cat_files(top: Path, ref: str, names: list[str]) -> dict[str, bytes]:
-    if not names:
-        return {}
-    request = "".join(f"{ref}:{name}\n" for name in names).encode()
-    out = _git(top, "cat-file", "--batch", stdin=request)
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for name in names:
-        header_end = out.index(b"\n", pos)
-        header = out[pos:header_end].split()
-        size = int(header[2])
-        blobs[name] = out[header_end + 1 : header_end + 1 + size]
-        pos = header_end + 1 + size + 1
-    return blobs

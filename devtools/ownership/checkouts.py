@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from devtools.errors import UserError
+from devtools.git import layout
 from devtools.ownership import git
 
 Kind = Literal["submodule", "worktree", "repository"]
@@ -48,17 +49,10 @@ def holds_git(folder: str | os.PathLike[str]) -> bool:
 
 def _is_linked_worktree(folder: Path) -> bool:
     """`.git` is a file naming a git dir that has a `commondir`: a `git worktree add` checkout."""
-    dotgit = folder / ".git"
-    try:
-        if not dotgit.is_file() or dotgit.is_symlink():
-            return False
-        first = dotgit.read_text(errors="replace").partition("\n")[0].strip()
-    except OSError:
+    if (folder / ".git").is_symlink():  # never followed out of the tree
         return False
-    if not first.startswith("gitdir:"):
-        return False
-    git_dir = folder / first.removeprefix("gitdir:").strip()
-    return (git_dir / "commondir").is_file()
+    found = layout.at(folder)
+    return found is not None and found.is_linked_worktree
 
 
 def classify(folder: Path, gitlinks: Iterable[str], rel: str) -> Nested:

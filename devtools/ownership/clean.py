@@ -7,6 +7,7 @@ from pathlib import Path
 
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
+from devtools.git.layout import find as git_layout
 from devtools.ownership import git
 from devtools.ownership.artifacts import globs, plan_artifacts
 from devtools.ownership.container import helper_image
@@ -14,7 +15,7 @@ from devtools.ownership.developer import Developer
 from devtools.ownership.plan import Plan, Step
 from devtools.ownership.stack import plan_stack
 from devtools.ownership.worktree import plan_worktree
-from devtools.tracks.identity import Track, git_layout, project_name
+from devtools.tracks.identity import Track, project_name
 
 
 @dataclass(frozen=True)

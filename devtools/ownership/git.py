@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.gitcmd import git
+from devtools.git.runner import git
 from devtools.omcdir import NAME as OMC_DIR
 
 

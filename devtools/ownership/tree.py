@@ -12,8 +12,8 @@ from pathlib import Path
 
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
+from devtools.git.layout import find as git_layout
 from devtools.ownership.names import shown
-from devtools.tracks.identity import git_layout
 
 
 def worktree_root(config: ProjectConfig) -> Path:

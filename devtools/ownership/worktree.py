@@ -13,6 +13,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from devtools.errors import UnusableInput
+from devtools.git.layout import GitLayout
 from devtools.ownership import git
 from devtools.ownership.artifacts import Globs
 from devtools.ownership.checkouts import Finder, holds_git
@@ -22,7 +23,6 @@ from devtools.ownership.names import shown
 from devtools.ownership.plan import Outcome, Step
 from devtools.ownership.scan import scan
 from devtools.ownership.tree import relative as _rel
-from devtools.tracks.identity import GitLayout
 
 _OWNER_RWX = stat.S_IRWXU
 

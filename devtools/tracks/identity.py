@@ -1,7 +1,7 @@
 """Which track we are on, and the compose project name that keeps its stack apart.
 
-Read from `.git` files directly rather than through git or GitPython: this runs on every
-`omc-dev run`, where a subprocess or a heavy import would cost more than the command.
+The branch and the repository come from `devtools.git.layout`, which reads `.git` without
+starting git: this runs on every `omc-dev run`, where a process would cost more than the command.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
+from devtools.git.layout import current_branch
+from devtools.git.layout import find as git_layout
 
 DEFAULT_TRACK = "default"
 _INVALID = re.compile(r"[^a-z0-9_-]+")
@@ -40,54 +41,10 @@ class Track:
         return f"{self.name[:56].rstrip('-_')}-{digest}"
 
 
-@dataclass(frozen=True)
-class GitLayout:
-    worktree: Path  # the checkout's top folder
-    git_dir: Path  # this worktree's git dir (".git", or ".git/worktrees/<name>")
-    common_dir: Path  # the repository's shared git dir
-
-    @property
-    def is_linked_worktree(self) -> bool:
-        return self.git_dir != self.common_dir
-
-    @property
-    def main_worktree(self) -> Path:
-        return self.common_dir.parent if self.common_dir.name == ".git" else self.common_dir
-
-
 def sanitize(raw: str) -> str:
     """A compose-safe name: lowercase letters, digits, `-` and `_`, starting with a letter or digit."""
     name = _INVALID.sub("-", raw.strip().lower()).strip("-_")
     return name[:63].rstrip("-_")
-
-
-def git_layout(start: Path) -> GitLayout | None:
-    for folder in (start.resolve(), *start.resolve().parents):
-        dotgit = folder / ".git"
-        if dotgit.is_dir():
-            return GitLayout(folder, dotgit, dotgit)
-        if dotgit.is_file():
-            # A linked worktree: ".git" is a file "gitdir: <path>".
-            text = dotgit.read_text(errors="replace").strip()
-            if not text.startswith("gitdir:"):
-                return None
-            git_dir = (folder / text.removeprefix("gitdir:").strip()).resolve()
-            common = git_dir
-            commondir = git_dir / "commondir"
-            if commondir.is_file():
-                common = (git_dir / commondir.read_text().strip()).resolve()
-            return GitLayout(folder, git_dir, common)
-    return None
-
-
-def current_branch(layout: GitLayout) -> str | None:
-    """The checked-out branch, or None on a detached HEAD."""
-    try:
-        head = (layout.git_dir / "HEAD").read_text().strip()
-    except OSError:
-        return None
-    prefix = "ref: refs/heads/"
-    return head.removeprefix(prefix) if head.startswith(prefix) else None
 
 
 def resolve_track(config: ProjectConfig, explicit: str | None = None) -> Track:

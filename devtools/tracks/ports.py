@@ -13,11 +13,11 @@ from devtools.compose.cli import ComposeTarget, load_project, targets_for
 from devtools.compose.model import ComposeProject
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
+from devtools.git.layout import find as git_layout
 from devtools.tracks import registry
 from devtools.tracks.allocate import Allocation, TrackRef, allocate, port_range, requests_for
 from devtools.tracks.identity import (
     Track,
-    git_layout,
     legacy_project_name,
     project_name,
     repo_key,

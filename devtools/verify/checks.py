@@ -16,17 +16,15 @@ from typing import TYPE_CHECKING
 
 from devtools.errors import UnusableInput
 from devtools.findings import Finding, Severity
-from devtools.verify import gitrefs
+from devtools.git import history
+from devtools.git import refs as git_refs
+from devtools.git.errors import GitFailed, NoMergeBase
+from devtools.git.history import FileChange
+from devtools.git.objects import ObjectReader
+from devtools.git.refs import LocalRefs, ServerRefs
+from devtools.git.runner import Git, Pending
+from devtools.verify import objectmodel
 from devtools.verify.generated import Classifier, FileRef
-from devtools.verify.gitrefs import (
-    FileChange,
-    Git,
-    GitFailed,
-    LocalRefs,
-    ObjectReader,
-    Pending,
-    ServerRefs,
-)
 from devtools.verify.linediff import changed_lines
 from devtools.verify.model import (
     BRANCH_DRIFT,
@@ -120,7 +118,7 @@ class Verifier:
         return self.request.base or self.spec.base or remote_default or DEFAULT_BASE
 
     def _open_repo(self) -> None:
-        model = gitrefs.object_model()
+        model = objectmodel.object_model()
         self.repo = model.LocalRepo(self.request.start, self.git, self.objects)
 
     def run(self) -> Report:
@@ -128,9 +126,9 @@ class Verifier:
             self._open_repo()
             return self._run_pre_push()
         remote = self.request.remote or self.spec.remote or DEFAULT_REMOTE
-        pending_refs = gitrefs.local_refs(self.git, remote)
+        pending_refs = git_refs.local_refs(self.git, remote)
         # GitPython is imported while git works (a thread waiting on git holds no GIL).
-        gitrefs.preload_object_model()
+        objectmodel.preload_object_model()
         with contextlib.suppress(GitFailed):  # not a repository, say: _open_repo says so
             self._start_early_diff(pending_refs.result())
         self._open_repo()
@@ -141,7 +139,7 @@ class Verifier:
                 f"this clone has no remote named {remote!r} (remotes: {known}): pass --remote"
             )
         branch, source = resolve_branch(self.request, self.repo.branch)
-        server = gitrefs.ls_remote(self.git, remote)
+        server = git_refs.ls_remote(self.git, remote)
         target = self._target(remote, branch, source, refs)
         view = self._remote_view(target, refs, server.result())
         base = self._base(view.default_branch)
@@ -178,7 +176,7 @@ class Verifier:
         base = self._base(refs.default_branch)
         tip, base_tip = refs.tracking.get(branch), refs.tracking.get(base)
         if tip and base_tip and branch != base:
-            self._early_diff = (base_tip, tip, gitrefs.diff_range(self.git, base_tip, tip))
+            self._early_diff = (base_tip, tip, history.diff_range(self.git, base_tip, tip))
 
     def _drop_early_diff(self) -> None:
         if self._early_diff is not None:
@@ -191,7 +189,7 @@ class Verifier:
             self._early_diff = None
             return early[2]
         self._drop_early_diff()
-        return gitrefs.diff_range(self.git, base_tip, tip)
+        return history.diff_range(self.git, base_tip, tip)
 
     # ---- target and remote -------------------------------------------------------------------
 
@@ -210,7 +208,7 @@ class Verifier:
         findings: list[Finding] = []
         if self.request.fetch and (out_of_date or self.repo.shallow):
             self._drop_early_diff()  # it read history the fetch may change (a shallow one)
-            gitrefs.fetch(self.git, remote, unshallow=self.repo.shallow)
+            git_refs.fetch(self.git, remote, unshallow=self.repo.shallow)
             return RemoteView(dict(server.heads), server.commits, server.default_branch, "fetched")
         if self.repo.shallow:
             findings.append(
@@ -261,13 +259,13 @@ class Verifier:
         if local is None or local == tip:
             return []
         if target.local_kind == "detached":
-            shas = gitrefs.commits_between(self.git, local, view.server_commits, first_parent=False)
+            shas = history.commits_between(self.git, local, view.server_commits, first_parent=False)
             if not shas:
                 return []
             return [self._unpushed(target, self.repo.commits(shas), where="HEAD (detached)")]
         # The branch's own line of work: merges brought in from elsewhere are not drift.
-        shas = gitrefs.commits_between(self.git, local, [tip], first_parent=True)
-        on_other = gitrefs.remote_branches_containing(
+        shas = history.commits_between(self.git, local, [tip], first_parent=True)
+        on_other = history.remote_branches_containing(
             self.git, shas, target.remote, exclude_branch=target.branch
         )
         commits = self.repo.commits(shas)
@@ -317,7 +315,7 @@ class Verifier:
         local = target.local_tip
         if local is None:
             return findings
-        on_other = gitrefs.remote_branches_containing(
+        on_other = history.remote_branches_containing(
             self.git, [local], target.remote, exclude_branch=target.branch
         )
         if local in on_other:
@@ -344,13 +342,13 @@ class Verifier:
         report.deliverables = [d.name for d in deliverables]
         contents: dict[str, bytes | None] = {}  # files at the tip read so far, by path
         if deliverables:
-            files = gitrefs.list_files(self.git, report.tip)
+            files = history.list_files(self.git, report.tip)
             report.findings += self._deliverables(
                 deliverables, files, contents, target=target, report=report, others=others
             )
         try:
             changes = diff.result()
-        except gitrefs.NoMergeBase:
+        except NoMergeBase:
             pair = f"{target.remote}/{report.base} and {target.label}"
             if self.repo.shallow:
                 rerun = "" if self.request.pre_push else "run without --no-fetch, or "
@@ -382,7 +380,7 @@ class Verifier:
             # Pushing a new branch before its first commit starts work; it claims none done.
             report.notes.append(f"{target.label} has no commits beyond {report.base} yet")
             return []
-        if not gitrefs.is_ancestor(self.git, report.tip, report.base_tip):
+        if not history.is_ancestor(self.git, report.tip, report.base_tip):
             return [
                 Finding(
                     EMPTY_BRANCH,
@@ -397,7 +395,7 @@ class Verifier:
             # fast-forwarded into the base (a fresh CI clone cannot tell, and says so below).
             report.notes.append(f"{target.label} is merged into {report.base} (fast-forward)")
             return []
-        if gitrefs.on_first_parent_line(self.git, report.tip, report.base_tip):
+        if history.on_first_parent_line(self.git, report.tip, report.base_tip):
             return [
                 Finding(
                     EMPTY_BRANCH,
@@ -519,7 +517,7 @@ class Verifier:
             hits = [b for b, obj in zip(order, found, strict=True) if obj is not None]
             if hits:
                 where = f"{target.remote}/{hits[0]}"
-                sha = gitrefs.commit_adding(self.git, others[hits[0]], pattern.strip("/"))
+                sha = history.commit_adding(self.git, others[hits[0]], pattern.strip("/"))
                 added = self.repo.commits([sha])[0] if sha else None
                 also = f" (also on {', '.join(hits[1:4])})" if len(hits) > 1 else ""
                 commit = f", added in {_describe(added)}" if added else ""
@@ -652,7 +650,7 @@ class Verifier:
         if not remote_ref.startswith("refs/heads/"):
             return Report(remote, remote_ref, "pre-push", mode="pre-push")  # e.g. a tag
         branch = _branch_name(remote_ref)
-        refs = gitrefs.local_refs(self.git, remote).result()
+        refs = git_refs.local_refs(self.git, remote).result()
         local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
         local_branch = self.repo.branch if local_ref in ("", "HEAD") else _branch_name(local_ref)
         tip = env.get("PRE_COMMIT_TO_REF") or refs.heads.get(local_branch or "") or self.repo.head

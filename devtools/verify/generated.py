@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
+from devtools.git.objects import ObjectReader
 from devtools.verify import generators
-from devtools.verify.gitrefs import ObjectReader
 from devtools.verify.globs import compile_glob, is_glob, translate
 
 HEADER_LINES = 40

@@ -3,7 +3,7 @@
 GitPython reads the repository layout, HEAD and the config files itself, without starting git.
 Its object database is served by verify's own `git cat-file --batch` (`ObjectReader`), so
 commit objects cost no process of their own. This module imports `git` at the top: import it
-through `gitrefs.object_model()`, which overlaps that import with the first git calls.
+through `objectmodel.object_model()`, which overlaps that import with the first git calls.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from git.objects import Commit
 from gitdb.base import OInfo, OStream  # GitPython's object headers and streams
 
 from devtools.errors import UnusableInput
-from devtools.verify.gitrefs import Git, GitObject, ObjectReader
+from devtools.git.objects import GitObject, ObjectReader
+from devtools.git.runner import Git
 
 
 class BatchedObjectDB(GitCmdObjectDB):

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from devtools.findings import Finding, has_errors
+from devtools.git.history import FileChange
 from devtools.verify.generated import Verdict
-from devtools.verify.gitrefs import FileChange
 from devtools.verify.spec import Spec
 
 # The check ids, exactly as users filter on them.

@@ -67,8 +67,8 @@ def test_text_output_when_clean() -> None:
 
 
 def test_verify_summary_notice_is_escaped_like_every_annotation() -> None:
+    from devtools.git.history import FileChange
     from devtools.verify.generated import HANDWRITTEN
-    from devtools.verify.gitrefs import FileChange
     from devtools.verify.model import DiffEntry, Report
     from devtools.verify.report import render
 

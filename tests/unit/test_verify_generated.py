@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
+from devtools.git.objects import GitObject, ObjectReader
+from devtools.git.runner import Git
 from devtools.verify import generators
 from devtools.verify.generated import (
     HANDWRITTEN,
@@ -18,7 +20,6 @@ from devtools.verify.generated import (
     parse_gitattributes,
     path_verdict,
 )
-from devtools.verify.gitrefs import Git, GitObject, ObjectReader
 from tests.fixtures.git import GitRepo, git_env
 
 # ---- .gitattributes ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Batched git access against real repositories."""
+"""Batched git access (`devtools.git`) and verify's GitPython model, against real repositories."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ import pytest
 from git.exc import GitCommandError
 
 from devtools.errors import UnusableInput
-from devtools.verify import gitrefs
+from devtools.git import history, runner
+from devtools.git import refs as git_refs
+from devtools.git.errors import GitFailed
+from devtools.git.history import FileChange
+from devtools.git.objects import ObjectReader
+from devtools.git.runner import Git, non_interactive_env
 from devtools.verify.gitmodel import LocalRepo
-from devtools.verify.gitrefs import FileChange, Git, ObjectReader, non_interactive_env
 from tests.fixtures.git import GitRepo, clone, git_env, make_repo
 from tests.fixtures.webhook import Reply, WebhookServer
 
@@ -43,7 +47,7 @@ def test_diff_range_reports_every_kind_of_change(git_repo: GitRepo) -> None:
         "change",
     )
     git = Git(git_repo.path, git_env())
-    changes = {c.path: c for c in gitrefs.diff_range(git, "main", "feature").result()}
+    changes = {c.path: c for c in history.diff_range(git, "main", "feature").result()}
     assert changes["keep.txt"].status == "M"
     assert (changes["keep.txt"].insertions, changes["keep.txt"].deletions) == (2, 1)
     assert changes["gone.txt"].status == "D" and changes["gone.txt"].new_blob is None
@@ -101,31 +105,31 @@ def test_refs_history_and_drift_lookups(tmp_path: Path) -> None:
     assert (local.branch, local.head, local.shallow) == ("feature", merge, False)
     assert local.remotes == {"origin": str(repo.origin)}
 
-    server = gitrefs.ls_remote(git, "origin").result()
+    server = git_refs.ls_remote(git, "origin").result()
     assert server.heads == {"main": theirs, "feature": mine}
     assert server.default_branch == "main"
-    refs = gitrefs.local_refs(git, "origin").result()
+    refs = git_refs.local_refs(git, "origin").result()
     assert refs.heads == {"main": theirs, "feature": merge}
     assert refs.tracking == {"main": theirs, "feature": mine}
     assert refs.current == "feature"
 
     # the merge brought main's commit in: first-parent history is the branch's own work
-    first_parent = gitrefs.commits_between(git, merge, [mine], first_parent=True)
+    first_parent = history.commits_between(git, merge, [mine], first_parent=True)
     assert first_parent == [merge]
-    everything = gitrefs.commits_between(git, merge, [mine, "f" * 40], first_parent=False)
+    everything = history.commits_between(git, merge, [mine, "f" * 40], first_parent=False)
     assert set(everything) == {merge, theirs}
-    assert gitrefs.remote_branches_containing(
+    assert history.remote_branches_containing(
         git, [theirs, merge, base], "origin", exclude_branch="feature"
     ) == {theirs: "origin/main", base: "origin/main"}
-    assert gitrefs.commit_adding(git, theirs, "b.txt") == theirs
+    assert history.commit_adding(git, theirs, "b.txt") == theirs
     # GitPython's commit objects, read through verify's one cat-file process
     spawned = git.spawned
     [commit] = local.commits([theirs])
     assert (commit.hexsha, commit.summary, commit.parents[0].hexsha) == (theirs, "main work", base)
     assert commit.author.name == git_env()["GIT_AUTHOR_NAME"]
     assert git.spawned == spawned
-    assert gitrefs.is_ancestor(git, base, merge) and not gitrefs.is_ancestor(git, merge, base)
-    assert set(gitrefs.list_files(git, merge)) == {"README.md", "a.txt", "b.txt"}
+    assert history.is_ancestor(git, base, merge) and not history.is_ancestor(git, merge, base)
+    assert set(history.list_files(git, merge)) == {"README.md", "a.txt", "b.txt"}
 
 
 def test_open_repo_in_a_linked_worktree_with_a_detached_head(
@@ -151,14 +155,14 @@ def test_a_remote_that_never_answers_times_out(
     try:
         server.default = Reply(200, body=b"", delay=30)
         git_repo.git("remote", "set-url", "origin", server.url("/slow.git"))
-        monkeypatch.setattr(gitrefs, "NETWORK_TIMEOUT", 1.0)
+        monkeypatch.setattr(runner, "NETWORK_TIMEOUT", 1.0)
         git = Git(git_repo.path, git_env())
         started = time.monotonic()
-        with pytest.raises(gitrefs.GitFailed, match=r"`git ls-remote` did not finish within 1s"):
-            gitrefs.ls_remote(git, "origin").result()
+        with pytest.raises(GitFailed, match=r"`git ls-remote` did not finish within 1s"):
+            git_refs.ls_remote(git, "origin").result()
         assert time.monotonic() - started < 10
-        with pytest.raises(gitrefs.GitFailed, match=r"`git fetch` did not finish within 1s"):
-            gitrefs.fetch(git, "origin", unshallow=False)
+        with pytest.raises(GitFailed, match=r"`git fetch` did not finish within 1s"):
+            git_refs.fetch(git, "origin", unshallow=False)
     finally:
         server.stop()
 
