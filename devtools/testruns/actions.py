@@ -22,7 +22,7 @@ def _settings() -> TestSettings:
 
 
 def _commit(root: Path) -> tuple[str, bool]:
-    from devtools.gitcmd import git
+    from devtools.git.runner import git
 
     try:
         commit = git(root, "rev-parse", "--verify", "-q", "HEAD").decode().strip()
@@ -95,7 +95,8 @@ def _load_baseline(settings: TestSettings, spec: str | None) -> tuple[ResultSet,
         return read_baseline(settings.baseline), str(settings.baseline)
     if Path(spec).is_file():
         return read_baseline(Path(spec)), spec
-    from devtools.gitcmd import GitFailed, git
+    from devtools.git.errors import GitFailed
+    from devtools.git.runner import git
 
     try:
         rel = settings.baseline.relative_to(settings.root).as_posix()
