@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -10,7 +9,8 @@ import click
 from devtools import config as config_mod
 from devtools.findings import exit_code_for
 from devtools.options import format_option
-from devtools.render import render_findings
+from devtools.report.render import FORMATS, render
+from devtools.report.report import Report
 
 
 @click.group()
@@ -46,13 +46,7 @@ def heads(path: str | None, fmt: str) -> int:
     broken = [f for f in graph_findings(graph) if f.id != "multiple-heads"]
     head_ids = graph.distinct_heads()
     if fmt == "json":
-        sys.stdout.write(
-            json.dumps(
-                {"heads": head_ids, "findings": [f.to_dict("rule") for f in broken]}, indent=2
-            )
-            + "\n"
-        )
-        return exit_code_for(broken)
+        return render(Report("migrations heads", broken, data={"heads": head_ids}), fmt)
     for head in head_ids:
         rev = graph.by_id[head]
         labels = sorted(graph.head_labels(head))
@@ -61,13 +55,13 @@ def heads(path: str | None, fmt: str) -> int:
     if not head_ids:
         click.echo(f"no revisions in {location.describe()}", err=True)
     if broken:
-        render_findings(broken, "text", title="the history is broken", stream=sys.stderr)
+        render(Report("migrations heads", broken, title="the history is broken"), "text", sys.stderr)
     return exit_code_for(broken)
 
 
 @migrations.command()
 @click.argument("path", required=False)
-@format_option("text", "json", "github")
+@format_option(*FORMATS)
 @click.option(
     "--pg-version",
     type=int,
@@ -144,11 +138,10 @@ def lint(
         ]
     revisions = len(result.graph.by_id)
     heads_text = ", ".join(result.heads) or "none"
-    return render_findings(
+    report = Report(
+        "migrations lint",
         findings,
-        fmt,
-        title="migrations lint",
-        id_key="rule",
-        extra={"heads": result.heads},
+        data={"heads": result.heads},
         clean_message=f"{revisions} revisions, head {heads_text}",
     )
+    return render(report, fmt)

@@ -177,7 +177,7 @@ def list_(fmt: str) -> int:
 @click.option("--yes", is_flag=True, help="Do it without asking.")
 def release(track: str, yes: bool) -> int:
     """Give back a track's ports (and delete its override file)."""
-    from devtools.confirm import ask
+    from devtools.report.confirm import ask
     from devtools.tracks import ports as track_ports
     from devtools.tracks.occupancy import published_or_none
 
@@ -194,9 +194,7 @@ def release(track: str, yes: bool) -> int:
         )
     click.echo("\n".join(plan))
     refused = "not released: pass --yes to release without a terminal to confirm"
-    if not ask("release?", yes=yes, refused=refused):
-        click.echo("not released")
-        return 1
+    ask("release?", yes=yes, refused=refused, declined="not released")
     track_ports.release(entry)
     click.echo(f"released track {name}")
     return 0

@@ -28,7 +28,7 @@ def test_doctor_reports_unreachable_engine(tmp_path: Path) -> None:
     )
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1
-    assert [f["check"] for f in doc["findings"]] == ["engine-unreachable"]
+    assert [f["id"] for f in doc["findings"]] == ["engine-unreachable"]
     # The hint is in the user's terms: no file that exists only in omc-dev's own repository.
     message = doc["findings"][0]["message"]
     assert "start Docker" in message and "scripts/" not in message

@@ -51,7 +51,7 @@ def test_heads_on_a_broken_history_exits_1_with_the_reason(
     proc = omc("migrations", "heads", str(folder), "--format", "json", cwd=tmp_path, env=env)
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
-    assert [f["rule"] for f in report["findings"]] == ["missing-parent"]
+    assert [f["id"] for f in report["findings"]] == ["missing-parent"]
 
 
 def test_lint_clean_exits_0(tmp_path: Path, env: dict[str, str]) -> None:
@@ -66,9 +66,9 @@ def test_lint_json_has_the_issue_shape(tmp_path: Path, env: dict[str, str]) -> N
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     assert list(report) == ["heads", "findings"] and report["heads"] == ["b2", "c3"]
-    assert {f["rule"] for f in report["findings"]} == {"multiple-heads", "non-immutable-index"}
+    assert {f["id"] for f in report["findings"]} == {"multiple-heads", "non-immutable-index"}
     for finding in report["findings"]:
-        assert {"rule", "severity", "path", "line", "message"} <= set(finding)
+        assert {"id", "severity", "path", "line", "message"} <= set(finding)
         assert finding["severity"] == "error" and finding["path"] == "m/versions/c3.py"
         assert isinstance(finding["line"], int)
 
@@ -106,8 +106,8 @@ def test_select_runs_only_the_chosen_rules(tmp_path: Path, env: dict[str, str]) 
         cwd=tmp_path,
         env=env,
     )
-    assert [f["rule"] for f in json.loads(graph.stdout)["findings"]] == ["multiple-heads"]
-    assert [f["rule"] for f in json.loads(index.stdout)["findings"]] == ["non-immutable-index"]
+    assert [f["id"] for f in json.loads(graph.stdout)["findings"]] == ["multiple-heads"]
+    assert [f["id"] for f in json.loads(index.stdout)["findings"]] == ["non-immutable-index"]
 
 
 @pytest.mark.parametrize(
@@ -235,7 +235,7 @@ def test_green_prs_red_merge_with_base(git_repo: GitRepo, env: dict[str, str]) -
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (finding,) = json.loads(proc.stdout)["findings"]
-    assert finding["rule"] == "multiple-heads" and finding["path"] == "db/versions/c3.py"
+    assert finding["id"] == "multiple-heads" and finding["path"] == "db/versions/c3.py"
     assert "origin/main's head is b2" in finding["message"]
     assert finding["fix"] == "rebase the revision: set down_revision = 'b2' in db/versions/c3.py"
     # Rebased onto main's head: clean.
