@@ -41,7 +41,8 @@ def test_heads_text_and_json(tmp_path: Path, env: dict[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert [line.split()[0] for line in proc.stdout.splitlines()] == ["b2", "c3"]
     proc = omc("migrations", "heads", str(folder), "--format", "json", cwd=tmp_path, env=env)
-    assert json.loads(proc.stdout) == {"heads": ["b2", "c3"], "findings": []}
+    doc = json.loads(proc.stdout)
+    assert (doc["heads"], doc["findings"], doc["ok"]) == (["b2", "c3"], [], True)
 
 
 def test_heads_on_a_broken_history_exits_1_with_the_reason(
@@ -65,7 +66,8 @@ def test_lint_json_has_the_issue_shape(tmp_path: Path, env: dict[str, str]) -> N
     proc = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env=env)
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
-    assert list(report) == ["heads", "findings"] and report["heads"] == ["b2", "c3"]
+    assert list(report) == ["schema_version", "command", "ok", "summary", "heads", "findings"]
+    assert report["heads"] == ["b2", "c3"]
     assert {f["id"] for f in report["findings"]} == {"multiple-heads", "non-immutable-index"}
     for finding in report["findings"]:
         assert {"id", "severity", "path", "line", "message"} <= set(finding)
@@ -258,7 +260,8 @@ def test_base_that_does_not_exist_is_unusable_input(git_repo: GitRepo, env: dict
 def test_the_kernel_migrations_pass(env: dict[str, str]) -> None:
     proc = omc("migrations", "lint", "--format", "json", cwd=REPO_ROOT, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json.loads(proc.stdout) == {"heads": ["0001_kernel_schema"], "findings": []}
+    doc = json.loads(proc.stdout)
+    assert (doc["heads"], doc["findings"]) == (["0001_kernel_schema"], [])
 
 
 def test_the_parse_cache_gives_the_same_answers(tmp_path: Path, env: dict[str, str]) -> None:
@@ -279,7 +282,8 @@ def test_the_parse_cache_gives_the_same_answers(tmp_path: Path, env: dict[str, s
     # An edited file is read again, not served from the cache.
     (folder / "versions" / "c3.py").write_text(rf("c3", "b2"))
     edited = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env=env)
-    assert json.loads(edited.stdout) == {"heads": ["c3"], "findings": []}
+    doc = json.loads(edited.stdout)
+    assert (doc["heads"], doc["findings"]) == (["c3"], [])
 
 
 def test_a_cold_json_lint_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
