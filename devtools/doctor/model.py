@@ -49,6 +49,4 @@ def run_checks(checks: Sequence[DoctorCheck], ctx: DoctorContext) -> list[CheckR
 
     ignores = Ignores.from_config(ctx.config)  # a bad `ignore` list is unusable input: exit 2
     # Rules silenced project-wide, and `# omc-dev: ignore[...]` on a finding's line.
-    return run_all(
-        checks, ctx, keep=lambda finding: not ignores.silences(finding, ctx.config.root)
-    )
+    return run_all(checks, ctx, keep=lambda finding: not ignores.silences(finding, ctx.config.root))

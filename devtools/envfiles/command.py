@@ -30,11 +30,11 @@ def template(output: Path | None, yes: bool) -> int:
     """Write a .env.example that uses compose service names and container ports."""
     from devtools.atomic import write_atomic
     from devtools.compose.cli import load_project, targets_for
-    from devtools.report.confirm import ask
     from devtools.doctor.ignore import Ignores
     from devtools.envfiles.load import load_view
     from devtools.envfiles.model import EXAMPLE
     from devtools.envfiles.template import render
+    from devtools.report.confirm import ask
     from devtools.tracks.identity import project_name
 
     cfg = config_mod.load()

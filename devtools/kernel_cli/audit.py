@@ -8,6 +8,8 @@ import sys
 import click
 
 from devtools.kernel_cli.options import db_option
+from devtools.options import format_option
+from devtools.report.render import DATA_FORMATS
 
 ACTIONS = (
     "ALGORITHM_SIGNAL",
@@ -28,9 +30,7 @@ ACTIONS = (
 @click.option(
     "--action", type=click.Choice(ACTIONS, case_sensitive=False), help="Only this action."
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option(*DATA_FORMATS, default="table")
 @click.option(
     "--verify", is_flag=True, help="Replay the hash chain; exit 1 naming the first broken record."
 )

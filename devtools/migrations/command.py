@@ -55,7 +55,9 @@ def heads(path: str | None, fmt: str) -> int:
     if not head_ids:
         click.echo(f"no revisions in {location.describe()}", err=True)
     if broken:
-        render(Report("migrations heads", broken, title="the history is broken"), "text", sys.stderr)
+        render(
+            Report("migrations heads", broken, title="the history is broken"), "text", sys.stderr
+        )
     return exit_code_for(broken)
 
 

@@ -196,7 +196,9 @@ def test_template_refuses_malformed_env_files(tmp_path: Path, state_dir: Path, n
     assert f"{folder / name}:2: unterminated quoted value" in proc.stderr
 
 
-def test_template_declined_at_a_terminal_exits_like_refused(tmp_path: Path, state_dir: Path) -> None:
+def test_template_declined_at_a_terminal_exits_like_refused(
+    tmp_path: Path, state_dir: Path
+) -> None:
     """A "no" typed at the terminal and no terminal without --yes are one outcome: exit 2."""
     import os
     import pty

@@ -8,9 +8,9 @@ from devtools.report import exitcodes
 from tests.fixtures.cli import REPO_ROOT
 
 
-def readme_table() -> dict[int, str]:
-    text = (REPO_ROOT / "README.md").read_text()
-    section = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+def table(doc: str, heading: str) -> dict[int, str]:
+    text = (REPO_ROOT / doc).read_text()
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
     return {
         int(code): meaning.strip()
         for code, meaning in re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.MULTILINE)
@@ -18,7 +18,11 @@ def readme_table() -> dict[int, str]:
 
 
 def test_the_readme_table_is_the_modules_codes() -> None:
-    assert readme_table() == exitcodes.MEANINGS
+    assert table("README.md", "## Exit codes") == exitcodes.MEANINGS
+
+
+def test_the_command_reference_table_is_the_modules_codes() -> None:
+    assert table("docs/commands.md", "## Output formats") == exitcodes.MEANINGS
 
 
 def test_every_exit_constant_is_in_the_table() -> None:

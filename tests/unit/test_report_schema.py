@@ -72,7 +72,9 @@ def project(tmp_path: Path) -> GitRepo:
     return repo
 
 
-def run_json(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def run_json(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     proc = omc(*args, "--format", "json", cwd=cwd, env=env, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
     return proc.returncode, validate(proc.stdout)
