@@ -82,7 +82,8 @@ def test_generated_client_and_stub_component_fail_with_stub_and_generated_only(
         }
     ]
     assert doc["diffstat"]["handwritten"]["insertions"] == 9
-    assert set(doc) == {"ok", "remote", "branch", "findings", "diffstat"}
+    common = {"schema_version", "command", "ok", "summary", "findings"}
+    assert set(doc) == common | {"remote", "branch", "diffstat"}
     for finding in doc["findings"]:
         assert {"id", "severity", "path", "message"} <= set(finding)
 
