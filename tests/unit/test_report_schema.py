@@ -96,6 +96,13 @@ def test_verify(project: GitRepo) -> None:
     stubs = [f for f in doc["findings"] if f["id"] == "stub"]
     assert stubs and stubs[0]["path"] == "frontend/src/routes/orders.tsx", doc
     assert code == (0 if doc["ok"] else 1)
+    # The same findings, one line each, for logs and hooks: no header, table or counts.
+    concise = omc("verify", "--format", "concise", cwd=project.path, env=verify_env())
+    lines = concise.stdout.splitlines()
+    assert len(lines) == len(doc["findings"]) and concise.returncode == code
+    assert any(
+        line.startswith("frontend/src/routes/orders.tsx:") and " stub " in line for line in lines
+    )
 
 
 def test_doctor_without_an_engine(project: GitRepo, tmp_path: Path) -> None:
