@@ -2,8 +2,8 @@
 
 A check passes (with a one-line detail), warns or fails with findings, or is skipped because a
 check it needs did not pass: a report always says what was and was not checked. Doctor steps
-register as `Check[DoctorContext]`; any other family of rules registers the same way with its own
-model (the value its rules read)."""
+register as `Check[DoctorContext]`, the env rules as `Check[EnvModel]`; another family of rules
+registers the same way with its own model (the value its rules read)."""
 
 from __future__ import annotations
 
