@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import click
 
 from devtools import __version__
-from devtools.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from devtools.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserError
 from devtools.lazy import LazyGroup
 
 # name -> ("module:attribute", one-line help shown by `omc-dev --help` without importing it).
@@ -131,7 +131,7 @@ def guarded(action: Callable[[], object]) -> int:
             "(this is a bug; rerun with OMC_DEBUG=1 for the traceback)",
             err=True,
         )
-        return 70
+        return EXIT_INTERNAL
     return result if isinstance(result, int) else 0
 
 

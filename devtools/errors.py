@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-# The exit-code convention shared by every omc-dev command.
-EXIT_OK = 0
-EXIT_FINDINGS = 1  # checks ran and found errors (or verification failed)
-EXIT_USAGE = 2  # unusable input: bad flags, malformed files
-EXIT_ENVIRONMENT = (
-    125  # the environment is not there: no engine, no compose file, service not running
+# The exit-code convention shared by every omc-dev command: defined in one module.
+from devtools.report.exitcodes import (
+    EXIT_DECLINED,
+    EXIT_ENVIRONMENT,
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
 )
-EXIT_INTERRUPTED = 130  # Ctrl-C
+
+__all__ = [
+    "EXIT_DECLINED",
+    "EXIT_ENVIRONMENT",
+    "EXIT_FINDINGS",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "EnvironmentMissing",
+    "UnusableInput",
+    "UserError",
+]
 
 
 class UserError(Exception):

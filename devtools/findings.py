@@ -1,47 +1,5 @@
-"""The one result type every check produces: doctor, migration lint and verify alike."""
+"""The findings type lives in devtools.report.findings; kept here so checks' imports stay short."""
 
-from __future__ import annotations
+from devtools.report.findings import Finding, Severity, exit_code_for, has_errors
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
-
-from devtools.errors import EXIT_FINDINGS, EXIT_OK
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing a check found. `id` is the stable rule/check id users filter and allow-list on."""
-
-    id: str
-    severity: Severity
-    message: str
-    path: str | None = None
-    line: int | None = None
-    fix: str | None = None
-
-    def to_dict(self, id_key: str = "id") -> dict[str, Any]:
-        # Commands name the id field after their domain: "rule" for lint, "check" for verify.
-        return {
-            id_key: self.id,
-            "severity": self.severity.value,
-            "path": self.path,
-            "line": self.line,
-            "message": self.message,
-            "fix": self.fix,
-        }
-
-
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.severity is Severity.ERROR for f in findings)
-
-
-def exit_code_for(findings: Iterable[Finding]) -> int:
-    return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
+__all__ = ["Finding", "Severity", "exit_code_for", "has_errors"]

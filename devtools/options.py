@@ -1,4 +1,4 @@
-"""Options shared by several commands: the CLI side of the findings renderer."""
+"""Options shared by several commands: the CLI side of the report pipeline."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Any, TypeVar
 
 import click
 
-from devtools.render import FORMATS
+from devtools.report.render import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
-    """The shared `--format` option; commands pass the formats they support."""
+    """The shared `--format` option: checks take FORMATS (text|concise|json|github), commands
+    that print data DATA_FORMATS (table|json); a command passes its own only when it differs."""
     return click.option(
         "--format",
         "fmt",

@@ -1,38 +1,16 @@
-"""One renderer for findings: rich text for people, JSON for tools, GitHub annotations for CI."""
+"""The renderer lives in devtools.report.render; this keeps the older entry point for commands
+written against it (branches in flight). New code builds a `Report` and calls `render`."""
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from devtools.findings import Finding, Severity, exit_code_for
+from devtools.report.findings import Finding
+from devtools.report.render import FORMATS, github_annotation, relative_findings, render
+from devtools.report.report import Report
 
-OutputFormat = Literal["text", "json", "github"]
-FORMATS: tuple[OutputFormat, ...] = ("text", "json", "github")
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_annotation(finding: Finding) -> str:
-    """A GitHub Actions workflow command; notices for info, so CI logs stay quiet."""
-    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-    props = []
-    if finding.path:
-        props.append(f"file={_escape_property(finding.path)}")
-        if finding.line:
-            props.append(f"line={finding.line}")
-    props.append(f"title={_escape_property(finding.id)}")
-    message = finding.message + (f" Fix: {finding.fix}" if finding.fix else "")
-    return f"::{level[finding.severity]} {','.join(props)}::{_escape_data(message)}"
+__all__ = ["FORMATS", "github_annotation", "relative_findings", "render", "render_findings"]
 
 
 def render_findings(
@@ -40,76 +18,10 @@ def render_findings(
     fmt: str,
     *,
     title: str,
-    id_key: str = "id",
     extra: Mapping[str, Any] | None = None,
     clean_message: str = "no problems found",
     stream: IO[str] | None = None,
 ) -> int:
-    """Print findings in `fmt` and return the exit code (1 if any error, else 0).
-
-    Absolute paths under the repository are shown relative to its root, in every format."""
-    out = stream or sys.stdout
-    findings = relative_findings(findings)
-    if fmt == "json":
-        payload: dict[str, Any] = dict(extra or {})
-        payload["findings"] = [f.to_dict(id_key) for f in findings]
-        out.write(json.dumps(payload, indent=2, sort_keys=False) + "\n")
-    elif fmt == "github":
-        for finding in findings:
-            out.write(github_annotation(finding) + "\n")
-    else:
-        _render_text(findings, title=title, clean_message=clean_message, stream=out)
-    return exit_code_for(findings)
-
-
-def relative_findings(findings: Sequence[Finding], root: Path | None = None) -> list[Finding]:
-    """Each finding with an absolute path inside the repository made relative to its root."""
-    if not any(f.path and Path(f.path).is_absolute() for f in findings):
-        return list(findings)
-    from dataclasses import replace
-
-    from devtools.config import repository_root
-
-    top = root or repository_root()
-    out = []
-    for finding in findings:
-        path = Path(finding.path) if finding.path else None
-        if path is not None and path.is_absolute() and path.is_relative_to(top):
-            out.append(replace(finding, path=path.relative_to(top).as_posix()))
-        else:
-            out.append(finding)
-    return out
-
-
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def _render_text(
-    findings: Sequence[Finding], *, title: str, clean_message: str, stream: IO[str]
-) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(file=stream, highlight=False, soft_wrap=False)
-    if not findings:
-        console.print(f"[green]✓[/green] {title}: {clean_message}")
-        return
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("id", no_wrap=True)
-    table.add_column("where", overflow="fold")
-    table.add_column("message", overflow="fold")
-    for f in findings:
-        where = f.path or ""
-        if f.path and f.line:
-            where += f":{f.line}"
-        # Text, not markup: messages quote user content such as "[tool.omc-dev]".
-        message = Text(f.message)
-        if f.fix:
-            message.append("\nfix: ", style="dim").append(f.fix)
-        table.add_row(Text(f.severity.value, style=_STYLE[f.severity]), f.id, where, message)
-    console.print(table)
-    errors = sum(f.severity is Severity.ERROR for f in findings)
-    warnings = sum(f.severity is Severity.WARNING for f in findings)
-    console.print(f"{errors} error(s), {warnings} warning(s)")
+    """`render(Report(title, findings, extra), fmt)`: the id key is `id` in every format."""
+    report = Report(title, findings, data=dict(extra or {}), clean_message=clean_message)
+    return render(report, fmt, stream)

@@ -10,7 +10,8 @@ from devtools.findings import Finding, Severity
 def check_environment(ctx: DoctorContext) -> Outcome:
     from devtools.doctor.ignore import Ignores
     from devtools.envfiles.load import load_view
-    from devtools.envfiles.rules import check_named
+    from devtools.envfiles.rules import CHECKS, EnvModel
+    from devtools.report.checks import run_checks
 
     try:
         view = load_view(ctx.config, ctx.target, ctx.project)
@@ -18,10 +19,10 @@ def check_environment(ctx: DoctorContext) -> Outcome:
         # A compose file compose accepts but we cannot read, or a damaged port registry.
         return Outcome("not checked", [Finding("env-check-failed", Severity.ERROR, str(exc))])
     ignores = Ignores.from_config(ctx.config)
-    named = check_named(view)
-    findings = [f for name, f in named if not ignores.silences(f, view.root, name)]
+    model = EnvModel(view, lambda name, finding: ignores.silences(finding, view.root, name))
+    findings = [f for result in run_checks(CHECKS, model) for f in result.findings]
     files = ", ".join(view.relative(f.path) for f in view.files) or "no env files"
-    silenced = len(named) - len(findings)
+    silenced = len(model.silenced)
     note = f", {silenced} silenced" if silenced else ""
     return Outcome(f"{files}: {len(view.settings)} settings{note}", findings)
 

@@ -1,25 +1,23 @@
-"""The doctor's data model: a context shared by checks, checks with prerequisites, their results.
-
-A check either passes (with a one-line detail), warns or fails with findings, or is skipped
-because a check it needs did not pass: the report always says what was and was not checked.
-"""
+"""The doctor's data model: the context its checks share. Checks, outcomes and results are the
+report pipeline's (devtools.report.checks), re-exported here for the doctor's modules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from devtools.config import ProjectConfig
-from devtools.findings import Finding, Severity
+from devtools.report.checks import Check, CheckResult, Outcome, Status
+from devtools.report.checks import run_checks as run_all
 from devtools.tracks.identity import Track, project_name
 
 if TYPE_CHECKING:
     from devtools.compose.cli import ComposeTarget
     from devtools.compose.model import ComposeProject
 
-Status = Literal["pass", "warn", "fail", "skip"]
+__all__ = ["CheckResult", "DoctorCheck", "DoctorContext", "Outcome", "Status", "run_checks"]
 
 
 @dataclass
@@ -42,56 +40,13 @@ class DoctorContext:
         return load_project(self.target)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    detail: str
-    findings: Sequence[Finding] = ()
-
-
-@dataclass(frozen=True)
-class DoctorCheck:
-    id: str
-    title: str
-    run: Callable[[DoctorContext], Outcome]
-    needs: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    id: str
-    title: str
-    status: Status
-    detail: str
-    findings: Sequence[Finding] = ()
+# A doctor step is the one Check shape, run on the doctor's context.
+DoctorCheck = Check[DoctorContext]
 
 
 def run_checks(checks: Sequence[DoctorCheck], ctx: DoctorContext) -> list[CheckResult]:
     from devtools.doctor.ignore import Ignores
 
     ignores = Ignores.from_config(ctx.config)  # a bad `ignore` list is unusable input: exit 2
-    results: dict[str, CheckResult] = {}
-    for check in checks:
-        blocked = [
-            n for n in check.needs if n in results and results[n].status not in ("pass", "warn")
-        ]
-        if blocked:
-            results[check.id] = CheckResult(
-                check.id, check.title, "skip", f"needs {', '.join(blocked)}"
-            )
-            continue
-        outcome = check.run(ctx)
-        # Rules silenced project-wide, and `# omc-dev: ignore[...]` on a finding's line.
-        kept = [f for f in outcome.findings if not ignores.silences(f, ctx.config.root)]
-        outcome = Outcome(outcome.detail, kept)
-        severities = {f.severity for f in outcome.findings}
-        status: Status = (
-            "fail"
-            if Severity.ERROR in severities
-            else "warn"
-            if Severity.WARNING in severities
-            else "pass"
-        )
-        results[check.id] = CheckResult(
-            check.id, check.title, status, outcome.detail, outcome.findings
-        )
-    return list(results.values())
+    # Rules silenced project-wide, and `# omc-dev: ignore[...]` on a finding's line.
+    return run_all(checks, ctx, keep=lambda finding: not ignores.silences(finding, ctx.config.root))

@@ -30,11 +30,11 @@ def template(output: Path | None, yes: bool) -> int:
     """Write a .env.example that uses compose service names and container ports."""
     from devtools.atomic import write_atomic
     from devtools.compose.cli import load_project, targets_for
-    from devtools.confirm import ask
     from devtools.doctor.ignore import Ignores
     from devtools.envfiles.load import load_view
     from devtools.envfiles.model import EXAMPLE
     from devtools.envfiles.template import render
+    from devtools.report.confirm import ask
     from devtools.tracks.identity import project_name
 
     cfg = config_mod.load()
@@ -63,9 +63,7 @@ def template(output: Path | None, yes: bool) -> int:
         )
         click.echo("".join(diff), nl=False)
         refused = f"not written: {path} exists and differs; pass --yes to replace it"
-        if not ask(f"replace {path}?", yes=yes, refused=refused):
-            click.echo("not written")
-            return 1
+        ask(f"replace {path}?", yes=yes, refused=refused, declined="not written")
     write_atomic(path, text)
     click.echo(f"wrote {path}")
     return 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
@@ -45,6 +45,7 @@ from devtools.envfiles.kinds import (
 from devtools.envfiles.model import HostPort, Setting, StackView
 from devtools.envfiles.origin import explicit_setters, origin_of, presumed_reader, received
 from devtools.findings import Finding, Severity
+from devtools.report.checks import Check, Outcome
 
 HOST_PORT_SUFFIXES = ("_HOST_PORT", "_PUBLISHED_PORT", "_EXTERNAL_PORT")
 HOST_TOOL_VARIABLES = frozenset(
@@ -667,6 +668,34 @@ RULES: tuple[Callable[[StackView], Iterator[Named]], ...] = (
 def check_named(view: StackView) -> list[Named]:
     """Every finding with the variable it is about (None for a whole file)."""
     return [named for rule in RULES for named in rule(view)]
+
+
+@dataclass
+class EnvModel:
+    """What the env rules read as registered checks: the stack's env view, and which findings
+    the user silenced (by the variable a finding is about); the silenced ones are kept apart."""
+
+    view: StackView
+    silences: Callable[[str | None, Finding], bool] = lambda name, finding: False
+    silenced: list[Finding] = field(default_factory=list)
+
+
+def _as_check(find: Callable[[StackView], Iterator[Named]]) -> Callable[[EnvModel], Outcome]:
+    def run(model: EnvModel) -> Outcome:
+        kept: list[Finding] = []
+        for name, finding in find(model.view):
+            (model.silenced if model.silences(name, finding) else kept).append(finding)
+        return Outcome("checked", kept)
+
+    return run
+
+
+# The env rules in the one Check shape (devtools.report.checks), in RULES' order.
+CHECKS: tuple[Check[EnvModel], ...] = (
+    Check("env-files", "Env files parse", _as_check(malformed_files)),
+    Check("env-addresses", "Addresses name services and container ports", _as_check(addresses)),
+    Check("env-host-variables", "Host-only variables stay on the host", _as_check(host_variables)),
+)
 
 
 def check(view: StackView) -> list[Finding]:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from devtools.kernel_cli.options import db_option
+from devtools.options import format_option
+from devtools.report.render import DATA_FORMATS
 
 if TYPE_CHECKING:
     from kernel.anchor import Anchor
@@ -48,9 +50,7 @@ def _accept_option(func: F) -> F:
 
 
 def _format_option(choices: list[str]) -> Callable[[F], F]:
-    return click.option(
-        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True
-    )
+    return format_option(*choices, default=choices[0])
 
 
 def _show_options(func: F) -> F:
@@ -66,7 +66,7 @@ def _show_options(func: F) -> F:
                 type=click.Choice(ACTIONS, case_sensitive=False),
                 help="Only this action.",
             ),
-            _format_option(["table", "json"]),
+            _format_option(list(DATA_FORMATS)),
         ]
     ):
         func = option(func)

@@ -16,6 +16,8 @@ import click
 
 from devtools.errors import EXIT_USAGE
 from devtools.kernel_cli.options import db_option
+from devtools.options import format_option
+from devtools.report.render import DATA_FORMATS
 
 # The alerts of a trip or reset get this many `alerts.timeout`s (wall clock) to be delivered; the
 # command returns by then (plus its start-up and database time): 10 s with the default 5 s.
@@ -133,7 +135,7 @@ def _said(r: Any) -> str:
 @killswitch.command()
 @db_option
 @_operator_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option("text", "json")
 def trip(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
     """Halt trading now: new orders are denied until a named operator resets it.
 
@@ -146,7 +148,7 @@ def trip(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 @killswitch.command()
 @db_option
 @_operator_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option("text", "json")
 def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
     """Unlatch the kill switch (only when tripped)."""
     return _change("reset", db_url, by, reason, fmt)
@@ -155,9 +157,7 @@ def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 @killswitch.command()
 @db_option
 @click.option("--limit", type=click.IntRange(min=1), help="Only the last N events.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option(*DATA_FORMATS, default="table")
 def history(*, db_url: str | None, limit: int | None, fmt: str) -> int:
     """The timeline of trips and resets, from the audit chain."""
     from devtools.kernel_cli.project import kernel_database

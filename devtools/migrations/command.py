@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,8 @@ import click
 from devtools import config as config_mod
 from devtools.findings import Severity, exit_code_for
 from devtools.options import format_option
-from devtools.render import render_findings
+from devtools.report.render import FORMATS, render
+from devtools.report.report import Report
 
 if TYPE_CHECKING:
     from devtools.migrations.lint import LintSettings
@@ -52,13 +52,7 @@ def heads(path: str | None, fmt: str) -> int:
     notes = [f for f in found if f.severity is Severity.INFO]
     head_ids = graph.distinct_heads()
     if fmt == "json":
-        sys.stdout.write(
-            json.dumps(
-                {"heads": head_ids, "findings": [f.to_dict("rule") for f in found]}, indent=2
-            )
-            + "\n"
-        )
-        return exit_code_for(broken)
+        return render(Report("migrations heads", found, data={"heads": head_ids}), fmt)
     for head in head_ids:
         rev = graph.by_id[head]
         labels = sorted(graph.head_labels(head))
@@ -69,13 +63,15 @@ def heads(path: str | None, fmt: str) -> int:
     for note in notes:
         click.echo(f"note: {note.path}:{note.line}: {note.message} ({note.fix})", err=True)
     if broken:
-        render_findings(broken, "text", title="the history is broken", stream=sys.stderr)
+        render(
+            Report("migrations heads", broken, title="the history is broken"), "text", sys.stderr
+        )
     return exit_code_for(broken)
 
 
 @migrations.command()
 @click.argument("path", required=False)
-@format_option("text", "json", "github")
+@format_option(*FORMATS)
 @click.option(
     "--pg-version",
     type=int,
@@ -166,14 +162,13 @@ def lint(
         ]
     revisions = len(result.graph.by_id)
     heads_text = ", ".join(result.heads) or "none"
-    return render_findings(
+    report = Report(
+        "migrations lint",
         findings,
-        fmt,
-        title="migrations lint",
-        id_key="rule",
-        extra={"heads": result.heads},
+        data={"heads": result.heads},
         clean_message=f"{revisions} revisions, head {heads_text}{judged_for}",
     )
+    return render(report, fmt)
 
 
 def _pg_version_from_stack(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import click
 
 from devtools import config as config_mod
-from devtools.errors import EXIT_FINDINGS, EXIT_OK, UserError
+from devtools.errors import EXIT_FINDINGS, EXIT_OK
 from devtools.options import format_option
 from devtools.ownership import developer as developer_mod
 from devtools.ownership.chown import HOW, ChownReport, give_back
@@ -22,6 +21,7 @@ from devtools.ownership.plan import Plan, StepResult, execute
 from devtools.ownership.scan import Entry
 from devtools.ownership.tree import relative as _rel
 from devtools.ownership.tree import resolve_all, worktree_root
+from devtools.report.confirm import Declined, ask
 from devtools.tracks.identity import resolve_track
 
 
@@ -161,14 +161,6 @@ def _result_text(result: StepResult) -> None:
         click.secho(shown(f"✗ {line}"), fg="red")
 
 
-def _confirmed(yes: bool) -> bool:
-    if yes:
-        return True
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        return click.confirm("Apply this plan?", default=False)
-    return False
-
-
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
 @click.option("--yes", "-y", is_flag=True, help="Apply the plan without asking.")
@@ -220,12 +212,17 @@ def clean(
     as_json = fmt == "json"
     if not as_json:
         _plan_text(plan)
-    if plan.empty or dry_run or not _confirmed(yes):
+    if plan.empty or dry_run:
         if as_json:
             click.echo(json.dumps(_clean_json(plan, None), indent=2))
-        if plan.empty or dry_run:
-            return EXIT_OK
-        raise UserError("plan only, nothing was changed: rerun with --yes to apply it")
+        return EXIT_OK
+    refused = "plan only, nothing was changed: rerun with --yes to apply it"
+    try:
+        ask("Apply this plan?", yes=yes, refused=refused, declined=refused)
+    except Declined:
+        if as_json:
+            click.echo(json.dumps(_clean_json(plan, None), indent=2))
+        raise
     results = []
     for result in execute(plan):
         results.append(result)

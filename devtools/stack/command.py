@@ -42,7 +42,7 @@ def down(volumes: bool, yes: bool, track: str | None) -> int:
     Deleting volumes destroys data: the plan is printed first and needs --yes or a confirmation.
     """
     from devtools.compose.cli import load_project
-    from devtools.confirm import confirm_plan
+    from devtools.report.confirm import confirm_plan
 
     cfg = config_mod.load()
     target = stack_target(cfg, resolve_track(cfg, track))
@@ -78,7 +78,7 @@ def reset(yes: bool, track: str | None) -> int:
     Prints the plan first; needs --yes, or a confirmation at a terminal.
     """
     from devtools.compose.cli import load_project
-    from devtools.confirm import confirm_plan
+    from devtools.report.confirm import confirm_plan
 
     cfg = config_mod.load()
     chosen = resolve_track(cfg, track)

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING
 import click
 
 from devtools import config as config_mod
+from devtools.options import format_option
+from devtools.report.render import DATA_FORMATS
 from devtools.tracks.identity import resolve_track
 
 if TYPE_CHECKING:
     from devtools.tracks.registry import PortAssignment, TrackEntry
 
-FORMATS = ("table", "json", "env")
+FORMATS = (*DATA_FORMATS, "env")  # the data formats, and shell assignments
 
 
 class PortsGroup(click.Group):
@@ -136,7 +138,7 @@ def env_lines(project: str, entry: TrackEntry) -> list[tuple[str, str]]:
 
 
 @ports.command("list")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@format_option(*DATA_FORMATS, default="table")
 def list_(fmt: str) -> int:
     """Every track in the registry, of every repo; reclaims tracks whose worktree is gone."""
     from devtools.tracks import registry
@@ -177,7 +179,7 @@ def list_(fmt: str) -> int:
 @click.option("--yes", is_flag=True, help="Do it without asking.")
 def release(track: str, yes: bool) -> int:
     """Give back a track's ports (and delete its override file)."""
-    from devtools.confirm import ask
+    from devtools.report.confirm import ask
     from devtools.tracks import ports as track_ports
     from devtools.tracks.occupancy import published_or_none
 
@@ -194,9 +196,7 @@ def release(track: str, yes: bool) -> int:
         )
     click.echo("\n".join(plan))
     refused = "not released: pass --yes to release without a terminal to confirm"
-    if not ask("release?", yes=yes, refused=refused):
-        click.echo("not released")
-        return 1
+    ask("release?", yes=yes, refused=refused, declined="not released")
     track_ports.release(entry)
     click.echo(f"released track {name}")
     return 0
@@ -205,7 +205,7 @@ def release(track: str, yes: bool) -> int:
 @ports.command("who")
 @click.argument("port", type=click.IntRange(1, 65535))
 @click.option("--udp", is_flag=True, help="A UDP port (default: TCP).")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@format_option(*DATA_FORMATS, default="table")
 def who(port: int, udp: bool, fmt: str) -> int:
     """Which track, container or host process holds PORT, and the command that frees it."""
     from devtools.tracks.who import who as find

@@ -9,6 +9,7 @@ import click
 
 from devtools import config as config_mod
 from devtools.options import format_option
+from devtools.report.render import FORMATS
 
 
 @click.command()
@@ -25,7 +26,7 @@ from devtools.options import format_option
     type=click.Path(dir_okay=False, path_type=Path),
     help="Deliverables spec (TOML); default: [tool.omc-dev.verify] in pyproject.toml.",
 )
-@format_option("text", "json", "github")
+@format_option(*FORMATS)
 @click.option(
     "--no-fetch",
     is_flag=True,

@@ -1,14 +1,16 @@
-"""Verify's output: a summary and tables for people, JSON for tools, annotations for GitHub."""
+"""Verify's output through the report pipeline: a summary and tables for people before the
+findings, its diffstat in the JSON, a summary notice among GitHub's annotations."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from devtools.findings import Finding, Severity, exit_code_for
-from devtools.render import github_annotation, render_findings
+from devtools.findings import Finding, Severity
+from devtools.report import report as pipeline
+from devtools.report.render import github_annotation
+from devtools.report.render import render as render_report
 from devtools.verify.model import DiffEntry, Report
 
 if TYPE_CHECKING:
@@ -44,14 +46,19 @@ def diffstat(report: Report) -> dict[str, dict[str, Any]]:
     }
 
 
-def to_json(report: Report) -> dict[str, Any]:
-    return {
-        "ok": report.ok,
-        "remote": report.remote,
-        "branch": report.branch,
-        "findings": [f.to_dict("check") for f in report.findings],
-        "diffstat": diffstat(report),
-    }
+def to_report(report: Report) -> pipeline.Report:
+    clean = (
+        "the work is on the remote branch and real"
+        if report.deliverables
+        else "the work is on the remote branch"
+    )
+    return pipeline.Report(
+        "verify",
+        report.findings,
+        data={"remote": report.remote, "branch": report.branch, "diffstat": diffstat(report)},
+        title=f"verify {report.remote}/{report.branch}",
+        clean_message=clean,
+    )
 
 
 def _files(count: int) -> str:
@@ -68,41 +75,17 @@ def _summary(report: Report) -> str:
     )
 
 
-def dumps(doc: dict[str, Any]) -> str:
-    """Indented JSON with one line per file: readable, and fast for thousands of files (the C
-    encoder only runs without `indent`)."""
-    rows = {kind: bucket.pop("files") for kind, bucket in doc["diffstat"].items()}
-    for kind in rows:
-        doc["diffstat"][kind]["files"] = f"@files:{kind}@"
-    text = json.dumps(doc, indent=2)
-    for kind, files in rows.items():
-        body = ",\n".join("        " + json.dumps(row) for row in files)
-        text = text.replace(json.dumps(f"@files:{kind}@"), f"[\n{body}\n      ]" if files else "[]")
-    return text
-
-
 def render(report: Report, fmt: str, stream: IO[str] | None = None) -> int:
     out = stream or sys.stdout
-    title = f"verify {report.remote}/{report.branch}"
-    if fmt == "json":
-        out.write(dumps(to_json(report)) + "\n")
-        return exit_code_for(report.findings)
-    if fmt == "github":
-        code = render_findings(report.findings, "github", title=title, id_key="check", stream=out)
-        if report.diff:
-            # a notice titled like the table, escaped as GitHub needs (branch names may hold ",")
-            summary = Finding(title, Severity.INFO, _summary(report))
-            out.write(github_annotation(summary) + "\n")
-        return code
-    _print_text(report, out)
-    clean = (
-        "the work is on the remote branch and real"
-        if report.deliverables
-        else "the work is on the remote branch"
-    )
-    return render_findings(
-        report.findings, "text", title=title, id_key="check", clean_message=clean, stream=out
-    )
+    doc = to_report(report)
+    if fmt == "text":
+        _print_text(report, out)
+    code = render_report(doc, fmt, out)
+    if fmt == "github" and report.diff:
+        # a notice titled like the table, escaped as GitHub needs (branch names may hold ",")
+        summary = Finding(doc.title, Severity.INFO, _summary(report))
+        out.write(github_annotation(summary) + "\n")
+    return code
 
 
 def _reasons(entries: Sequence[DiffEntry]) -> Text:

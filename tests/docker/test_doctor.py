@@ -28,7 +28,7 @@ def test_doctor_reports_unreachable_engine(tmp_path: Path) -> None:
     )
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1
-    assert [f["check"] for f in doc["findings"]] == ["engine-unreachable"]
+    assert [f["id"] for f in doc["findings"]] == ["engine-unreachable"]
     # The hint is in the user's terms: no file that exists only in omc-dev's own repository.
     message = doc["findings"][0]["message"]
     assert "start Docker" in message and "scripts/" not in message
@@ -50,3 +50,30 @@ def test_doctor_without_compose_file_says_how_to_fix(tmp_path: Path) -> None:
     proc = omc("doctor", cwd=tmp_path)
     assert proc.returncode == 1
     assert "no compose file" in proc.stdout
+
+
+def test_doctor_json_is_the_documented_report_with_a_real_engine(tmp_path: Path) -> None:
+    import jsonschema
+
+    from tests.unit.test_report_schema import schema
+
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    proc = omc("doctor", "--format", "json", "--track", "t", cwd=tmp_path)
+    doc = json.loads(proc.stdout)
+    jsonschema.Draft202012Validator(schema()).validate(doc)
+    assert doc["command"] == "doctor" and doc["ok"] is (proc.returncode == 0)
+    assert {c["id"]: c["status"] for c in doc["checks"]}["engine"] == "pass"
+
+
+def test_doctor_concise_is_one_line_per_finding(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    proc = omc(
+        "doctor",
+        "--format",
+        "concise",
+        cwd=tmp_path,
+        env={"DOCKER_HOST": f"unix://{tmp_path}/no.sock"},
+    )
+    assert proc.returncode == 1
+    (line,) = proc.stdout.splitlines()
+    assert line.startswith("engine-unreachable ") and "start Docker" in line

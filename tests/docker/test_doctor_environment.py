@@ -49,13 +49,13 @@ def doctor(folder: Path) -> tuple[int, list[dict[str, Any]], dict[str, str]]:
 
 
 def only(findings: list[dict[str, Any]], check: str) -> list[dict[str, Any]]:
-    return [f for f in findings if f["check"] == check]
+    return [f for f in findings if f["id"] == check]
 
 
 def test_clean_files_pass(tmp_path: Path, state_dir: Path) -> None:
     code, findings, status = doctor(stack(tmp_path / "s", _env="DB_HOST_PORT=5433\n"))
     assert status["environment"] == "pass", findings
-    assert [f for f in findings if f["check"].startswith("env-")] == [] and code == 0
+    assert [f for f in findings if f["id"].startswith("env-")] == [] and code == 0
 
 
 def test_hostname_that_is_no_service(tmp_path: Path, state_dir: Path) -> None:
@@ -144,7 +144,7 @@ def test_malformed_env_file_names_file_and_line(tmp_path: Path, state_dir: Path)
 def test_the_reference_stacks_own_files_pass(state_dir: Path) -> None:
     _, findings, status = doctor(REPO_ROOT)
     assert status["environment"] == "pass", findings
-    assert not [f for f in findings if f["check"].startswith("env-")]
+    assert not [f for f in findings if f["id"].startswith("env-")]
 
 
 def test_template_uses_service_names_and_container_ports(tmp_path: Path, state_dir: Path) -> None:
@@ -194,3 +194,50 @@ def test_template_refuses_malformed_env_files(tmp_path: Path, state_dir: Path, n
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
     assert f"{folder / name}:2: unterminated quoted value" in proc.stderr
+
+
+def test_template_declined_at_a_terminal_exits_like_refused(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    """A "no" typed at the terminal and no terminal without --yes are one outcome: exit 2."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    from tests.fixtures.cli import cli_env, omc_argv
+
+    folder = stack(tmp_path / "s", _env_example="MINE=1\n")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        omc_argv("env", "template"),
+        cwd=folder,
+        env=cli_env(None),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    out, answered, deadline = b"", False, time.monotonic() + 60
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    out += os.read(master, 4096)
+                except OSError:  # EIO: the process closed the terminal
+                    break
+                if b"[y/N]" in out and not answered:
+                    os.write(master, b"n\n")
+                    answered = True
+        code = proc.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert b"[y/N]" in out, out
+    assert code == 2, out
+    assert b"not written" in out and b"Traceback" not in out
+    assert (folder / ".env.example").read_text() == "MINE=1\n"

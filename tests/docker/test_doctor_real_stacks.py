@@ -24,7 +24,7 @@ def doctor(shape: Shape, folder: Path) -> tuple[int, list[dict[str, Any]], dict[
 
 
 def env_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [f for f in findings if f["check"].startswith("env-")]
+    return [f for f in findings if f["id"].startswith("env-")]
 
 
 def without_backend_override(shape: Shape) -> str:
@@ -66,7 +66,7 @@ def test_localhost_db_host_not_overridden_fails_with_the_fix(
     folder = OLDER.write(tmp_path / "s", **{"docker-compose.yml": without_backend_override(OLDER)})
     code, findings, status = doctor(OLDER, folder)
     (finding,) = env_findings(findings)
-    assert finding["check"] == "env-host-loopback" and finding["fix"] == "POSTGRES_SERVER=db"
+    assert finding["id"] == "env-host-loopback" and finding["fix"] == "POSTGRES_SERVER=db"
     assert (finding["path"], finding["line"]) == (".env", dotenv_line(folder, "POSTGRES_SERVER"))
     assert "(received by backend)" in finding["message"]
     assert (code, status["environment"]) == (1, "fail")
@@ -88,7 +88,7 @@ def test_silenced_by_config_per_rule_and_variable(tmp_path: Path, state_dir: Pat
     pyproject = folder / "pyproject.toml"
     pyproject.write_text('[tool.omc-dev.doctor]\nignore = ["env-host-loopback:SMTP_HOST"]\n')
     _, findings, _ = doctor(OLDER, folder)
-    assert [f["check"] for f in env_findings(findings)] == ["env-host-loopback"]  # not this one
+    assert [f["id"] for f in env_findings(findings)] == ["env-host-loopback"]  # not this one
     pyproject.write_text('[tool.omc-dev.doctor]\nignore = ["env-host-loopback:POSTGRES_SERVER"]\n')
     _, findings, status = doctor(OLDER, folder)
     assert env_findings(findings) == [] and status["environment"] == "pass", findings

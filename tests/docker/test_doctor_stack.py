@@ -18,7 +18,7 @@ def test_the_reference_stack_mounts_every_source_folder() -> None:
     proc = omc("doctor", "--format", "json", cwd=REPO_ROOT, env={"OMC_IN_CONTAINER": "0"})
     doc = json.loads(proc.stdout)
     assert checks(doc)["mounts"] == "pass", doc
-    assert [f for f in doc["findings"] if f["check"] == "mount-missing"] == []
+    assert [f for f in doc["findings"] if f["id"] == "mount-missing"] == []
 
 
 def test_a_compose_file_missing_one_mount_gets_the_line_to_add(tmp_path: Path) -> None:
@@ -33,14 +33,15 @@ def test_a_compose_file_missing_one_mount_gets_the_line_to_add(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr  # a warning, not an error
     doc = json.loads(proc.stdout)
     assert checks(doc)["mounts"] == "warn"
-    missing = [f for f in doc["findings"] if f["check"] == "mount-missing"]
+    missing = [f for f in doc["findings"] if f["id"] == "mount-missing"]
     # backend has the build context (migrate runs its image); db mounts no folder at all.
     assert [f["message"].split(":")[0] for f in missing] == ["service backend"]
     for finding in missing:
         assert finding["severity"] == "warning"
         assert "scripts/ is not bind-mounted while devtools/, kernel/, tests/" in finding["message"]
         assert finding["fix"].startswith("add `- ./scripts:/app/scripts` to services.")
-        assert finding["path"] == str(tmp_path / "compose.yaml") and finding["line"]
+        # relative to the repository root, as in every format
+        assert finding["path"] == "compose.yaml" and finding["line"]
 
     github = omc("doctor", "--format", "github", cwd=tmp_path, env={"OMC_IN_CONTAINER": "0"})
     assert "::warning file=" in github.stdout and "title=mount-missing" in github.stdout
@@ -56,5 +57,5 @@ def test_run_place_warns_when_a_container_signal_lies(tmp_path: Path) -> None:
     proc = omc("doctor", "--format", "json", cwd=tmp_path, env={"container": "podman"})
     doc = json.loads(proc.stdout)
     assert checks(doc)["run-place"] == "warn" and proc.returncode == 0
-    (finding,) = [f for f in doc["findings"] if f["check"] == "run-place-suspect"]
+    (finding,) = [f for f in doc["findings"] if f["id"] == "run-place-suspect"]
     assert "container=podman" in finding["message"] and "OMC_IN_CONTAINER=0" in finding["fix"]

@@ -62,7 +62,7 @@ def test_postgres_rejects_what_the_static_lint_reports(
     assert code == code_static == 1
 
     def keyed(report: dict[str, Any]) -> set[tuple[str, str, int]]:
-        return {(f["rule"], f["path"], f["line"]) for f in report["findings"]}
+        return {(f["id"], f["path"], f["line"]) for f in report["findings"]}
 
     expected = {
         ("non-immutable-index", "m/versions/b2.py", 19),
@@ -90,7 +90,7 @@ def test_other_failures_and_what_depends_on_them(tmp_path: Path, pg_url: str) ->
         },
     )
     _, live = lint(folder, "--against-db", pg_url, "--select", "index")
-    found = {(f["rule"], f["path"], f["line"]) for f in live["findings"]}
+    found = {(f["id"], f["path"], f["line"]) for f in live["findings"]}
     # a1 is a syntax error for PostgreSQL (the static lint says why); b2 never runs; c3 fails.
     assert found == {
         ("migration-failed", "m/versions/a1.py", 20),
@@ -98,7 +98,7 @@ def test_other_failures_and_what_depends_on_them(tmp_path: Path, pg_url: str) ->
     }
     _, static = lint(folder, "--select", "index")
     assert ("invalid-index-expression", "m/versions/a1.py", 20) in {
-        (f["rule"], f["path"], f["line"]) for f in static["findings"]
+        (f["id"], f["path"], f["line"]) for f in static["findings"]
     }
 
 

@@ -450,3 +450,25 @@ def test_words_that_are_no_host_names_are_not_judged(tmp_path: Path) -> None:
     assert [(f.id, f.message.split(":")[0]) for f in found] == [
         ("env-host-loopback", "MINIO_ENDPOINT=localhost")
     ]
+
+
+def test_env_rules_registered_as_checks_find_the_same_and_set_silenced_ones_apart(
+    tmp_path: Path,
+) -> None:
+    from devtools.envfiles.rules import CHECKS, EnvModel
+    from devtools.report.checks import run_checks
+
+    compose = OLDER.files["docker-compose.yml"]
+    backend_block = compose.index("  backend:")
+    without = compose[:backend_block] + compose[backend_block:].replace(
+        "      - POSTGRES_SERVER=db\n", "", 1
+    )
+    folder = OLDER.write(tmp_path / "s", **{"docker-compose.yml": without})
+    view = view_of(OLDER, folder, OLDER.config(folder, backend={"POSTGRES_SERVER": "localhost"}))
+    results = run_checks(CHECKS, EnvModel(view))
+    assert [f for r in results for f in r.findings] == check(view) != []
+    assert {r.id: r.status for r in results}["env-addresses"] == "fail"
+    quiet = EnvModel(view, lambda name, finding: name == "POSTGRES_SERVER")
+    kept = [f for r in run_checks(CHECKS, quiet) for f in r.findings]
+    assert [f.id for f in quiet.silenced] == ["env-host-loopback"]
+    assert sorted(kept + quiet.silenced, key=repr) == sorted(check(view), key=repr)

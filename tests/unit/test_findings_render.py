@@ -4,7 +4,8 @@ import io
 import json
 
 from devtools.findings import Finding, Severity, exit_code_for
-from devtools.render import github_annotation, render_findings
+from devtools.report.render import github_annotation, render
+from devtools.report.report import SCHEMA_VERSION, Report
 
 ERR = Finding(
     "multiple-heads",
@@ -23,17 +24,17 @@ def test_exit_code_follows_error_severity() -> None:
     assert exit_code_for([WARN, ERR]) == 1
 
 
-def test_json_shape_uses_the_commands_id_key() -> None:
+def test_json_shape_has_one_id_key_and_the_commands_data() -> None:
     out = io.StringIO()
-    code = render_findings(
-        [ERR], "json", title="lint", id_key="rule", extra={"heads": ["a", "b"]}, stream=out
-    )
+    code = render(Report("migrations lint", [ERR], data={"heads": ["a", "b"]}), "json", out)
     doc = json.loads(out.getvalue())
     assert code == 1
+    assert doc["schema_version"] == SCHEMA_VERSION and doc["command"] == "migrations lint"
+    assert doc["ok"] is False and doc["summary"] == {"errors": 1, "warnings": 0, "infos": 0}
     assert doc["heads"] == ["a", "b"]
     assert doc["findings"] == [
         {
-            "rule": "multiple-heads",
+            "id": "multiple-heads",
             "severity": "error",
             "path": "versions/a.py",
             "line": 3,
@@ -54,7 +55,7 @@ def test_github_annotation_escapes_data_and_properties() -> None:
 
 def test_text_output_shows_user_text_verbatim() -> None:
     out = io.StringIO()
-    render_findings([WARN, ERR], "text", title="doctor", stream=out)
+    render(Report("doctor", [WARN, ERR]), "text", out)
     text = out.getvalue()
     assert "[tool.omc-dev]" in text  # not swallowed as rich markup
     assert "1 error(s), 1 warning(s)" in text
@@ -62,20 +63,39 @@ def test_text_output_shows_user_text_verbatim() -> None:
 
 def test_text_output_when_clean() -> None:
     out = io.StringIO()
-    assert render_findings([], "text", title="lint", stream=out) == 0
+    assert render(Report("x", [], title="lint"), "text", out) == 0
     assert "lint: no problems found" in out.getvalue()
+
+
+def test_concise_is_one_line_per_finding_without_a_table_or_counts() -> None:
+    out = io.StringIO()
+    folded = Finding("stub", Severity.WARNING, "a stub:\n  pass", path="app/x.py")
+    assert render(Report("verify", [ERR, WARN, folded]), "concise", out) == 1
+    assert out.getvalue().splitlines() == [
+        "versions/a.py:3: multiple-heads two heads: a, b",
+        "missing-mount scripts/ is not mounted [tool.omc-dev]",
+        "app/x.py: stub a stub: pass",
+    ]
+
+
+def test_concise_prints_nothing_when_clean() -> None:
+    out = io.StringIO()
+    assert render(Report("verify", [WARN]), "concise", out) == 0
+    assert render(Report("verify", []), "concise", out) == 0
+    assert out.getvalue().count("\n") == 1
 
 
 def test_verify_summary_notice_is_escaped_like_every_annotation() -> None:
     from devtools.git.history import FileChange
     from devtools.verify.generated import HANDWRITTEN
-    from devtools.verify.model import DiffEntry, Report
-    from devtools.verify.report import render
+    from devtools.verify.model import DiffEntry
+    from devtools.verify.model import Report as VerifyReport
+    from devtools.verify.report import render as render_verify
 
     change = FileChange("a.py", "A", insertions=1200, deletions=0, binary=False)
-    report = Report("origin", "fix,ui", diff=[DiffEntry(change, HANDWRITTEN)])
+    report = VerifyReport("origin", "fix,ui", diff=[DiffEntry(change, HANDWRITTEN)])
     out = io.StringIO()
-    assert render(report, "github", stream=out) == 0
+    assert render_verify(report, "github", stream=out) == 0
     assert out.getvalue() == (
         "::notice title=verify origin/fix%2Cui::hand-written +1,200 -0 in 1 file; "
         "generated +0 -0 in 0 files\n"

@@ -24,7 +24,6 @@ CLI_MODULES = {
     "devtools.__main__",  # python -m devtools
     "devtools.lazy",  # the lazily loading group
     "devtools.options",  # options shared by commands
-    "devtools.confirm",  # the one confirmation prompt of destructive commands
     "devtools.container",  # reexec_if_host: a script's entry point, ends like the CLI
 }
 

@@ -41,7 +41,8 @@ def test_heads_text_and_json(tmp_path: Path, env: dict[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert [line.split()[0] for line in proc.stdout.splitlines()] == ["b2", "c3"]
     proc = omc("migrations", "heads", str(folder), "--format", "json", cwd=tmp_path, env=env)
-    assert json.loads(proc.stdout) == {"heads": ["b2", "c3"], "findings": []}
+    doc = json.loads(proc.stdout)
+    assert (doc["heads"], doc["findings"], doc["ok"]) == (["b2", "c3"], [], True)
 
 
 def test_heads_on_a_broken_history_exits_1_with_the_reason(
@@ -51,7 +52,7 @@ def test_heads_on_a_broken_history_exits_1_with_the_reason(
     proc = omc("migrations", "heads", str(folder), "--format", "json", cwd=tmp_path, env=env)
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
-    assert [f["rule"] for f in report["findings"]] == ["missing-parent"]
+    assert [f["id"] for f in report["findings"]] == ["missing-parent"]
 
 
 def test_lint_clean_exits_0(tmp_path: Path, env: dict[str, str]) -> None:
@@ -65,10 +66,11 @@ def test_lint_json_has_the_issue_shape(tmp_path: Path, env: dict[str, str]) -> N
     proc = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env=env)
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
-    assert list(report) == ["heads", "findings"] and report["heads"] == ["b2", "c3"]
-    assert {f["rule"] for f in report["findings"]} == {"multiple-heads", "non-immutable-index"}
+    assert list(report) == ["schema_version", "command", "ok", "summary", "heads", "findings"]
+    assert report["heads"] == ["b2", "c3"]
+    assert {f["id"] for f in report["findings"]} == {"multiple-heads", "non-immutable-index"}
     for finding in report["findings"]:
-        assert {"rule", "severity", "path", "line", "message"} <= set(finding)
+        assert {"id", "severity", "path", "line", "message"} <= set(finding)
         assert finding["severity"] == "error" and finding["path"] == "m/versions/c3.py"
         assert isinstance(finding["line"], int)
 
@@ -106,8 +108,8 @@ def test_select_runs_only_the_chosen_rules(tmp_path: Path, env: dict[str, str]) 
         cwd=tmp_path,
         env=env,
     )
-    assert [f["rule"] for f in json.loads(graph.stdout)["findings"]] == ["multiple-heads"]
-    assert [f["rule"] for f in json.loads(index.stdout)["findings"]] == ["non-immutable-index"]
+    assert [f["id"] for f in json.loads(graph.stdout)["findings"]] == ["multiple-heads"]
+    assert [f["id"] for f in json.loads(index.stdout)["findings"]] == ["non-immutable-index"]
 
 
 @pytest.mark.parametrize(
@@ -235,7 +237,7 @@ def test_green_prs_red_merge_with_base(git_repo: GitRepo, env: dict[str, str]) -
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (finding,) = json.loads(proc.stdout)["findings"]
-    assert finding["rule"] == "multiple-heads" and finding["path"] == "db/versions/c3.py"
+    assert finding["id"] == "multiple-heads" and finding["path"] == "db/versions/c3.py"
     assert "origin/main's head is b2" in finding["message"]
     assert finding["fix"] == "rebase the revision: set down_revision = 'b2' in db/versions/c3.py"
     # Rebased onto main's head: clean.
@@ -258,7 +260,8 @@ def test_base_that_does_not_exist_is_unusable_input(git_repo: GitRepo, env: dict
 def test_the_kernel_migrations_pass(env: dict[str, str]) -> None:
     proc = omc("migrations", "lint", "--format", "json", cwd=REPO_ROOT, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json.loads(proc.stdout) == {"heads": ["0001_kernel_schema"], "findings": []}
+    doc = json.loads(proc.stdout)
+    assert (doc["heads"], doc["findings"]) == (["0001_kernel_schema"], [])
 
 
 def test_the_parse_cache_gives_the_same_answers(tmp_path: Path, env: dict[str, str]) -> None:
@@ -279,7 +282,8 @@ def test_the_parse_cache_gives_the_same_answers(tmp_path: Path, env: dict[str, s
     # An edited file is read again, not served from the cache.
     (folder / "versions" / "c3.py").write_text(rf("c3", "b2"))
     edited = omc("migrations", "lint", str(folder), "--format", "json", cwd=tmp_path, env=env)
-    assert json.loads(edited.stdout) == {"heads": ["c3"], "findings": []}
+    doc = json.loads(edited.stdout)
+    assert (doc["heads"], doc["findings"]) == (["c3"], [])
 
 
 def test_a_cold_json_lint_imports_nothing_it_does_not_use(tmp_path: Path) -> None:

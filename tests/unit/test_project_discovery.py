@@ -14,7 +14,8 @@ from devtools.compose.source import read_source
 from devtools.configkeys import unknown_keys
 from devtools.findings import Finding, Severity
 from devtools.omcdir import omc_dir
-from devtools.render import render_findings
+from devtools.report.render import render
+from devtools.report.report import Report
 from tests.fixtures.cli import omc
 from tests.fixtures.fullstack import make_fullstack
 from tests.fixtures.git import GitRepo, make_repo
@@ -226,9 +227,13 @@ def test_absolute_paths_in_findings_become_relative_to_the_repository(
         Finding("x", Severity.ERROR, "m", path=inside, line=3),
         Finding("y", Severity.WARNING, "m", path="/elsewhere/f.py"),
     ]
-    for fmt, expected in (("github", "file=backend/app.py,line=3"), ("json", '"backend/app.py"')):
+    for fmt, expected in (
+        ("github", "file=backend/app.py,line=3"),
+        ("json", '"backend/app.py"'),
+        ("concise", "backend/app.py:3: x m"),
+    ):
         out = io.StringIO()
-        render_findings(findings, fmt, title="t", stream=out)
+        render(Report("t", findings), fmt, out)
         assert expected in out.getvalue() and "/elsewhere/f.py" in out.getvalue()
 
 
@@ -268,7 +273,7 @@ def test_verify_from_backend_reads_the_root_spec(git_repo: GitRepo) -> None:
     git_repo.git("push", "--quiet", "--set-upstream", "origin", "feature")
     code, doc = verify_json(git_repo.path / "backend")
     assert code == 1
-    missing = [f for f in doc["findings"] if f["check"] == "missing-path"]
+    missing = [f for f in doc["findings"] if f["id"] == "missing-path"]
     assert [f["path"] for f in missing] == ["web/src/pages/Orders.tsx"]
 
 

@@ -64,11 +64,11 @@ def test_generated_client_and_stub_component_fail_with_stub_and_generated_only(
     assert doc["ok"] is False
     assert (doc["remote"], doc["branch"]) == ("origin", "feature")
     assert checks(doc) == {"stub", "generated-only"}
-    stubs = [f for f in doc["findings"] if f["check"] == "stub"]
+    stubs = [f for f in doc["findings"] if f["id"] == "stub"]
     assert {f["path"] for f in stubs} == {"web/src/pages/Orders.tsx"}
     assert any("coming soon" in f["message"] for f in stubs)
     assert any("TODO" in f["message"] for f in stubs)
-    (only,) = [f for f in doc["findings"] if f["check"] == "generated-only"]
+    (only,) = [f for f in doc["findings"] if f["id"] == "generated-only"]
     assert "9 hand-written lines" in only["message"]
     assert "3,000 generated" in only["message"]
     generated = doc["diffstat"]["generated"]
@@ -82,9 +82,10 @@ def test_generated_client_and_stub_component_fail_with_stub_and_generated_only(
         }
     ]
     assert doc["diffstat"]["handwritten"]["insertions"] == 9
-    assert set(doc) == {"ok", "remote", "branch", "findings", "diffstat"}
+    common = {"schema_version", "command", "ok", "summary", "findings"}
+    assert set(doc) == common | {"remote", "branch", "diffstat"}
     for finding in doc["findings"]:
-        assert {"check", "severity", "path", "message"} <= set(finding)
+        assert {"id", "severity", "path", "message"} <= set(finding)
 
 
 def test_real_feature_passes(project: GitRepo) -> None:
@@ -108,7 +109,7 @@ def test_unpushed_commits_fail(project: GitRepo) -> None:
 
     assert code == 1
     (finding,) = doc["findings"]
-    assert finding["check"] == "unpushed-commits"
+    assert finding["id"] == "unpushed-commits"
     assert sha[:10] in finding["message"] and "not pushed yet" in finding["message"]
     assert finding["fix"] == "git push origin feature"
 
@@ -136,7 +137,7 @@ def test_commit_pushed_to_main_instead_of_the_track_branch_is_branch_drift(
 
     assert code == 1
     (drift,) = doc["findings"]
-    assert drift["check"] == "branch-drift"
+    assert drift["id"] == "branch-drift"
     assert "origin/main" in drift["message"]
     assert sha[:10] in drift["message"] and "meant for feature" in drift["message"]
 
@@ -153,7 +154,7 @@ def test_deliverable_found_on_another_branch_is_branch_drift(project: GitRepo) -
     code, doc = verify_json(project.path, "--branch", "feature")
 
     assert code == 1
-    drifts = [f for f in doc["findings"] if f["check"] == "branch-drift"]
+    drifts = [f for f in doc["findings"] if f["id"] == "branch-drift"]
     assert {f["path"] for f in drifts} == {"web/src/api", "web/src/pages/Orders.tsx"}
     for drift in drifts:
         assert "origin/main" in drift["message"] and sha[:10] in drift["message"]
@@ -173,7 +174,7 @@ def test_missing_path_and_symbol(project: GitRepo) -> None:
     project.git("push", "--quiet", "--set-upstream", "origin", "feature")
     code, doc = verify_json(project.path)
     assert code == 1
-    missing = {f["check"]: f for f in doc["findings"]}
+    missing = {f["id"]: f for f in doc["findings"]}
     assert set(missing) == {"missing-path", "missing-symbol", "generated-only"}
     assert missing["missing-path"]["path"] == "web/src/pages/Orders.tsx"
     assert "OrdersPage" in missing["missing-symbol"]["message"]
@@ -200,7 +201,7 @@ def test_detached_head_in_ci_uses_the_ci_branch_variable(project: GitRepo, tmp_p
     code, doc = verify_json(ci.path, env={"CI_COMMIT_REF_NAME": "feature"})
     assert code == 1
     (finding,) = doc["findings"]
-    assert finding["check"] == "unpushed-commits" and sha[:10] in finding["message"]
+    assert finding["id"] == "unpushed-commits" and sha[:10] in finding["message"]
 
 
 def test_detached_head_without_a_branch_is_unusable_input(project: GitRepo) -> None:
@@ -250,7 +251,7 @@ def test_deep_enough_shallow_clone_without_fetch_warns(project: GitRepo, tmp_pat
     assert is_shallow(ci.path)
     code, doc = verify_json(ci.path, "--no-fetch", "--branch", "feature")
     assert code == 0
-    assert [(f["check"], f["severity"]) for f in doc["findings"]] == [("shallow-clone", "warning")]
+    assert [(f["id"], f["severity"]) for f in doc["findings"]] == [("shallow-clone", "warning")]
 
 
 def test_stale_remote_tracking_refs_are_fetched(project: GitRepo, tmp_path: Path) -> None:
@@ -261,7 +262,7 @@ def test_stale_remote_tracking_refs_are_fetched(project: GitRepo, tmp_path: Path
 
     code, doc = verify_json(project.path, "--no-fetch")
     assert code == 0
-    assert [f["check"] for f in doc["findings"]] == ["stale-remote-ref"]
+    assert [f["id"] for f in doc["findings"]] == ["stale-remote-ref"]
     assert "More.tsx" not in json.dumps(doc["diffstat"])
 
     code, doc = verify_json(project.path)
@@ -308,7 +309,7 @@ def test_spec_file_option(project: GitRepo, tmp_path: Path) -> None:
     spec.write_text('[[deliverables]]\nname = "settings"\npaths = ["web/src/pages/Settings.tsx"]\n')
     code, doc = verify_json(project.path, "--spec", str(spec))
     assert code == 1
-    assert [f["check"] for f in doc["findings"]] == ["missing-path"]
+    assert [f["id"] for f in doc["findings"]] == ["missing-path"]
     proc = run_verify(project.path, "--spec", str(tmp_path / "nope.toml"))
     assert proc.returncode == 2 and "no such spec file" in proc.stderr
 

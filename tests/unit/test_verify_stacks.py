@@ -108,7 +108,7 @@ def test_empty_branch_is_an_error_without_a_spec(stack: GitRepo) -> None:
 
     assert code == 1
     (finding,) = doc["findings"]
-    assert finding["check"] == "empty-branch" and finding["severity"] == "error"
+    assert finding["id"] == "empty-branch" and finding["severity"] == "error"
     assert "no commits beyond origin/main" in finding["message"]
     assert finding["fix"].startswith("commit the work on feature/item-status")
 
@@ -122,7 +122,7 @@ def test_commits_that_cancel_out_are_an_empty_branch(stack: GitRepo) -> None:
 
     assert code == 1
     (finding,) = doc["findings"]
-    assert finding["check"] == "empty-branch"
+    assert finding["id"] == "empty-branch"
     assert "changes nothing relative to origin/main" in finding["message"]
 
 
@@ -162,10 +162,10 @@ def test_null_component_padded_with_thousands_of_generated_lines_fails(stack: Gi
 
     assert code == 1
     assert checks(doc) == {"stub", "generated-only"}
-    (stub,) = [f for f in doc["findings"] if f["check"] == "stub"]
+    (stub,) = [f for f in doc["findings"] if f["id"] == "stub"]
     assert stub["path"] == "frontend/src/components/Items/ItemStatus.tsx" and stub["line"] == 6
     assert "ItemStatus() returns null" in stub["message"]
-    (padding,) = [f for f in doc["findings"] if f["check"] == "generated-only"]
+    (padding,) = [f for f in doc["findings"] if f["id"] == "generated-only"]
     assert "9 of the 9 hand-written lines are in files with stubs" in padding["message"]
     reasons = {f["path"]: f["reason"] for f in doc["diffstat"]["generated"]["files"]}
     assert reasons["frontend/src/client/core/schemas.ts"] == f"named by {CONFIG} output"
@@ -182,7 +182,7 @@ def test_stub_added_to_a_changed_file_is_an_error_and_untouched_code_is_not_judg
 
     assert code == 1
     (stub,) = doc["findings"]
-    assert stub["check"] == "stub" and stub["severity"] == "error"
+    assert stub["id"] == "stub" and stub["severity"] == "error"
     assert (stub["path"], stub["line"]) == ("backend/app/crud.py", 12)
     assert stub["message"] == "close_item() is only `pass`"
 
