@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from devtools.errors import EnvironmentMissing, UserError
+from devtools.proc import run
 
 # Plain English messages to parse, no credential prompt that could hang, no lock taken for
 # the index refresh a read-only status would otherwise do.
@@ -20,21 +21,30 @@ class GitFailed(UserError):
     """git ran and said no; the message names the git command, the folder and git's reason."""
 
 
-def git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    """Run `git -C cwd ARGS...` and return its stdout."""
+# Local questions (ls-files, status, worktree): seconds even in a large repository.
+GIT_TIMEOUT = 300.0
+
+
+def git(cwd: Path, *args: str, stdin: bytes | None = None, timeout: float = GIT_TIMEOUT) -> bytes:
+    """Run `git -C cwd ARGS...` and return its stdout; stopped (with its helpers) after
+    `timeout` seconds or when omc-dev is interrupted."""
     try:
-        proc = subprocess.run(
+        proc = run(
             ["git", "-C", str(cwd), *args],
             input=stdin,
-            stdin=subprocess.DEVNULL if stdin is None else None,
-            capture_output=True,
+            timeout=timeout,
             env={**os.environ, **GIT_ENV},
-            check=False,
         )
     except FileNotFoundError:
         raise EnvironmentMissing("git is not installed: install git") from None
+    except subprocess.TimeoutExpired:
+        raise EnvironmentMissing(
+            f"git {args[0]} did not finish within {timeout:g} s in {cwd} and was stopped: "
+            "is the repository on a slow or hung file system?"
+        ) from None
     if proc.returncode != 0:
         lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines()]
         reason = next((ln for ln in reversed(lines) if ln), f"exit code {proc.returncode}")
         raise GitFailed(f"git {args[0]} failed in {cwd}: {reason}", exit_code=1)
-    return proc.stdout
+    stdout: bytes = proc.stdout
+    return stdout
