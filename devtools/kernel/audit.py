@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from devtools.kernel.options import db_option
+from devtools.kernel.options import db_option, row_limit
 
 ACTIONS = (
     "ALGORITHM_SIGNAL",
@@ -23,7 +23,7 @@ ACTIONS = (
 
 @click.command()
 @db_option
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", default=20, show_default=True, type=row_limit(1))
 @click.option("--actor", help="Only records by this actor (a strategy id, guard, an operator).")
 @click.option(
     "--action", type=click.Choice(ACTIONS, case_sensitive=False), help="Only this action."

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from devtools.kernel.options import db_option
+from devtools.kernel.options import db_option, row_limit
 
 
 @click.group()
@@ -104,7 +104,7 @@ def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 
 @killswitch.command()
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), help="Only the last N events.")
+@click.option("--limit", type=row_limit(1), help="Only the last N events.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
