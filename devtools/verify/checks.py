@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from devtools.errors import UnusableInput
 from devtools.findings import Finding, Severity
 from devtools.verify import gitrefs
+from devtools.verify.binary import binary_problem
 from devtools.verify.generated import Classifier, FileRef
 from devtools.verify.gitrefs import (
     FileChange,
@@ -404,6 +405,11 @@ class Verifier:
         stubbed: set[str] = set()
         for d in deliverables:
             for path in owned[d.name]:
+                binary = None if path in stubbed else binary_problem(path, contents[path] or b"")
+                if binary:
+                    stubbed.add(path)
+                    message = f"deliverable {d.name!r}: {binary}"
+                    findings.append(Finding(STUB, Severity.ERROR, message, path=path))
                 if path in stubbed or path not in texts or verdicts[path].generated:
                     continue
                 stubbed.add(path)  # a file shared by two deliverables is reported once
