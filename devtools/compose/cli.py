@@ -161,6 +161,9 @@ def load_project(target: ComposeTarget) -> ComposeProject:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
         raise UnusableInput(f"docker compose config printed invalid JSON: {exc}") from None
+    except RecursionError:
+        files = ", ".join(str(f) for f in target.files)
+        raise UnusableInput(f"{files}: nested too deeply to read: flatten it") from None
     return parse_config(doc, files=target.files)
 
 
