@@ -161,17 +161,25 @@ def _parse_time(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise ValueError("not a finite timestamp")
-        return datetime.fromtimestamp(value, UTC)
+        return _from_unix(value)
     if isinstance(value, str):
         text = value.strip()
         number = parse_decimal(text)
         if number is not None and number.is_finite():
             if abs(number) > 10**12:  # float() of it would be inexact or infinite anyway
                 return None
-            return datetime.fromtimestamp(float(number), UTC)
+            return _from_unix(float(number))
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise ValueError("expected an ISO 8601 time or Unix seconds")
+
+
+def _from_unix(seconds: float) -> datetime | None:
+    """None past what the platform's calendar holds (ValueError, OverflowError or OSError)."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _price(value: Any, field: str) -> Decimal:
