@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from devtools import __version__
-from devtools.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from devtools.errors import EXIT_INTERRUPTED, EXIT_USAGE, Stopped, UserError
 
 # name -> ("module:attribute", one-line help shown by `omc-dev --help` without importing it).
 # Each landed command adds one line here; nothing is listed before it works.
@@ -140,6 +140,9 @@ def guarded(action: Callable[[], object]) -> int:
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt):
         click.echo("omc-dev: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Stopped as exc:
+        click.echo(f"omc-dev: interrupted ({exc.signal_name})", err=True)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`omc-dev audit | head`): not an error worth a message.

@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
 from typing import IO, Any
 
+from devtools.errors import Stopped
+
 GRACE_SECONDS = 2.0  # between SIGTERM and SIGKILL to the child's group
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -46,14 +48,15 @@ def _signal_group(proc: subprocess.Popen[Any], signum: int) -> None:
 
 @contextlib.contextmanager
 def stop_signals_interrupt() -> Iterator[None]:
-    """While a child runs: SIGTERM and SIGHUP raise KeyboardInterrupt (as Ctrl-C does), so the
-    child's group is ended before omc-dev exits. Only the main thread can take signals."""
+    """While a child runs: SIGTERM and SIGHUP raise `Stopped` (as Ctrl-C raises
+    KeyboardInterrupt), so the child's group is ended before omc-dev exits. Only the main thread
+    can take signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def _raise(signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        raise Stopped(signal.Signals(signum).name)
 
     previous = {}
     for signum in _STOP_SIGNALS:

@@ -99,7 +99,7 @@ def test_sigterm_to_omc_dev_ends_the_child_group_and_reports_interrupted(
         runner.send_signal(signal.SIGTERM)
         _, stderr = runner.communicate(timeout=30)
         assert runner.returncode == 130, stderr
-        assert stderr == "omc-dev: interrupted\n"
+        assert stderr == "omc-dev: interrupted (SIGTERM)\n"
         assert wait_gone(marker) == []
     finally:
         kill_all(alive(marker))
