@@ -117,8 +117,9 @@ def _load(path: Path) -> yaml.Node | None:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise UnusableInput(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise UnusableInput(f"{path}: invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # a ReaderError says where on a second line: keep the first
+        reason = next(iter(str(exc).splitlines()), type(exc).__name__)
+        raise UnusableInput(f"{path}: invalid YAML: {reason}") from None
 
 
 def _mapping(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:

@@ -183,6 +183,8 @@ def _parse_entry(doc: Any) -> TrackEntry:
     updated = doc.get("updated", 0.0)
     if isinstance(updated, bool) or not isinstance(updated, int | float):
         raise ValueError("'updated' must be a number")
+    if not -1e12 < updated < 1e12:  # a time in Unix seconds (also: no float overflow, no NaN)
+        raise ValueError(f"'updated' must be a time in Unix seconds, got {updated!r:.40}")
     return TrackEntry(
         repo=_str(doc, "repo"),
         repo_name=_str(doc, "repo_name"),
