@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import click
 
 from devtools import __version__
-from devtools.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from devtools.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, Stopped, UserError
 from devtools.lazy import LazyGroup
 
 # name -> ("module:attribute", one-line help shown by `omc-dev --help` without importing it).
@@ -111,6 +111,9 @@ def guarded(action: Callable[[], object]) -> int:
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt):
         click.echo("omc-dev: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Stopped as exc:
+        click.echo(f"omc-dev: interrupted ({exc.signal_name})", err=True)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`omc-dev kernel audit | head`): not an error worth a message.

@@ -107,6 +107,8 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
         raise UnusableInput(f"{path}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: invalid TOML: the file is not UTF-8 text") from None
+    except RecursionError:
+        raise UnusableInput(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     except FileNotFoundError:
         raise UnusableInput(f"{path}: cannot read: no such {what}") from None
     except OSError as exc:

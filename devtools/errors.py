@@ -48,3 +48,13 @@ class EnvironmentMissing(UserError):
     """Something omc-dev needs is not there: engine, compose, a running service (exit 125)."""
 
     exit_code = EXIT_ENVIRONMENT
+
+
+class Stopped(BaseException):
+    """omc-dev was told to stop (SIGTERM, SIGHUP) while it waited for a child process: raised
+    from the signal handler so the child's group is ended on the way out (exit 130, as Ctrl-C).
+    A BaseException, like KeyboardInterrupt: `except Exception` must not swallow it."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name

@@ -111,10 +111,17 @@ def _parse(url: str) -> URL:
 def _sqlite_engine(parsed: URL, synchronous: str) -> Engine:
     path = parsed.database
     if path and path != ":memory:" and not path.startswith("file:"):
+        folder = Path(path).parent
+        if not folder.parent.is_dir():
+            # One folder is made (`.omc` for the default); a whole missing path is a typo.
+            raise EnvironmentMissing(
+                f"cannot create the database {path}: the folder {folder.parent} does not exist "
+                "(create it, or pass --db with a path in an existing folder)"
+            )
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            if Path(path).parent.name == DEFAULT_SQLITE.parent.name:
-                ignore_state_folder(Path(path).parent)
+            folder.mkdir(exist_ok=True)
+            if folder.name == DEFAULT_SQLITE.parent.name:
+                ignore_state_folder(folder)
         except OSError as exc:
             raise EnvironmentMissing(
                 f"cannot create the folder for {path}: {exc.strerror} (pass --db with a writable path)"

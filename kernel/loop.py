@@ -42,6 +42,7 @@ from kernel.strategy import KIND, MovingAverageCrossover, Signal
 DURATION = re.compile(r"(\d+)([smhd])")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_DURATION = timedelta(hours=24)
+MAX_DURATION = timedelta(days=100 * 365)  # far past any run, and no date arithmetic overflows
 
 
 def parse_duration(text: str) -> timedelta:
@@ -53,6 +54,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(n) * UNITS[u] for n, u in parts)
     if seconds <= 0:
         raise UnusableInput("--duration must be longer than zero")
+    if seconds > MAX_DURATION.total_seconds():
+        raise UnusableInput(f"--duration {text!r} is longer than {MAX_DURATION.days // 365} years")
     return timedelta(seconds=seconds)
 
 
@@ -105,6 +108,11 @@ def plan_synthetic(
     with db.read() as session:
         start = continuation(session, bar, realtime=realtime)
         last = {s: q.last for s, q in prices.latest(session, chosen).items()}
+    if total > (prices.LATEST - start) // bar:
+        raise UnusableInput(
+            f"{total} ticks of {settings.bar_seconds:g} s from {start:%Y-%m-%d} run past "
+            f"{prices.LATEST:%Y-%m-%d}: ask for fewer (--ticks, --duration)"
+        )
     feed = SyntheticFeed(seed, chosen, start, settings.bar_seconds, start_prices=last)
     return FeedPlan(
         chosen,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from kernel.errors import UnusableInput
 from kernel.models import Price
-from kernel.money import is_positive_finite, parse_decimal, q8
+from kernel.money import is_positive_finite, parse_decimal, plain, q8
 
 
 @dataclass(frozen=True)
@@ -138,20 +138,55 @@ class FeedError(UnusableInput):
     """A feed file the kernel cannot use; the message names the file and the place."""
 
 
+# The times a feed may carry. Before 1970 is no market data; the upper bound keeps a millennium
+# between the feed and the calendar's end (year 9999), so no day or bar arithmetic overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# Prices the ledger keeps exactly (8 decimal places, numeric(38, 18)) with room left for notional
+# arithmetic: below one unit of the 8th place a price rounds to zero.
+MIN_PRICE = Decimal("0.00000001")
+MAX_PRICE = Decimal("1000000000000")
+
+
 def parse_time(value: Any) -> datetime:
-    """ISO 8601 (a zone, or naive meaning UTC) or Unix seconds, as aware UTC."""
+    """ISO 8601 (a zone, or naive meaning UTC) or Unix seconds, as aware UTC, within
+    [EARLIEST, LATEST)."""
+    try:
+        ts = _parse_time(value)
+    except (OverflowError, OSError):
+        ts = None
+    if ts is None or not EARLIEST <= ts < LATEST:
+        numeric = parse_decimal(value) is not None
+        raise ValueError(
+            f"time {value!r} is not between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
+            + (" (Unix seconds expected, not milliseconds)" if numeric else "")
+        )
+    return ts
+
+
+def _parse_time(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise ValueError("not a finite timestamp")
-        return datetime.fromtimestamp(value, UTC)
+        return _from_unix(value)
     if isinstance(value, str):
         text = value.strip()
         number = parse_decimal(text)
         if number is not None and number.is_finite():
-            return datetime.fromtimestamp(float(number), UTC)
+            if abs(number) > 10**12:  # float() of it would be inexact or infinite anyway
+                return None
+            return _from_unix(float(number))
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise ValueError("expected an ISO 8601 time or Unix seconds")
+
+
+def _from_unix(seconds: float) -> datetime | None:
+    """None past what the platform's calendar holds (ValueError, OverflowError or OSError)."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _price(value: Any, field: str) -> Decimal:
@@ -159,6 +194,10 @@ def _price(value: Any, field: str) -> Decimal:
     if not is_positive_finite(number):
         raise ValueError(f"{field} must be a positive finite number, got {value!r}")
     assert number is not None
+    if not MIN_PRICE <= number <= MAX_PRICE:
+        raise ValueError(
+            f"{field} {value!r} is outside the prices the kernel keeps ({plain(MIN_PRICE)} to {plain(MAX_PRICE)})"
+        )
     return q8(number)
 
 
@@ -225,6 +264,8 @@ def _json_rows(text: str) -> list[_Row]:
         raise ValueError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply (no feed nests more than a few levels)") from None
     if isinstance(doc, Mapping):
         if doc.get("status", "ok") != "ok":
             raise ValueError(f"the response says status {doc.get('status')!r}, not 'ok'")

@@ -105,6 +105,29 @@ def _first_error_line(stderr: str) -> str:
     return lines[-1] if lines else "compose failed without a message"
 
 
+# Seconds a compose command may take before omc-dev stops it (and its plugin process): reading
+# the files and asking the engine takes seconds; building and starting a stack can take long.
+QUICK_TIMEOUT = 120.0
+SLOW_TIMEOUT = 3600.0
+TIMEOUT_VARIABLE = "OMC_COMPOSE_TIMEOUT"  # seconds, for every compose command
+_SLOW = {"up", "down", "build", "pull", "push", "run", "rm", "create", "start", "stop", "restart"}
+
+
+def compose_timeout(args: Sequence[str]) -> float:
+    """`OMC_COMPOSE_TIMEOUT` when set, else by command: quick for config/ps, slow for up/build."""
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if raw:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < 1e9:
+            raise UnusableInput(f"{TIMEOUT_VARIABLE} must be a number of seconds, got {raw!r}")
+        return seconds
+    command = next((a for a in args if not a.startswith("-")), "")
+    return SLOW_TIMEOUT if command in _SLOW else QUICK_TIMEOUT
+
+
 def run_compose(
     target: ComposeTarget,
     *args: str,
@@ -116,20 +139,32 @@ def run_compose(
     """Run one compose command; a failure becomes a one-line UserError when `check`.
 
     `env` adds variables to compose's environment (e.g. for interpolation in the compose file).
+    `timeout` (default: `compose_timeout`) ends compose and its plugin process with a one-line
+    error; so does omc-dev being interrupted. Compose files that would expand without bound
+    (YAML alias bombs) are refused before compose reads them.
     """
+    from devtools import proc as procs
+    from devtools.compose.aliases import check_expansion
+
+    for file in target.files:
+        check_expansion(file)
     argv = target.argv(*args)
+    seconds = compose_timeout(args) if timeout is None else timeout
     try:
-        proc = subprocess.run(
+        proc = procs.run(
             argv,
-            capture_output=capture,
+            capture=capture,
             text=True,
-            check=False,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            timeout=seconds,
             env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise EnvironmentMissing(NO_COMPOSE) from None
+    except subprocess.TimeoutExpired:
+        raise EnvironmentMissing(
+            f"docker compose {args[0] if args else ''} did not finish within {seconds:g} s and was "
+            f"stopped: check the engine (docker info), or set {TIMEOUT_VARIABLE} to wait longer"
+        ) from None
     if check and proc.returncode != 0:
         stderr = proc.stderr or ""
         if "is not a docker command" in stderr or (
@@ -160,20 +195,18 @@ def load_project(target: ComposeTarget) -> ComposeProject:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
         raise UnusableInput(f"docker compose config printed invalid JSON: {exc}") from None
+    except RecursionError:
+        files = ", ".join(str(f) for f in target.files)
+        raise UnusableInput(f"{files}: nested too deeply to read: flatten it") from None
     return parse_config(doc, files=target.files)
 
 
 def compose_version(timeout: float = 10.0) -> str | None:
     """The compose version string (e.g. "2.40.3"), or None when compose v2 is not there."""
+    from devtools import proc as procs
+
     try:
-        proc = subprocess.run(
-            [*compose_command(), "version", "--short"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
+        proc = procs.run([*compose_command(), "version", "--short"], text=True, timeout=timeout)
     except (FileNotFoundError, subprocess.TimeoutExpired, EnvironmentMissing):
         return None
     version = proc.stdout.strip().lstrip("v")

@@ -54,7 +54,9 @@ def _split_key(body: str, path: Path, line: int) -> tuple[str, str | None]:
 
 def parse_text(text: str, path: Path) -> list[EnvVar]:
     found: list[EnvVar] = []
-    lines = text.splitlines()
+    # A UTF-8 byte order mark (editors on Windows write one) is not part of the first name:
+    # Compose skips it too.
+    lines = text.removeprefix("\ufeff").splitlines()
     index = 0
     while index < len(lines):
         number, raw = index + 1, lines[index]

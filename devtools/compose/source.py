@@ -103,18 +103,27 @@ def input_problem(files: Sequence[Path]) -> str | None:
 
 
 def _load(path: Path) -> yaml.Node | None:
+    from devtools.compose.aliases import check_expansion
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise UnusableInput(f"{path}:{line}: not UTF-8 text: save the file as UTF-8") from None
+    check_expansion(path)  # the walks below visit every alias's copy
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise UnusableInput(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise UnusableInput(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise UnusableInput(f"{path}: invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # a ReaderError says where on a second line: keep the first
+        reason = next(iter(str(exc).splitlines()), type(exc).__name__)
+        raise UnusableInput(f"{path}: invalid YAML: {reason}") from None
 
 
 def _mapping(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:

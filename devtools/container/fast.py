@@ -33,6 +33,8 @@ def fast_run(args: Sequence[str]) -> int | None:
 def fast_exec(request: RunRequest) -> int | None:
     if os.environ.get(DISABLE) == "0" or inside_container():
         return None
+    if request.track is not None and not request.track.strip():
+        return None  # `--track ''`: the full path refuses it (the cache would take the default)
     cwd = os.getcwd()
     resolution = RunCache().lookup(cwd, request.track)
     if resolution is None:

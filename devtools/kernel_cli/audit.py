@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from devtools.kernel_cli.options import db_option
+from devtools.kernel_cli.options import db_option, row_limit
 from devtools.options import format_option
 from devtools.report.render import DATA_FORMATS
 
@@ -57,7 +57,7 @@ def _show_options(func: F) -> F:
     for option in reversed(
         [
             db_option,
-            click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1)),
+            click.option("--limit", default=20, show_default=True, type=row_limit(1)),
             click.option(
                 "--actor", help="Only records by this actor (a strategy id, guard, an operator)."
             ),

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from devtools.errors import EXIT_USAGE
-from devtools.kernel_cli.options import db_option
+from devtools.kernel_cli.options import db_option, row_limit
 from devtools.options import format_option
 from devtools.report.render import DATA_FORMATS
 
@@ -156,7 +156,7 @@ def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 
 @killswitch.command()
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), help="Only the last N events.")
+@click.option("--limit", type=row_limit(1), help="Only the last N events.")
 @format_option(*DATA_FORMATS, default="table")
 def history(*, db_url: str | None, limit: int | None, fmt: str) -> int:
     """The timeline of trips and resets, from the audit chain."""

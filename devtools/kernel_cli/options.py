@@ -17,3 +17,12 @@ def db_option(func: F) -> F:
         metavar="URL",
         help="Database URL (default: OMC_DATABASE_URL, POSTGRES_* variables, else .omc/kernel.db).",
     )(func)
+
+
+# The largest row count a database takes in LIMIT (a signed 64-bit integer on SQLite and
+# PostgreSQL alike): beyond it, a one-line usage error instead of the driver's overflow.
+MAX_ROWS = 2**63 - 1
+
+
+def row_limit(minimum: int) -> click.IntRange:
+    return click.IntRange(minimum, MAX_ROWS)

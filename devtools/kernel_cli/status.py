@@ -7,14 +7,14 @@ import sys
 
 import click
 
-from devtools.kernel_cli.options import db_option
+from devtools.kernel_cli.options import db_option, row_limit
 from devtools.options import format_option
 
 
 @click.command()
 @db_option
 @click.option(
-    "--limit", default=10, show_default=True, type=click.IntRange(0), help="Audit records shown."
+    "--limit", default=10, show_default=True, type=row_limit(0), help="Audit records shown."
 )
 @format_option("text", "json")
 def status(db_url: str | None, limit: int, fmt: str) -> int:

@@ -335,10 +335,13 @@ class Parser:
             while True:
                 step = self.infix(left, min_bp)
                 if step is None:
-                    return left
+                    break
                 left = step
         finally:
             self.depth -= 1
+        if self.depth == 0 and _height(left) > MAX_HEIGHT:
+            raise self.error(f"expression nested more than {MAX_HEIGHT} operators deep")
+        return left
 
     def prefix(self) -> Node:
         tok = self.tok
@@ -914,6 +917,24 @@ def _index_element_tail(p: Parser) -> None:
     p.accept_word("asc", "desc")
     if p.accept_word("nulls") and not p.accept_word("first", "last"):
         raise p.error("expected FIRST or LAST")
+
+
+# Operator chains (`a || b || ...`) parse in a loop but nest in the tree, which the judging and
+# deparsing walk recursively: 600 terms would exhaust Python's stack. No index is that deep.
+MAX_HEIGHT = 300
+
+
+def _height(root: Node) -> int:
+    """The longest root-to-leaf path, counted without recursion."""
+    tallest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        tallest = max(tallest, depth)
+        if tallest > MAX_HEIGHT:
+            break
+        stack.extend((child, depth + 1) for child in node.children())
+    return tallest
 
 
 def is_index_element(text: str) -> bool:

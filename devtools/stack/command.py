@@ -46,8 +46,9 @@ def down(volumes: bool, yes: bool, track: str | None) -> int:
 
     cfg = config_mod.load()
     target = stack_target(cfg, resolve_track(cfg, track))
+    project = load_project(target)  # a broken compose file: one line here, not compose's lines
     if volumes:
-        names = sorted(load_project(target).volumes.values())
+        names = sorted(project.volumes.values())
         confirm_plan(
             f"omc-dev down --volumes (compose project {target.name}) will:",
             [

@@ -34,8 +34,26 @@ def _require_engine() -> None:
         return  # it answered: it is there
 
 
+def check_services(target: ComposeTarget, services: Sequence[str]) -> None:
+    """One line (exit 2) for a service the project does not define, before compose says it in
+    its own words. Services of every profile count: naming one starts it."""
+    if not services:
+        return
+    proc = run_compose(target, "--profile", "*", "config", "--services", check=False)
+    if proc.returncode != 0:
+        return  # an older compose without `--profile '*'`: compose itself will say it
+    known = sorted({line.strip() for line in proc.stdout.splitlines() if line.strip()})
+    unknown = [s for s in services if s not in known]
+    if unknown:
+        raise UnusableInput(
+            f"no service {unknown[0]!r} in compose project {target.name} "
+            f"(services: {', '.join(known) or 'none'})"
+        )
+
+
 def up(target: ComposeTarget, services: Sequence[str] = (), *, build: bool = False) -> None:
     """Start the stack (or these services and what they depend on) and wait until healthy."""
+    check_services(target, services)
     args = ["up", "--detach", "--wait", "--remove-orphans"]
     if build:
         args.append("--build")

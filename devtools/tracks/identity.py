@@ -49,6 +49,11 @@ def sanitize(raw: str) -> str:
 
 def resolve_track(config: ProjectConfig, explicit: str | None = None) -> Track:
     """`--track`, else `OMC_TRACK`, else the branch, else the worktree folder, else "default"."""
+    if explicit is not None and not explicit.strip():
+        raise UnusableInput(
+            "the track name is empty: name a track (letters, digits, - or _), or leave "
+            "--track out for the current one"
+        )
     for raw, source in ((explicit, "--track"), (os.environ.get("OMC_TRACK"), "OMC_TRACK")):
         if raw:
             name = sanitize(raw)

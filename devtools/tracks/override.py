@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from pathlib import Path
 
 from devtools.atomic import write_atomic
 from devtools.compose.model import ComposeProject
 from devtools.config import ProjectConfig
+from devtools.errors import EnvironmentMissing
 from devtools.omcdir import omc_dir
 from devtools.tracks.registry import TrackEntry, port_key
 
@@ -62,10 +64,30 @@ def write_override(config: ProjectConfig, project: ComposeProject, entry: TrackE
     except OSError:
         current = None
     if current != text:
-        omc_dir(config.root)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+        try:
+            omc_dir(config.root)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temp_files(path)
+            write_atomic(path, text)
+        except OSError as exc:
+            raise EnvironmentMissing(
+                f"cannot write the track's compose override {path} ({exc.strerror}): "
+                f"make {path.parent} writable"
+            ) from None
     return path
+
+
+STALE_SECONDS = 60.0  # a write takes milliseconds: an older temp file's writer was killed
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Temp files of `path` left by a writer killed mid-write (kill -9). A younger one may be
+    another process's write in progress (the same track, started twice): left alone."""
+    now = time.time()
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - stale.lstat().st_mtime > STALE_SECONDS:
+                stale.unlink()
 
 
 def remove_override(checkout: Path, track: str) -> bool:

@@ -9,6 +9,7 @@ never sees half a file, and a crash never leaves one.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -182,6 +183,8 @@ def _parse_entry(doc: Any) -> TrackEntry:
     updated = doc.get("updated", 0.0)
     if isinstance(updated, bool) or not isinstance(updated, int | float):
         raise ValueError("'updated' must be a number")
+    if not -1e12 < updated < 1e12:  # a time in Unix seconds (also: no float overflow, no NaN)
+        raise ValueError(f"'updated' must be a time in Unix seconds, got {updated!r:.40}")
     return TrackEntry(
         repo=_str(doc, "repo"),
         repo_name=_str(doc, "repo_name"),
@@ -203,6 +206,8 @@ def parse(path: Path, text: str) -> Registry:
             doc = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise _damaged(path, number, f"not JSON: {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise _damaged(path, number, "JSON nested too deeply") from None
         if number == 1:
             if doc != HEADER:
                 raise _damaged(path, number, "not an omc-dev port registry header")
@@ -278,11 +283,37 @@ def locked(directory: Path | None = None, timeout: float = LOCK_TIMEOUT) -> Iter
         ) from None
     try:
         _acquire(lock_fd, directory / LOCK_FILE, timeout)
+        _remove_stale_temp_files(directory)
         registry = read(directory / REGISTRY_FILE)
         before = registry.serialize()
         yield registry
         after = registry.serialize()
         if after != before:
-            write_atomic(registry.path, after, mode=0o600)
+            _write(registry.path, after)
     finally:
         os.close(lock_fd)  # closing the descriptor releases the lock
+
+
+def _remove_stale_temp_files(directory: Path) -> None:
+    """Temp files a writer killed mid-write (kill -9) left behind. Only the lock holder writes
+    one, and we hold the lock: every one there now is stale."""
+    for stale in directory.glob(f".{REGISTRY_FILE}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove: harmless
+            stale.unlink()
+
+
+def _write(path: Path, text: str) -> None:
+    """The new version, by rename; a registry file made read-only is not replaced (root could,
+    but whoever took its write bits away meant it to stay as it is)."""
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        raise EnvironmentMissing(
+            f"the port registry {path} is read-only: make it writable (chmod u+w), "
+            "or set OMC_STATE_DIR to another folder"
+        )
+    try:
+        write_atomic(path, text, mode=0o600)
+    except OSError as exc:
+        raise EnvironmentMissing(
+            f"cannot write the port registry {path} ({exc.strerror}): make {path.parent} "
+            "writable, or set OMC_STATE_DIR to a writable folder"
+        ) from None

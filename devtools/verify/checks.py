@@ -24,6 +24,7 @@ from devtools.git.objects import ObjectReader
 from devtools.git.refs import LocalRefs, ServerRefs
 from devtools.git.runner import Git, Pending
 from devtools.verify import objectmodel
+from devtools.verify.binary import binary_problem
 from devtools.verify.generated import Classifier, FileRef
 from devtools.verify.linediff import changed_lines
 from devtools.verify.model import (
@@ -441,7 +442,14 @@ class Verifier:
         )
         contents.update(zip(wanted, self.objects.blobs([files[p] for p in wanted]), strict=True))
         texts = {p: text for p in wanted if (text := _text(contents[p])) is not None}
+        binary_reported: set[str] = set()  # a file shared by two deliverables is reported once
         for d in deliverables:
+            for path in owned[d.name]:
+                problem = binary_problem(path, contents[path] or b"")
+                if problem and path not in binary_reported:
+                    binary_reported.add(path)
+                    message = f"deliverable {d.name!r}: {problem}"
+                    findings.append(Finding(STUB, Severity.ERROR, message, path=path))
             findings += self._symbols(d, owned[d.name], texts, files, target)
         return findings
 

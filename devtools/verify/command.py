@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from devtools import config as config_mod
+from devtools.errors import UnusableInput
 from devtools.options import format_option
 from devtools.report.render import FORMATS
 
@@ -59,6 +60,10 @@ def verify(
     from devtools.verify.report import render
     from devtools.verify.spec import load_spec
 
+    for flag, value in (("--branch", branch), ("--base", base), ("--remote", remote)):
+        if value is not None and not value.strip().removeprefix("refs/heads/"):
+            # Empty is not "the default": a script passing "$BRANCH" unset meant something.
+            raise UnusableInput(f"{flag} is empty: name one, or leave {flag} out for the default")
     cfg = config_mod.load()
     request = Request(
         start=Path.cwd(),
