@@ -43,7 +43,7 @@ def nested(depth: int) -> str:
 
 def test_deeply_nested_pyproject_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.omc-dev]\nx = {nested(2000)}\n")
-    for args in (["status"], ["migrations", "heads"]):
+    for args in (["kernel", "status"], ["migrations", "heads"]):
         proc = omc(*args, cwd=tmp_path)
         assert_one_line(proc, 2, "pyproject.toml", "nested too deeply")
 
@@ -243,9 +243,9 @@ def test_feed_values_the_ledger_cannot_keep_are_one_line(
     [
         (["kernel", "run", "--ticks", BIG], ["ticks", "9000-01-01"]),
         (["kernel", "run", "--duration", "100000000000d"], ["--duration", "years"]),
-        (["status", "--limit", BIG], ["--limit"]),
-        (["audit", "--limit", BIG], ["--limit"]),
-        (["killswitch", "history", "--limit", BIG], ["--limit"]),
+        (["kernel", "status", "--limit", BIG], ["--limit"]),
+        (["kernel", "audit", "show", "--limit", BIG], ["--limit"]),
+        (["kernel", "killswitch", "history", "--limit", BIG], ["--limit"]),
     ],
 )
 def test_counts_no_database_or_calendar_takes_are_one_line(
