@@ -81,19 +81,26 @@ def _usage_line(exc: click.UsageError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every failure a user can act on ends as one line on stderr and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
     return guarded(
-        lambda: cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="omc-dev",
-            standalone_mode=False,
-        )
+        lambda: cli.main(args=args, prog_name="omc-dev", standalone_mode=False),
+        command=next((a for a in args if not a.startswith("-")), None),
     )
 
 
-def guarded(action: Callable[[], object]) -> int:
-    """Call `action`; turn what it raises into one line on stderr and the exit code."""
+def guarded(action: Callable[[], object], command: str | None = None) -> int:
+    """Call `action`; turn what it raises into one line on stderr and the exit code.
+    `command` (the subcommand's name) says which install extra a missing module belongs to."""
     try:
         result = action()
+    except ModuleNotFoundError as exc:
+        from devtools.extras import missing_extra
+
+        error = missing_extra(exc, command)
+        if error is None:
+            return _internal_error(exc)
+        click.echo(f"omc-dev: {error}", err=True)
+        return error.exit_code
     except UserError as exc:
         click.echo(f"omc-dev: {exc}", err=True)
         return exc.exit_code
@@ -120,15 +127,19 @@ def guarded(action: Callable[[], object]) -> int:
 
             click.echo(f"omc-dev: {exc}", err=True)
             return kernel_exit_code(exc)
-        if os.environ.get("OMC_DEBUG"):
-            raise
-        click.echo(
-            f"omc-dev: internal error: {type(exc).__name__}: {exc} "
-            "(this is a bug; rerun with OMC_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        return 70
+        return _internal_error(exc)
     return result if isinstance(result, int) else 0
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("OMC_DEBUG"):
+        raise exc
+    click.echo(
+        f"omc-dev: internal error: {type(exc).__name__}: {exc} "
+        "(this is a bug; rerun with OMC_DEBUG=1 for the traceback)",
+        err=True,
+    )
+    return 70
 
 
 if __name__ == "__main__":

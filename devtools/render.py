@@ -64,9 +64,13 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 def _render_text(
     findings: Sequence[Finding], *, title: str, clean_message: str, stream: IO[str]
 ) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    try:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+    except ModuleNotFoundError:  # the core install (hooks, migrations lint) has no rich
+        _render_plain(findings, title=title, clean_message=clean_message, stream=stream)
+        return
 
     console = Console(file=stream, highlight=False, soft_wrap=False)
     if not findings:
@@ -90,3 +94,19 @@ def _render_text(
     errors = sum(f.severity is Severity.ERROR for f in findings)
     warnings = sum(f.severity is Severity.WARNING for f in findings)
     console.print(f"{errors} error(s), {warnings} warning(s)")
+
+
+def _render_plain(
+    findings: Sequence[Finding], *, title: str, clean_message: str, stream: IO[str]
+) -> None:
+    """Text without rich: one `path:line: severity id message` line per finding."""
+    if not findings:
+        stream.write(f"{title}: {clean_message}\n")
+        return
+    for f in findings:
+        where = f"{f.path}:{f.line}: " if f.path and f.line else (f"{f.path}: " if f.path else "")
+        fix = f" (fix: {f.fix})" if f.fix else ""
+        stream.write(f"{where}{f.severity.value} {f.id} {f.message}{fix}\n")
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = sum(f.severity is Severity.WARNING for f in findings)
+    stream.write(f"{errors} error(s), {warnings} warning(s)\n")
