@@ -79,9 +79,7 @@ def summary_markdown(command: str, code: int, findings: Sequence[Finding], stder
         for f in findings:
             where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or "")
             message = f.message + (f" Fix: {f.fix}" if f.fix else "")
-            lines.append(
-                f"| {f.severity.value} | `{f.id}` | {_cell(where)} | {_cell(message)} |"
-            )
+            lines.append(f"| {f.severity.value} | `{f.id}` | {_cell(where)} | {_cell(message)} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 

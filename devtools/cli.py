@@ -62,15 +62,36 @@ MOVED: dict[str, tuple[str, str]] = {
     lazy=COMMANDS,
     moved=MOVED,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="\b\nExamples:\n  omc-dev doctor\n  omc-dev run -- pytest tests/api\n"
+    "  omc-dev migrations lint\n  omc-dev verify --base main\n  omc-dev down --volumes --yes\n"
+    "\b\nShell completion (bash; zsh and fish alike): "
+    'eval "$(_OMC_DEV_COMPLETE=bash_source omc-dev)"',
 )
 @click.version_option(__version__, "--version", prog_name="omc-dev", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour, bold or italic (as with NO_COLOR set to anything but empty).",
+)
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool) -> None:
     """Developer workflow and verification for parallel tracks on one Docker Compose stack.
 
     Exit codes: 0 ok, 1 findings (checks failed), 2 unusable input,
     125 environment missing (no engine, no compose file, service not running), 130 interrupted.
     `omc-dev run` returns the command's own exit code.
     """
+    if no_color or os.environ.get("NO_COLOR"):
+        plain_output(ctx)
+
+
+def plain_output(ctx: click.Context) -> None:
+    """No styling at all: click strips it when the context says no colour; rich drops colour for
+    NO_COLOR but keeps bold and italic unless the terminal is dumb, so say it is (tools omc-dev
+    starts, compose and git, read the same two variables)."""
+    ctx.color = False
+    os.environ["NO_COLOR"] = "1"
+    os.environ["TERM"] = "dumb"
 
 
 def _usage_line(exc: click.UsageError) -> str:
