@@ -70,6 +70,7 @@ def test_wheel_in_a_fresh_virtualenv_runs_from_another_project(dist: Path, tmp_p
     installed = run([*pip, str(wheel)], tmp_path, env)
     assert installed.returncode == 0, installed.stderr[-3000:]
 
+    (tmp_path / "project").mkdir()
     project = make_repo(
         tmp_path / "project",
         {

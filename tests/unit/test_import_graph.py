@@ -25,6 +25,7 @@ CLI_MODULES = {
     "devtools.lazy",  # the lazily loading group
     "devtools.options",  # options shared by commands
     "devtools.confirm",  # the one confirmation prompt of destructive commands
+    "devtools.clihelp",  # examples and shell completers added to loaded commands
     "devtools.container",  # reexec_if_host: a script's entry point, ends like the CLI
 }
 
