@@ -72,6 +72,8 @@ def consumer(tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path)
         tmp_path / "consumer",
         {
             ".pre-commit-config.yaml": yaml.safe_dump(config),
+            # Where the migrations are (try-repo passes no hook args; the setting serves both).
+            "pyproject.toml": '[tool.omc-dev.migrations]\npath = "backend/alembic.ini"\n',
             "backend/alembic.ini": "[alembic]\nscript_location = %(here)s/app/alembic\n",
             "backend/app/alembic/versions/a1.py": rf("a1", None),
             "README.md": "# shop\n",
