@@ -63,7 +63,7 @@ MOVED: dict[str, tuple[str, str]] = {
     moved=MOVED,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="\b\nExamples:\n  omc-dev doctor\n  omc-dev run -- pytest tests/api\n"
-    "  omc-dev migrations lint\n  omc-dev verify --base main\n  omc-dev down --volumes --yes\n"
+    "  omc-dev migrations lint\n  omc-dev verify --base main\n  omc-dev down --volumes --yes\n\n"
     "\b\nShell completion (bash; zsh and fish alike): "
     'eval "$(_OMC_DEV_COMPLETE=bash_source omc-dev)"',
 )

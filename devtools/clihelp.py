@@ -61,13 +61,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "omc-dev verify --base main --format github",
         "omc-dev verify --branch feature-x --no-fetch",
     ),
-    # Old names that moved under `kernel` still show their help.
-    "status": ("omc-dev kernel status",),
-    "audit": ("omc-dev kernel audit --limit 50",),
-    "killswitch": ("omc-dev kernel killswitch history",),
-    "killswitch history": ("omc-dev kernel killswitch history --limit 10",),
-    "killswitch reset": ('omc-dev kernel killswitch reset --by alice --reason "feed fixed"',),
-    "killswitch trip": ('omc-dev kernel killswitch trip --by alice --reason "bad feed"',),
 }
 
 Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
@@ -132,6 +125,11 @@ def prepare(command: click.Command, path: str) -> None:
         return
     command._omc_prepared = True  # type: ignore[attr-defined]
     examples = EXAMPLES.get(path)
+    if examples is None and f"kernel {path}" in EXAMPLES:
+        # An old name of a command that moved under `kernel`: its help, under the old name.
+        examples = tuple(
+            e.replace("omc-dev kernel ", "omc-dev ") for e in EXAMPLES[f"kernel {path}"]
+        )
     if examples:
         # \b: click prints the block as written instead of rewrapping it into one paragraph.
         block = "\b\nExamples:\n" + "\n".join(f"  {line}" for line in examples)

@@ -48,7 +48,8 @@ def run(argv: list[str], repo: GitRepo, home: Path) -> subprocess.CompletedProce
         argv,
         cwd=repo.path,
         env=env_for(home),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # git hooks write to stderr: one stream, in order
         text=True,
         timeout=600,
         check=False,
@@ -94,7 +95,7 @@ def consumer(tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path)
         repo,
         pre_commit_home,
     )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert installed.returncode == 0, installed.stdout
     return repo
 
 
@@ -113,7 +114,7 @@ def test_merge_of_two_tracks_adding_migrations_is_blocked_at_pre_merge_commit(
     first = commit(
         consumer, pre_commit_home, {"backend/app/alembic/versions/b2.py": rf("b2", "a1")}, "orders"
     )
-    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.returncode == 0, first.stdout
     assert "alembic single head" in first.stdout and "Passed" in first.stdout
     consumer.git("checkout", "--quiet", "main")
     second = commit(
@@ -122,12 +123,12 @@ def test_merge_of_two_tracks_adding_migrations_is_blocked_at_pre_merge_commit(
         {"backend/app/alembic/versions/c3.py": rf("c3", "a1")},
         "payments",
     )
-    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.returncode == 0, second.stdout
     before = consumer.git("rev-parse", "HEAD")
 
     merge = run(["git", "merge", "--no-ff", "--no-edit", "track-a"], consumer, pre_commit_home)
-    assert merge.returncode != 0, merge.stdout + merge.stderr
-    out = merge.stdout + merge.stderr
+    assert merge.returncode != 0, merge.stdout
+    out = merge.stdout
     assert "alembic single head" in out and "Failed" in out
     # The core install prints one plain line per finding (no rich table wrapped at 80 columns).
     assert any("multiple-heads" in line and "versions/" in line for line in out.splitlines()), out
@@ -142,14 +143,14 @@ def test_merge_of_two_tracks_adding_migrations_is_blocked_at_pre_merge_commit(
             consumer,
             pre_commit_home,
         )
-        assert tried.returncode == 1, tried.stdout + tried.stderr
+        assert tried.returncode == 1, tried.stdout
         assert "multiple-heads" in tried.stdout
 
     # Fixed by a merge migration joining the heads: the merge goes through.
     consumer.write({"backend/app/alembic/versions/d4.py": rf("d4", ("b2", "c3"))})
     consumer.git("add", "--all")
     done = run(["git", "commit", "--no-edit"], consumer, pre_commit_home)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout
 
 
 def test_push_with_two_heads_is_blocked_at_pre_push(
@@ -164,8 +165,8 @@ def test_push_with_two_heads_is_blocked_at_pre_push(
     consumer.git("add", "--all")
     consumer.git("commit", "--quiet", "--no-verify", "-m", "two heads, hooks skipped")
     push = run(["git", "push", "origin", "main"], consumer, pre_commit_home)
-    assert push.returncode != 0, push.stdout + push.stderr
-    assert "multiple-heads" in push.stdout + push.stderr
+    assert push.returncode != 0, push.stdout
+    assert "multiple-heads" in push.stdout
     assert consumer.git("rev-parse", "HEAD") != consumer.git("rev-parse", "origin/main")
 
 
@@ -173,7 +174,7 @@ def test_hooks_skip_when_nothing_relevant_changed_and_their_env_is_light(
     consumer: GitRepo, pre_commit_home: Path
 ) -> None:
     unrelated = commit(consumer, pre_commit_home, {"README.md": "# shop\n\nmore\n"}, "docs")
-    assert unrelated.returncode == 0, unrelated.stdout + unrelated.stderr
+    assert unrelated.returncode == 0, unrelated.stdout
     lines = [ln for ln in unrelated.stdout.splitlines() if "alembic" in ln]
     assert len(lines) == 2 and all("Skipped" in ln for ln in lines), unrelated.stdout
     # The hook environment holds the core install only: no Docker SDK, SQLAlchemy, GitPython, rich.
