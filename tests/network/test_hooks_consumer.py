@@ -135,16 +135,17 @@ def test_merge_of_two_tracks_adding_migrations_is_blocked_at_pre_merge_commit(
     assert consumer.git("rev-parse", "HEAD") == before  # nothing was merged
     assert (consumer.path / ".git" / "MERGE_HEAD").is_file()  # the merge waits for a fix
 
-    # The same hook through try-repo, on what the merge staged.
+    # The same hook through try-repo, on the file the merge brings (try-repo would otherwise
+    # look only at conflicting files while MERGE_HEAD exists).
     path, _ = hook_repo
-    for hook in ("single-head", "alembic-single-head"):  # the old id is an alias
-        tried = run(
-            [*PRE_COMMIT, "try-repo", str(path), hook, "--hook-stage", "pre-merge-commit"],
-            consumer,
-            pre_commit_home,
-        )
-        assert tried.returncode == 1, tried.stdout
-        assert "multiple-heads" in tried.stdout
+    tried = run(
+        [*PRE_COMMIT, "try-repo", str(path), "single-head", "--hook-stage", "pre-merge-commit"]
+        + ["--files", "backend/app/alembic/versions/b2.py"],
+        consumer,
+        pre_commit_home,
+    )
+    assert tried.returncode == 1, tried.stdout
+    assert "multiple-heads" in tried.stdout
 
     # Fixed by a merge migration joining the heads: the merge goes through.
     consumer.write({"backend/app/alembic/versions/d4.py": rf("d4", ("b2", "c3"))})

@@ -435,7 +435,8 @@ def test_actionlint_passes_on_the_action_as_a_workflow_uses_it(tmp_path: Path) -
         if "uses" in s
     ]
     reads = " ".join("${{ steps.omc.outputs." + name + " }}" for name in doc["outputs"])
-    workflow = {
+    ours: dict[str, Any] = {"id": "omc", "uses": "./", "with": dict.fromkeys(doc["inputs"], "x")}
+    workflow: dict[str, Any] = {
         "name": "uses the action",
         "on": {"push": {}},
         "permissions": {"contents": "read"},
@@ -445,7 +446,7 @@ def test_actionlint_passes_on_the_action_as_a_workflow_uses_it(tmp_path: Path) -
                 "steps": [
                     {"uses": "actions/checkout@v5.0.0"},
                     *pinned,
-                    {"id": "omc", "uses": "./", "with": dict.fromkeys(doc["inputs"], "x")},
+                    ours,
                     {"run": f'echo "{reads}"'},
                 ],
             }
@@ -456,7 +457,7 @@ def test_actionlint_passes_on_the_action_as_a_workflow_uses_it(tmp_path: Path) -
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     # The check can fail: an input the action does not declare is caught.
-    workflow["jobs"]["check"]["steps"][-2]["with"]["no-such-input"] = "x"
+    ours["with"]["no-such-input"] = "x"
     (tmp_path / ".github/workflows/uses.yml").write_text(yaml.safe_dump(workflow, sort_keys=False))
     bad = lint(tmp_path)
     assert bad.returncode == 1 and 'input "no-such-input" is not defined' in bad.stdout
