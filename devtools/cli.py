@@ -82,16 +82,18 @@ def cli(ctx: click.Context, no_color: bool) -> None:
     `omc-dev run` returns the command's own exit code.
     """
     if no_color or os.environ.get("NO_COLOR"):
-        plain_output(ctx)
+        # `run` hands the terminal to the user's command: its TERM stays the user's.
+        plain_output(ctx, dumb_terminal=ctx.invoked_subcommand != "run")
 
 
-def plain_output(ctx: click.Context) -> None:
+def plain_output(ctx: click.Context, *, dumb_terminal: bool) -> None:
     """No styling at all: click strips it when the context says no colour; rich drops colour for
     NO_COLOR but keeps bold and italic unless the terminal is dumb, so say it is (tools omc-dev
     starts, compose and git, read the same two variables)."""
     ctx.color = False
     os.environ["NO_COLOR"] = "1"
-    os.environ["TERM"] = "dumb"
+    if dumb_terminal:
+        os.environ["TERM"] = "dumb"
 
 
 def _usage_line(exc: click.UsageError) -> str:

@@ -139,8 +139,11 @@ def test_merge_of_two_tracks_adding_migrations_is_blocked_at_pre_merge_commit(
     # look only at conflicting files while MERGE_HEAD exists).
     path, _ = hook_repo
     tried = run(
-        [*PRE_COMMIT, "try-repo", str(path), "single-head", "--hook-stage", "pre-merge-commit"]
-        + ["--files", "backend/app/alembic/versions/b2.py"],
+        [
+            *PRE_COMMIT,
+            *("try-repo", str(path), "single-head", "--hook-stage", "pre-merge-commit"),
+            *("--files", "backend/app/alembic/versions/b2.py"),
+        ],
         consumer,
         pre_commit_home,
     )
