@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing omc-dev and its dev dependencies into $(VENV)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat \
-		-e '.[dev,postgres]' 2>&1 \
+		-e '.[all,dev]' 2>&1 \
 		| grep -v 'is ignored: it is neither a file nor a directory' || true
-	@$(BIN)/python -c 'import devtools, click, rich, docker, git, alembic, sqlalchemy, sqlparse, psycopg, pytest' \
+	@$(BIN)/python -c 'import devtools, click, rich, docker, git, alembic, sqlalchemy, sqlparse, psycopg, pytest, build' \
 		|| { echo "dependency install failed: see pip output above"; exit 1; }
 	@# Bytecode up front: machines that set PYTHONDONTWRITEBYTECODE would recompile every start.
 	@$(BIN)/python -m compileall -q devtools kernel >/dev/null

@@ -66,15 +66,38 @@ MOVED: dict[str, tuple[str, str]] = {
     lazy=COMMANDS,
     moved=MOVED,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="\b\nExamples:\n  omc-dev doctor\n  omc-dev run -- pytest tests/api\n"
+    "  omc-dev migrations lint\n  omc-dev verify --base main\n  omc-dev down --volumes --yes\n\n"
+    "\b\nShell completion (bash; zsh and fish alike): "
+    'eval "$(_OMC_DEV_COMPLETE=bash_source omc-dev)"',
 )
 @click.version_option(__version__, "--version", prog_name="omc-dev", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour, bold or italic (as with NO_COLOR set to anything but empty).",
+)
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool) -> None:
     """Developer workflow and verification for parallel tracks on one Docker Compose stack.
 
     Exit codes: 0 ok, 1 findings (checks failed), 2 unusable input,
     125 environment missing (no engine, no compose file, service not running), 130 interrupted.
     `omc-dev run` returns the command's own exit code.
     """
+    if no_color or os.environ.get("NO_COLOR"):
+        # `run` hands the terminal to the user's command: its TERM stays the user's.
+        plain_output(ctx, dumb_terminal=ctx.invoked_subcommand != "run")
+
+
+def plain_output(ctx: click.Context, *, dumb_terminal: bool) -> None:
+    """No styling at all: click strips it when the context says no colour; rich drops colour for
+    NO_COLOR but keeps bold and italic unless the terminal is dumb, so say it is (tools omc-dev
+    starts, compose and git, read the same two variables)."""
+    ctx.color = False
+    os.environ["NO_COLOR"] = "1"
+    if dumb_terminal:
+        os.environ["TERM"] = "dumb"
 
 
 def _usage_line(exc: click.UsageError) -> str:
@@ -85,19 +108,26 @@ def _usage_line(exc: click.UsageError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every failure a user can act on ends as one line on stderr and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
     return guarded(
-        lambda: cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="omc-dev",
-            standalone_mode=False,
-        )
+        lambda: cli.main(args=args, prog_name="omc-dev", standalone_mode=False),
+        command=next((a for a in args if not a.startswith("-")), None),
     )
 
 
-def guarded(action: Callable[[], object]) -> int:
-    """Call `action`; turn what it raises into one line on stderr and the exit code."""
+def guarded(action: Callable[[], object], command: str | None = None) -> int:
+    """Call `action`; turn what it raises into one line on stderr and the exit code.
+    `command` (the subcommand's name) says which install extra a missing module belongs to."""
     try:
         result = action()
+    except ModuleNotFoundError as exc:
+        from devtools.extras import missing_extra
+
+        error = missing_extra(exc, command)
+        if error is None:
+            return _internal_error(exc)
+        click.echo(f"omc-dev: {error}", err=True)
+        return error.exit_code
     except UserError as exc:
         click.echo(f"omc-dev: {exc}", err=True)
         return exc.exit_code
@@ -127,15 +157,19 @@ def guarded(action: Callable[[], object]) -> int:
 
             click.echo(f"omc-dev: {exc}", err=True)
             return kernel_exit_code(exc)
-        if os.environ.get("OMC_DEBUG"):
-            raise
-        click.echo(
-            f"omc-dev: internal error: {type(exc).__name__}: {exc} "
-            "(this is a bug; rerun with OMC_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        return EXIT_INTERNAL
+        return _internal_error(exc)
     return result if isinstance(result, int) else 0
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("OMC_DEBUG"):
+        raise exc
+    click.echo(
+        f"omc-dev: internal error: {type(exc).__name__}: {exc} "
+        "(this is a bug; rerun with OMC_DEBUG=1 for the traceback)",
+        err=True,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BaseException as exc:  # the command was started: report, never run it twice
             from devtools.cli import guarded
 
-            return guarded(_raising(exc))
+            return guarded(_raising(exc), command="run")
         if code is not None:
             return code
     from devtools.cli import main as cli_main

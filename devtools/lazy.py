@@ -19,6 +19,15 @@ def _load(target: str) -> click.Command:
     return command
 
 
+def _prepared(command: click.Command, ctx: click.Context, name: str) -> click.Command:
+    """The command with its examples and completers (devtools.clihelp) added."""
+    from devtools.clihelp import prepare
+
+    group_path = ctx.command_path.partition(" ")[2]  # without the program name
+    prepare(command, f"{group_path} {name}".strip())
+    return command
+
+
 class LazyGroup(click.Group):
     """A group that lists commands from a table and imports each only when it is run."""
 
@@ -38,14 +47,15 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            return _load(self.lazy[cmd_name][0])
+            return _prepared(_load(self.lazy[cmd_name][0]), ctx, cmd_name)
         if cmd_name in self.moved:
             new_name, target = self.moved[cmd_name]
             root = ctx.find_root().info_name or "omc-dev"
-            click.echo(
-                f"{root}: `{cmd_name}` is now `{new_name}`; the old name still works", err=True
-            )
-            return _load(target)
+            if not ctx.resilient_parsing:  # shell completion: no notice in the candidates
+                click.echo(
+                    f"{root}: `{cmd_name}` is now `{new_name}`; the old name still works", err=True
+                )
+            return _prepared(_load(target), ctx, cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

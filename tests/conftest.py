@@ -2,7 +2,8 @@
 
 Tiers follow the folder (tests/unit, tests/postgres, tests/docker) or an explicit marker.
 A tier that cannot run here skips with the reason, unless OMC_REQUIRE_DOCKER=1 /
-OMC_REQUIRE_POSTGRES=1 says it must run: then it fails.
+OMC_REQUIRE_POSTGRES=1 / OMC_REQUIRE_NETWORK=1 says it must run: then it fails. The network tier
+(tests/network) pip-installs into fresh virtualenvs, so it needs a reachable package index.
 """
 
 from __future__ import annotations
@@ -19,20 +20,25 @@ from tests.fixtures.docker import ComposeStack
 from tests.fixtures.fullstack import make_fullstack
 from tests.fixtures.git import GitRepo, make_repo
 from tests.fixtures.postgres import PgCluster, running_cluster
-from tests.fixtures.tiers import docker_unavailable, postgres_unavailable, required
+from tests.fixtures.tiers import (
+    docker_unavailable,
+    network_unavailable,
+    postgres_unavailable,
+    required,
+)
 from tests.fixtures.userenv import UserEnv, user_env
 from tests.fixtures.users import TestUser, ensure_test_user
 from tests.fixtures.webhook import WebhookServer
 
-# Sample projects that tests run in containers (some fail on purpose): never collected here.
-collect_ignore_glob = ["fixtures/data/*"]
+# Never collected here: sample projects that tests run in containers (some fail on purpose),
+# and fixture projects holding their own tests (a user's backend/tests).
+collect_ignore_glob = ["fixtures/data/*", "fixtures/stacks/*"]
 
-TIERS = ("unit", "postgres", "docker")
-# Fixture projects hold their own tests (a user's backend/tests): data here, never collected.
-collect_ignore_glob = ["fixtures/stacks/*"]
+TIERS = ("unit", "postgres", "docker", "network")
 PROBES: dict[str, Callable[[], str | None]] = {
     "docker": docker_unavailable,
     "postgres": postgres_unavailable,
+    "network": network_unavailable,
 }
 
 

@@ -25,7 +25,9 @@ def env() -> None:
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="Where to write (default: .env.example next to the compose file; - for stdout).",
 )
-@click.option("--yes", is_flag=True, help="Overwrite a different existing file without asking.")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Overwrite a different existing file without asking."
+)
 def template(output: Path | None, yes: bool) -> int:
     """Write a .env.example that uses compose service names and container ports."""
     from devtools.atomic import write_atomic

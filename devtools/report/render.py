@@ -114,9 +114,13 @@ def _render_text(report: Report, *, stream: IO[str]) -> None:
     title = report.title or report.command
     if not findings and report.clean_message is None:
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    try:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+    except ModuleNotFoundError:  # the light install (hooks, migrations lint) has no rich
+        _render_plain(report, stream=stream)
+        return
 
     console = Console(file=stream, highlight=False, soft_wrap=False)
     if not findings:
@@ -139,3 +143,15 @@ def _render_text(report: Report, *, stream: IO[str]) -> None:
     console.print(table)
     counts = report.summary()
     console.print(f"{counts['errors']} error(s), {counts['warnings']} warning(s)")
+
+
+def _render_plain(report: Report, *, stream: IO[str]) -> None:
+    """Text without rich: the concise lines, with each fix, then the counts."""
+    if not report.findings:
+        stream.write(f"{report.title or report.command}: {report.clean_message}\n")
+        return
+    for finding in report.findings:
+        fix = f" (fix: {finding.fix})" if finding.fix else ""
+        stream.write(f"{concise_line(finding)}{fix}\n")
+    counts = report.summary()
+    stream.write(f"{counts['errors']} error(s), {counts['warnings']} warning(s)\n")

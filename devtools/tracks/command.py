@@ -176,7 +176,7 @@ def list_(fmt: str) -> int:
 
 @ports.command("release")
 @click.argument("track")
-@click.option("--yes", is_flag=True, help="Do it without asking.")
+@click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 def release(track: str, yes: bool) -> int:
     """Give back a track's ports (and delete its override file)."""
     from devtools.report.confirm import ask

@@ -42,5 +42,5 @@ def object_model() -> ModuleType:
         return importlib.import_module(_OBJECT_MODEL)
     except ImportError as exc:  # GitPython is missing, or found no git to run
         raise EnvironmentMissing(
-            f"GitPython cannot be loaded ({exc}): install omc-dev with its dependencies and git"
+            f"GitPython cannot be loaded ({exc}): pip install 'omc-dev[verify]' and install git"
         ) from None

@@ -34,7 +34,9 @@ def test_help_lists_every_landed_command_and_no_others() -> None:
     proc = omc("--help")
     assert proc.returncode == 0, proc.stderr
     listed = {
-        line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines() if line.strip()
+        line.split()[0]
+        for line in proc.stdout.split("Commands:")[1].split("\n\n")[0].splitlines()
+        if line.strip()
     }
     assert listed == set(COMMANDS)
 

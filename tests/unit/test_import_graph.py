@@ -24,6 +24,7 @@ CLI_MODULES = {
     "devtools.__main__",  # python -m devtools
     "devtools.lazy",  # the lazily loading group
     "devtools.options",  # options shared by commands
+    "devtools.clihelp",  # examples and shell completers added to loaded commands
     "devtools.container",  # reexec_if_host: a script's entry point, ends like the CLI
 }
 

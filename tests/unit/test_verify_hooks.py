@@ -1,8 +1,7 @@
-"""The pre-push hook, the composite GitHub Action and the project's workflow, run for real.
+"""The pre-push hook, run for real (the Action and the workflow: tests/unit/test_action.py).
 
 The hook runs through pre-commit's installed pre-push hook in a temp repository pushing to a
-bare origin. The action's verify step runs its own bash with the inputs GitHub would pass.
-GitHub itself is not reachable here, so the action's install step is only syntax-checked.
+bare origin.
 """
 
 from __future__ import annotations
@@ -151,95 +150,3 @@ def test_pre_push_without_pre_commit_refs_is_unusable_input(
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "PRE_COMMIT_REMOTE_BRANCH" in proc.stderr
-
-
-# ---- the composite action and the workflow -------------------------------------------------
-
-
-def action() -> dict[str, Any]:
-    doc = yaml.safe_load((REPO_ROOT / "action.yml").read_text())
-    assert isinstance(doc, dict)
-    return doc
-
-
-def step(name: str) -> dict[str, Any]:
-    (found,) = [s for s in action()["runs"]["steps"] if s["name"] == name]
-    return dict(found)
-
-
-def resolve(value: str, inputs: dict[str, str], action_path: str) -> str:
-    """GitHub's expression substitution for the two forms the action uses."""
-    for name, given in inputs.items():
-        value = value.replace("${{ inputs." + name + " }}", given)
-    return value.replace("${{ github.action_path }}", action_path)
-
-
-def run_step(
-    name: str, cwd: Path, env: dict[str, str], **given: str
-) -> subprocess.CompletedProcess[str]:
-    doc = action()
-    inputs = {key: str(spec.get("default", "")) for key, spec in doc["inputs"].items()}
-    inputs.update(given)
-    definition = step(name)
-    assert definition["shell"] == "bash"
-    step_env = {k: resolve(str(v), inputs, str(REPO_ROOT)) for k, v in definition["env"].items()}
-    assert "${{" not in "".join(step_env.values())
-    return subprocess.run(
-        ["bash", "-e", "-c", definition["run"]],
-        cwd=cwd,
-        env={**env, **step_env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_action_is_composite_with_documented_inputs() -> None:
-    doc = action()
-    assert doc["runs"]["using"] == "composite"
-    assert set(doc["inputs"]) == {"remote", "branch", "base", "spec", "format", "fetch", "python"}
-    for definition in doc["runs"]["steps"]:
-        syntax = subprocess.run(
-            ["bash", "-n", "-c", definition["run"]], capture_output=True, check=False
-        )
-        assert syntax.returncode == 0, (definition["name"], syntax.stderr)
-
-
-def test_action_verify_step(git_repo: GitRepo, omc_on_path: dict[str, str]) -> None:
-    git_repo.commit({"pyproject.toml": SPEC}, "spec")
-    git_repo.push()
-    git_repo.branch("feature")
-    git_repo.commit({"web/src/pages/Orders.tsx": STUB_COMPONENT}, "stub")
-    git_repo.push("feature")
-    # actions/checkout leaves a detached HEAD for pull requests; GitHub sets these
-    git_repo.git("checkout", "--quiet", "--detach")
-    env = {**omc_on_path, "GITHUB_HEAD_REF": "feature", "GITHUB_REF_NAME": "7/merge"}
-
-    failed = run_step("Verify", git_repo.path, env)
-    assert failed.returncode == 1, failed.stderr
-    assert "::error file=web/src/pages/Orders.tsx" in failed.stdout
-    assert "title=stub" in failed.stdout
-
-    git_repo.git("checkout", "--quiet", "feature")
-    git_repo.commit(
-        {"web/src/pages/Orders.tsx": REAL_COMPONENT, "web/src/api/client.ts": REAL_CLIENT}, "real"
-    )
-    git_repo.push("feature")
-    git_repo.git("checkout", "--quiet", "--detach")
-    passed = run_step("Verify", git_repo.path, env, fetch="false", format="json", base="main")
-    assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert '"ok": true' in passed.stdout
-
-
-def test_workflow_uses_the_action() -> None:
-    workflow = yaml.safe_load((REPO_ROOT / ".github/workflows/verify.yml").read_text())
-    # PyYAML reads the bare key `on` as True (YAML 1.1); GitHub reads it as "on".
-    triggers = workflow.get("on", workflow.get(True))
-    assert set(triggers) == {"push", "pull_request"}
-    (job,) = workflow["jobs"].values()
-    uses = [s.get("uses", "") for s in job["steps"]]
-    assert uses[0].startswith("actions/checkout@")
-    (ours,) = [s for s in job["steps"] if s.get("uses") == "./"]
-    assert set(ours.get("with", {})) <= set(action()["inputs"])
-    assert workflow["permissions"] == {"contents": "read"}

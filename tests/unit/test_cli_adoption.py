@@ -1,0 +1,273 @@
+"""What a new user meets in the CLI: examples in every --help, -y on every destructive command,
+NO_COLOR / --no-color with no styling at all, shell completion of service, track and revision
+names, and a missing install extra named in one line."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+
+from devtools.cli import cli
+from devtools.extras import missing_extra
+from devtools.tracks import registry
+from devtools.tracks.registry import TrackEntry
+from tests.fixtures.cli import cli_env, omc, omc_argv
+from tests.fixtures.git import git, make_repo
+from tests.fixtures.migrations import revision_file as rf
+
+# Commands that delete or overwrite something: each prints its plan and needs --yes (or -y).
+DESTRUCTIVE = {"clean", "down", "db reset", "ports release", "env template"}
+
+
+def command_tree() -> Iterator[tuple[str, click.Command]]:
+    """Every command and subcommand, loaded as the CLI loads them (path without "omc-dev")."""
+
+    def walk(
+        command: click.Command, ctx: click.Context, path: str
+    ) -> Iterator[tuple[str, click.Command]]:
+        yield path, command
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None
+                yield from walk(
+                    sub, click.Context(sub, parent=ctx, info_name=name), f"{path} {name}".strip()
+                )
+
+    yield from walk(cli, click.Context(cli, info_name="omc-dev"), "")
+
+
+def test_every_help_page_shows_examples_of_its_own_command() -> None:
+    paths = [path for path, _ in command_tree()]
+    assert len(paths) > 25
+    for path in paths:
+        proc = omc(*path.split(), "--help")
+        assert proc.returncode == 0, proc.stderr
+        examples = proc.stdout.partition("Examples:\n")[2].splitlines()
+        assert examples, f"omc-dev {path} --help has no examples"
+        shown = [line.strip() for line in examples if line.startswith("    omc-dev")]
+        assert shown, (path, proc.stdout)
+        own = path  # a moved command (status, audit, killswitch): under its old name
+        assert any(line.startswith(f"omc-dev {own}".strip()) for line in shown), (path, shown)
+
+
+def test_every_destructive_command_takes_yes_and_y() -> None:
+    with_yes = {}
+    for path, command in command_tree():
+        for param in command.params:
+            if param.name == "yes":
+                with_yes[path] = param.opts
+    assert set(with_yes) >= DESTRUCTIVE
+    for path, opts in with_yes.items():
+        assert sorted(opts) == ["--yes", "-y"], path
+
+
+def test_y_is_accepted_where_it_was_missing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.omc-dev]\nproject = "shop"\n')
+    (tmp_path / ".env").write_text("POSTGRES_PASSWORD=secret\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: postgres\n")
+    (tmp_path / ".env.example").write_text("OTHER=1\n")
+    # Without a terminal to ask, -y is the only way to go ahead; an unknown flag would be exit 2.
+    proc = omc("ports", "release", "no-such-track", "-y", cwd=tmp_path)
+    assert "No such option" not in proc.stderr, proc.stderr
+    proc = omc("env", "template", "-y", cwd=tmp_path)
+    assert "No such option" not in proc.stderr, proc.stderr
+
+
+# ---- NO_COLOR and --no-color ------------------------------------------------------------
+
+
+def in_terminal(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """Run `argv` with a terminal as stdout (rich styles only what goes to one)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode(errors="replace")
+
+
+@pytest.fixture
+def two_heads(tmp_path: Path) -> Path:
+    (tmp_path / "p").mkdir()
+    repo = make_repo(
+        tmp_path / "p",
+        {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+            "migrations/versions/a1.py": rf("a1", None),
+            "migrations/versions/b2.py": rf("b2", "a1"),
+            "migrations/versions/c3.py": rf("c3", "a1"),
+        },
+    )
+    return repo.path
+
+
+def terminal_env(**extra: str) -> dict[str, str]:
+    env = cli_env({"TERM": "xterm-256color", "COLUMNS": "200", **extra})
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        env.pop(name, None) if name not in extra else None
+    return env
+
+
+def test_no_color_means_no_styling_at_all(two_heads: Path) -> None:
+    argv = omc_argv("migrations", "lint")
+    styled = in_terminal(argv, two_heads, terminal_env())
+    assert "multiple-heads" in styled and "\x1b[1" in styled  # bold: the check can fail
+    for env, args in (
+        (terminal_env(NO_COLOR="1"), argv),
+        (terminal_env(), omc_argv("--no-color", "migrations", "lint")),
+    ):
+        plain = in_terminal(args, two_heads, env)
+        assert "multiple-heads" in plain
+        assert "\x1b[" not in plain, repr(plain[:400])
+
+
+def test_empty_no_color_keeps_colour(two_heads: Path) -> None:
+    # no-color.org: NO_COLOR counts when present and not empty.
+    styled = in_terminal(omc_argv("migrations", "lint"), two_heads, terminal_env(NO_COLOR=""))
+    assert "\x1b[" in styled
+
+
+# ---- shell completion -------------------------------------------------------------------
+
+
+def complete(words: str, cwd: Path, env: dict[str, str] | None = None) -> list[str]:
+    parts = words.split()
+    cword = len(parts) if words.endswith(" ") else len(parts) - 1
+    proc = subprocess.run(
+        [sys.executable, "-m", "devtools"],
+        cwd=cwd,
+        env=cli_env(
+            {
+                "COMP_WORDS": words,
+                "COMP_CWORD": str(cword),
+                "_OMC_DEV_COMPLETE": "bash_complete",
+                **(env or {}),
+            }
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [item for line in proc.stdout.splitlines() if (item := line.partition(",")[2])]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "shop").mkdir()
+    repo = make_repo(
+        tmp_path / "shop",
+        {
+            "compose.yaml": "services:\n  db:\n    image: postgres\n  backend:\n    build: .\n",
+            "compose.override.yml": "services:\n  mailcatcher:\n    image: mailpit\n",
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+            "migrations/versions/a1.py": rf("a1", None),
+        },
+    )
+    repo.git("branch", "feature-orders")
+    repo.git("tag", "v0.1.0")
+    return repo.path
+
+
+def test_services_complete_from_the_compose_file(project: Path) -> None:
+    assert complete("omc-dev up ", project) == ["backend", "db"]
+    assert complete("omc-dev run --service b", project) == ["backend"]
+    with_override = {"COMPOSE_FILE": "compose.yaml:compose.override.yml"}
+    assert complete("omc-dev up ", project, with_override) == ["backend", "db", "mailcatcher"]
+
+
+def test_tracks_complete_from_the_registry_and_branches(project: Path, state_dir: Path) -> None:
+    with registry.locked(state_dir) as reg:
+        reg.put(TrackEntry("repo-id", "shop", "payments", "shop-payments", (str(project),), ()))
+    env = {"OMC_STATE_DIR": str(state_dir)}
+    assert complete("omc-dev ports release ", project, env) == [
+        "feature-orders",
+        "main",
+        "payments",
+    ]
+    assert complete("omc-dev down --track pay", project, env) == ["payments"]
+
+
+def test_revisions_complete_from_git(project: Path) -> None:
+    got = complete("omc-dev migrations lint --base ", project)
+    assert got == ["feature-orders", "main", "origin/main", "v0.1.0"]
+    assert complete("omc-dev verify --remote ", project) == ["origin"]
+
+
+def test_completion_outside_a_project_offers_nothing(tmp_path: Path) -> None:
+    assert complete("omc-dev up ", tmp_path) == []
+    assert complete("omc-dev verify --base ", tmp_path) == []
+
+
+# ---- install extras ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "command", "extra"),
+    [
+        ("git", "verify", "verify"),
+        ("docker", "up", "stack"),
+        ("sqlalchemy", "kernel", "kernel"),
+        ("alembic.config", "migrations", "kernel"),
+        ("rich", "verify", "verify"),
+        ("rich", "ports", "stack"),
+        ("rich", "status", "kernel"),
+    ],
+)
+def test_a_missing_extra_is_named_with_its_install_command(
+    module: str, command: str, extra: str
+) -> None:
+    error = missing_extra(ModuleNotFoundError(f"No module named {module!r}", name=module), command)
+    assert error is not None and error.exit_code == 125
+    assert f"omc-dev {command} needs" in str(error)
+    assert f"pip install 'omc-dev[{extra}]'" in str(error)
+
+
+def test_a_missing_module_no_extra_brings_is_a_bug() -> None:
+    assert missing_extra(ModuleNotFoundError("No module named 'frob'", name="frob"), "up") is None
+
+
+def test_missing_extra_through_the_cli(tmp_path: Path) -> None:
+    """A stand-in `git` package that is not importable, first on the path: `verify` ends with
+    the one line, exit 125."""
+    shadow = tmp_path / "shadow" / "git"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'git'\", name='git')\n"
+    )
+    (tmp_path / "r").mkdir()
+    repo = make_repo(tmp_path / "r")
+    env = cli_env()
+    env["PYTHONPATH"] = f"{tmp_path / 'shadow'}{os.pathsep}{env['PYTHONPATH']}"
+    proc = subprocess.run(
+        omc_argv("verify"), cwd=repo.path, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 125, proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert "pip install 'omc-dev[verify]'" in proc.stderr and "Traceback" not in proc.stderr
+    git(repo.path, "status")  # the repository is untouched and usable
