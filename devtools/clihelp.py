@@ -27,7 +27,18 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "env": ("omc-dev env template",),
     "env template": ("omc-dev env template", "omc-dev env template -o .env.example --yes"),
     "kernel": ("omc-dev kernel migrate", "omc-dev kernel run --seed 7 --duration 24h"),
-    "kernel audit": ("omc-dev kernel audit --limit 50", "omc-dev kernel audit --verify"),
+    "kernel audit": ("omc-dev kernel audit show --limit 50", "omc-dev kernel audit verify"),
+    "kernel audit show": (
+        "omc-dev kernel audit show --limit 50",
+        "omc-dev kernel audit show --action order_denied --format json",
+    ),
+    "kernel audit verify": (
+        "omc-dev kernel audit verify",
+        "omc-dev kernel audit verify --anchor-file /var/lib/omc/audit-anchors.jsonl",
+    ),
+    "kernel audit anchor": (
+        "omc-dev kernel audit anchor --anchor-file /var/lib/omc/anchors.jsonl",
+    ),
     "kernel killswitch": ("omc-dev kernel killswitch history",),
     "kernel killswitch history": ("omc-dev kernel killswitch history --limit 10",),
     "kernel killswitch reset": (
@@ -54,6 +65,23 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "omc-dev run -- pytest tests/api",
         "omc-dev run -s db -- psql -U postgres",
         "omc-dev run --fix-ownership -- alembic revision -m 'add orders'",
+    ),
+    "tests": ("omc-dev tests run", "omc-dev tests compare"),
+    "tests run": ("omc-dev tests run", "omc-dev tests run -s backend -- -k orders"),
+    "tests baseline": ("omc-dev tests baseline save", "omc-dev tests baseline show"),
+    "tests baseline save": (
+        "omc-dev tests baseline save",
+        "omc-dev tests baseline save --from latest",
+    ),
+    "tests baseline show": ("omc-dev tests baseline show",),
+    "tests compare": (
+        "omc-dev tests compare",
+        "omc-dev tests compare --baseline origin/main --format github",
+        "omc-dev tests compare --max-failed 10 --max-errors 20",
+    ),
+    "tests polluter": (
+        "omc-dev tests polluter 'tests/test_orders.py::test_total'",
+        "omc-dev tests polluter --random-order 5",
     ),
     "up": ("omc-dev up", "omc-dev up --build backend"),
     "verify": (

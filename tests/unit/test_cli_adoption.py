@@ -195,10 +195,11 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_services_complete_from_the_compose_file(project: Path) -> None:
-    assert complete("omc-dev up ", project) == ["backend", "db"]
+    # The override file is read by default, as Compose does.
+    assert complete("omc-dev up ", project) == ["backend", "db", "mailcatcher"]
     assert complete("omc-dev run --service b", project) == ["backend"]
-    with_override = {"COMPOSE_FILE": "compose.yaml:compose.override.yml"}
-    assert complete("omc-dev up ", project, with_override) == ["backend", "db", "mailcatcher"]
+    only_base = {"COMPOSE_FILE": "compose.yaml"}
+    assert complete("omc-dev up ", project, only_base) == ["backend", "db"]
 
 
 def test_tracks_complete_from_the_registry_and_branches(project: Path, state_dir: Path) -> None:
