@@ -13,6 +13,7 @@ from devtools.compose.cli import ComposeTarget, load_project
 from devtools.compose.model import ComposeProject, Service
 from devtools.config import ProjectConfig
 from devtools.container.cache import Resolution, RunCache
+from devtools.container.choose import candidates_label, choose_service
 from devtools.container.detect import inside_container
 from devtools.container.direct import run_directly
 from devtools.container.fast import execute_and_give_back, spec_here
@@ -34,7 +35,10 @@ def run_command(request: RunRequest) -> int:
     track = resolve_track(cfg, request.track)
     target = stack_target(cfg, track)
     project = load_project(target)
-    service = project.service(request.service) if request.service else default_service(cfg, project)
+    here = Path.cwd()
+    service = (
+        project.service(request.service) if request.service else default_service(cfg, project, here)
+    )
     engine = Engine()
     container = find_container(engine, target.name, service.name)
     if container is None:
@@ -56,9 +60,9 @@ def run_command(request: RunRequest) -> int:
         default_user(cfg, service.name),
     )
     resolution = Resolution(
-        target.name, _default_name(cfg, project), {service.name: info}, fix_setting(cfg)
+        target.name, _default_name(cfg, project, here), {service.name: info}, fix_setting(cfg)
     )
-    cwd = str(Path.cwd())
+    cwd = str(here)
     RunCache().store(cwd, request.track, resolution, watched_inputs(cfg, target))
     spec = spec_here(request, info, cwd)
     started = time.time()
@@ -81,20 +85,20 @@ def not_running(service: str, project: str, track: str | None) -> EnvironmentMis
     )
 
 
-def _default_name(cfg: ProjectConfig, project: ComposeProject) -> str | None:
+def _default_name(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> str | None:
     configured = cfg.section("run").get("service")
     if configured:
         return str(configured)
-    buildable = project.buildable
-    return buildable[0].name if len(buildable) == 1 else None
+    chosen = choose_service(project, cwd, cfg.root)
+    return chosen.name if chosen is not None else None
 
 
-def default_service(cfg: ProjectConfig, project: ComposeProject) -> Service:
-    """`service` in [tool.omc-dev.run], else the only service with a build context."""
-    name = _default_name(cfg, project)
+def default_service(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> Service:
+    """`service` in [tool.omc-dev.run], else the service whose code `cwd` is in (see choose)."""
+    name = _default_name(cfg, project, cwd)
     if name:
         return project.service(name)
-    candidates = ", ".join(s.name for s in project.buildable) or "none has a build context"
+    candidates = candidates_label(project, cwd)
     raise UnusableInput(
         f"which service should run the command ({candidates})? "
         'pass -s SERVICE, or set service = "NAME" in [tool.omc-dev.run]'
