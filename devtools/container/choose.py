@@ -41,9 +41,14 @@ def choose_service(project: ComposeProject, cwd: Path, root: Path) -> Service | 
 
 
 def candidates_label(project: ComposeProject, cwd: Path) -> str:
-    """The services to offer when asking: those here first, else every buildable one."""
+    """The services to offer when asking: those here, else every one that builds or mounts code.
+
+    Empty when no service does: only images, so the project's code runs on the host.
+    """
     offered = services_here(project, cwd) or project.buildable
-    return ", ".join(s.name for s in offered) or "none has a build context"
+    if not offered:
+        offered = tuple(s for s in project.services.values() if s.mount_pairs)
+    return ", ".join(s.name for s in offered)
 
 
 def _named_like_folder(candidates: Sequence[Service], cwd: Path, root: Path) -> Service | None:

@@ -99,6 +99,14 @@ def default_service(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> S
     if name:
         return project.service(name)
     candidates = candidates_label(project, cwd)
+    if not candidates:
+        # Only images (a database, a cache): the project's own code runs on the host.
+        raise UnusableInput(
+            f"no service in {', '.join(f.name for f in project.files) or 'the compose file'} "
+            "builds or mounts this project's code (services: "
+            f"{', '.join(project.services) or 'none'}): run the command on the host, "
+            "or pass -s SERVICE to run it in one of them"
+        )
     raise UnusableInput(
         f"which service should run the command ({candidates})? "
         'pass -s SERVICE, or set service = "NAME" in [tool.omc-dev.run]'

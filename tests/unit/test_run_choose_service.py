@@ -107,3 +107,8 @@ def test_when_every_service_builds_from_the_root_the_folder_name_decides() -> No
     assert picked is not None and picked.name == "backend"
     # The checkout's own folder name says nothing, even when a service shares it.
     assert choose_service(project, Path("/src/backend"), Path("/src/backend")) is None
+
+
+def test_nothing_is_offered_when_no_service_builds_or_mounts_code() -> None:
+    doc = {"name": "x", "services": {"db": {"image": "postgres"}}}
+    assert candidates_label(parse_config(doc), ROOT) == ""
