@@ -149,11 +149,15 @@ def load_project(target: ComposeTarget) -> ComposeProject:
         stderr = proc.stderr or ""
         if "is not a docker command" in stderr:
             raise EnvironmentMissing(NO_COMPOSE)
+        from devtools.compose.missing_env import missing_env_file
         from devtools.compose.source import input_problem
 
         problem = input_problem(target.files)  # compose-go often names the wrong line
         if problem:
             raise UnusableInput(problem)
+        missing = missing_env_file(stderr)
+        if missing:
+            raise UnusableInput(missing)
         files = ", ".join(str(f) for f in target.files)
         raise UnusableInput(f"{files}: compose cannot resolve it: {_first_error_line(stderr)}")
     try:
