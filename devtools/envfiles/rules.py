@@ -429,6 +429,8 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
                 pass  # it shares that service's network namespace: localhost is that service
             elif not endpoint.check_host:
                 pass  # the host line has its own finding; the port is still judged
+            elif target is None and receiver is not None and _alone(view, receiver):
+                return verdict  # no other service to mean: the app runs on the host
             elif target is not None or endpoint.strong:
                 right = target.name if target is not None else None
                 verdict = replace(verdict, host_problem="loopback", right_host=right)
@@ -458,6 +460,11 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
     if declared:
         return replace(verdict, port_problem="undeclared", right_port=only)
     return verdict
+
+
+def _alone(view: StackView, receiver: Service) -> bool:
+    """Whether the stack has no service but the receiver (e.g. only the database runs in it)."""
+    return all(s is receiver for s in view.project.services.values())
 
 
 def _external_networks(view: StackView, receiver: Service | None) -> list[str]:
