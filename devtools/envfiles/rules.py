@@ -644,7 +644,13 @@ def host_variables(view: StackView) -> Iterator[Named]:
             else:
                 how = f"`env_file: {where}`"
                 fix = f"remove {name} from {where}"
-                if path.name == ".env":
+                if path.name == ".env" and view.source.host_side_variables().get(name):
+                    # compose interpolates it from this very file: removing it breaks the port
+                    fix = (
+                        "stop passing .env as env_file (give containers their own file); "
+                        f"compose needs {name} in .env"
+                    )
+                elif path.name == ".env":
                     fix += " or stop passing .env as env_file (give containers their own file)"
                 else:
                     fix += "; compose reads host-side values from .env or the shell"
