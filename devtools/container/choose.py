@@ -41,13 +41,12 @@ def choose_service(project: ComposeProject, cwd: Path, root: Path) -> Service | 
 
 
 def candidates_label(project: ComposeProject, cwd: Path) -> str:
-    """The services to offer when asking: those here, else every one that builds or mounts code.
+    """The services to offer when asking: those here, else every one that builds code.
 
-    Empty when no service does: only images, so the project's code runs on the host.
+    Empty when none does: images with config files mounted (a database, a metrics stack) do not
+    run the project's code, which then runs on the host.
     """
     offered = services_here(project, cwd) or project.buildable
-    if not offered:
-        offered = tuple(s for s in project.services.values() if s.mount_pairs)
     return ", ".join(s.name for s in offered)
 
 

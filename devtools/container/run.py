@@ -103,7 +103,7 @@ def default_service(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> S
         # Only images (a database, a cache): the project's own code runs on the host.
         raise UnusableInput(
             f"no service in {', '.join(f.name for f in project.files) or 'the compose file'} "
-            "builds or mounts this project's code (services: "
+            "builds this project's code or mounts this folder (services: "
             f"{', '.join(project.services) or 'none'}): run the command on the host, "
             "or pass -s SERVICE to run it in one of them"
         )

@@ -64,14 +64,20 @@ def test_from_the_root_it_asks_offering_the_services_built_from_there(tmp_path: 
 def test_a_stack_of_only_images_says_the_code_runs_on_the_host(tmp_path: Path) -> None:
     # The app runs on the host; compose only brings its database.
     root = tmp_path / "api"
-    (root / "src").mkdir(parents=True)
+    (root / "src" / "monitoring").mkdir(parents=True)
     (root / "docker-compose.yml").write_text(
         "services:\n  app_db:\n    image: debian:bookworm-slim\n"
-        "    volumes: [dbdata:/var/lib/postgresql/data]\nvolumes:\n  dbdata: {}\n"
+        "    volumes: [dbdata:/var/lib/postgresql/data]\n"
+        # a config folder mounted into a third-party image is not the project's code
+        "  metrics:\n    image: debian:bookworm-slim\n    volumes: [./src/monitoring:/etc/m:ro]\n"
+        "volumes:\n  dbdata: {}\n"
     )
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     proc = _run(root / "src")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
-    assert "no service in docker-compose.yml builds or mounts this project's code" in proc.stderr
-    assert "(services: app_db)" in proc.stderr and "-s SERVICE" in proc.stderr
+    assert (
+        "no service in docker-compose.yml builds this project's code or mounts this folder"
+        in proc.stderr
+    )
+    assert "(services: app_db, metrics)" in proc.stderr and "-s SERVICE" in proc.stderr
