@@ -17,16 +17,31 @@ from devtools.compose.model import ComposeProject, Service
 
 
 def services_here(project: ComposeProject, cwd: Path) -> tuple[Service, ...]:
-    """Services whose build context or a bind mount source holds `cwd`, in compose order."""
+    """The services whose code holds `cwd` most closely, in compose order.
+
+    A service's code is in its bind mount sources, its Dockerfile's folder inside the build
+    context (`context: .` with `dockerfile: backend/Dockerfile` is the backend's code) and the
+    context itself; the services with the deepest folder holding `cwd` are the ones here.
+    """
     here = _real(cwd)
-    found = []
+    depth: dict[str, int] = {}
     for service in project.services.values():
-        sources = [source for source, _ in service.mount_pairs]
-        if service.build_context is not None:
-            sources.append(str(service.build_context))
-        if any(_holds(_real(Path(s)), here) for s in sources):
-            found.append(service)
-    return tuple(found)
+        holding = [len(f.parts) for f in map(_real, _code_folders(service)) if _holds(f, here)]
+        if holding:
+            depth[service.name] = max(holding)
+    closest = max(depth.values(), default=0)
+    return tuple(s for s in project.services.values() if depth.get(s.name) == closest)
+
+
+def _code_folders(service: Service) -> list[Path]:
+    folders = [Path(source) for source, _ in service.mount_pairs]
+    context = service.build_context
+    if context is not None:
+        folders.append(context)
+        dockerfile = (context / (service.dockerfile or "Dockerfile")).parent
+        if _holds(_real(context), _real(dockerfile)):  # an absolute path may point elsewhere
+            folders.append(dockerfile)
+    return folders
 
 
 def choose_service(project: ComposeProject, cwd: Path, root: Path) -> Service | None:

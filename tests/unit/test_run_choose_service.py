@@ -46,7 +46,7 @@ def _choose(cwd: str) -> str | None:
         ("api/app/models", "api"),  # a deeper folder: the nearest folder name that settles it
         ("api/tests", "api"),
         ("web/src", "web"),
-        ("web/tests", "web"),  # the tests' own runner mounts it too: the folder's owner wins
+        ("web/tests", "browser-tests"),  # web builds it, but the runner mounts this very folder
     ],
 )
 def test_the_service_whose_code_is_here_runs_the_command(cwd: str, expected: str) -> None:
@@ -112,3 +112,26 @@ def test_when_every_service_builds_from_the_root_the_folder_name_decides() -> No
 def test_nothing_is_offered_when_no_service_builds_or_mounts_code() -> None:
     doc = {"name": "x", "services": {"db": {"image": "postgres"}}}
     assert candidates_label(parse_config(doc), ROOT) == ""
+
+
+def test_with_the_root_as_context_the_dockerfile_folder_says_whose_code_it_is() -> None:
+    # Newer template shape: both build the root, with their Dockerfiles in their own folders.
+    def at_root(dockerfile: str) -> dict[str, Any]:
+        return {"build": {"context": str(ROOT), "dockerfile": dockerfile}}
+
+    doc = {
+        "name": "x",
+        "services": {
+            "api": at_root("api/Dockerfile"),
+            "e2e": at_root("web/Dockerfile.e2e"),
+            "tools": at_root("Dockerfile.tools"),
+        },
+    }
+    project = parse_config(doc)
+    picked = choose_service(project, ROOT / "web" / "src", ROOT)
+    assert picked is not None and picked.name == "e2e"
+    picked = choose_service(project, ROOT / "api", ROOT)
+    assert picked is not None and picked.name == "api"
+    # a folder no Dockerfile lives in: every service building the root may be meant
+    assert choose_service(project, ROOT / "scripts", ROOT) is None
+    assert candidates_label(project, ROOT / "scripts") == "api, e2e, tools"
