@@ -443,6 +443,8 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
             # On a network made outside the project, other stacks' containers answer too.
             outside = _external_networks(view, receiver)
             problem = "unknown" if not outside else "unknown-external"
+            if not outside and receiver is not None and _alone(view, receiver):
+                problem = "unknown-alone"  # no other service it could have meant
             verdict = replace(verdict, host_problem=problem, right_host=right)
     port = endpoint.port
     if port is None or target is None:
@@ -531,6 +533,17 @@ def _host_issues(view: StackView, verdicts: Iterable[Verdict]) -> Iterator[Issue
                 message=f"{_shown(endpoint)}: inside a container {host} is the container "
                 "itself, not another service",
                 fix=fix,
+            )
+        elif verdict.host_problem == "unknown-alone":
+            yield _finding(
+                view,
+                "env-host-not-a-service",
+                Severity.WARNING,
+                verdict,
+                message=f"{_shown(endpoint)}: no compose service is called {host!r} and the "
+                "stack runs no other service: a host outside it, or a setting not in use",
+                fix="if the app dials it, add that service to the compose file or name a host "
+                "the container reaches",
             )
         elif verdict.host_problem in ("unknown", "unknown-external"):
             external = verdict.host_problem == "unknown-external"
