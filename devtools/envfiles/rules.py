@@ -524,6 +524,12 @@ def _host_issues(view: StackView, verdicts: Iterable[Verdict]) -> Iterator[Issue
         fix = (
             verdict.fix or f"use the name of the compose service it means ({_services_list(view)})"
         )
+        if verdict.host_problem == "loopback" and verdict.target is None:
+            # No service looks like the server it means (a mail relay outside the stack?).
+            fix = verdict.fix or (
+                "point it at the server it means: a compose service that runs it, or a host "
+                f"outside the stack (services: {_services_list(view)})"
+            )
         if verdict.host_problem == "loopback":
             yield _finding(
                 view,

@@ -58,3 +58,23 @@ def test_with_a_second_service_the_unknown_name_is_still_an_error(tmp_path: Path
     findings = check(_view(tmp_path, {"recipes": app, "db": db}))
     errors = [f for f in findings if f.id == "env-host-not-a-service" and f.severity == "error"]
     assert errors and all(f.fix == "POSTGRES_SERVER=db" for f in errors)
+
+
+def test_localhost_for_a_server_no_service_runs_does_not_offer_the_others_as_it(
+    tmp_path: Path,
+) -> None:
+    # An app's default mail relay, with no mail service in the stack.
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    image: app\n")
+    files = (tmp_path / "compose.yaml",)
+    doc = {
+        "services": {
+            "app": {"image": "app", "environment": {"EMAIL_SERVER": "localhost"}},
+            "cache": {"image": "redis:7", "expose": ["6379"]},
+        }
+    }
+    view = collect(parse_config(doc, files=files), read_source(list(files)))
+    (finding,) = [f for f in check(view) if f.id == "env-host-loopback"]
+    assert finding.fix == (
+        "point it at the server it means: a compose service that runs it, or a host outside "
+        "the stack (services: app, cache)"
+    )
