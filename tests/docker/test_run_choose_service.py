@@ -6,6 +6,7 @@ asks which service (2). The engine is asked only to list containers; nothing is 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -81,3 +82,19 @@ def test_a_stack_of_only_images_says_the_code_runs_on_the_host(tmp_path: Path) -
         in proc.stderr
     )
     assert "(services: app_db, metrics)" in proc.stderr and "-s SERVICE" in proc.stderr
+
+
+def _run_place(cwd: Path) -> str:
+    proc = omc("doctor", "--format", "json", cwd=cwd, env={"OMC_IN_CONTAINER": "0"})
+    (check,) = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "run-place"]
+    return str(check["detail"])
+
+
+def test_doctor_says_which_container_run_would_use_from_here(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert (
+        _run_place(root / "backend" / "app") == "on the host: commands run in backend's container"
+    )
+    assert _run_place(root) == (
+        "on the host: from here commands need -s SERVICE (one of backend, prestart)"
+    )
