@@ -5,6 +5,7 @@ and the template keeps the value."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from devtools.compose.model import parse_config
 from devtools.compose.source import read_source
@@ -22,7 +23,7 @@ services:
 """
 
 
-def _view(folder: Path, services: dict) -> StackView:
+def _view(folder: Path, services: dict[str, Any]) -> StackView:
     (folder / "compose.yaml").write_text(COMPOSE)
     (folder / ".env").write_text("DB_ENGINE=sqlite\nPOSTGRES_SERVER=pg\nPOSTGRES_PORT=5432\n")
     (folder / ".env.example").write_text((folder / ".env").read_text())
