@@ -101,8 +101,11 @@ def default_service(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> S
     candidates = candidates_label(project, cwd)
     if not candidates:
         # Only images (a database, a cache): the project's own code runs on the host.
+        from devtools.compose.cli import compose_files
+
+        own = ", ".join(f.name for f in compose_files(cfg))  # not omc-dev's ports override
         raise UnusableInput(
-            f"no service in {', '.join(f.name for f in project.files) or 'the compose file'} "
+            f"no service in {own or 'the compose file'} "
             "builds this project's code or mounts this folder (services: "
             f"{', '.join(project.services) or 'none'}): run the command on the host, "
             "or pass -s SERVICE to run it in one of them"
