@@ -67,7 +67,7 @@ def test_a_stack_of_only_images_says_the_code_runs_on_the_host(tmp_path: Path) -
     root = tmp_path / "api"
     (root / "src" / "monitoring").mkdir(parents=True)
     (root / "docker-compose.yml").write_text(
-        "services:\n  app_db:\n    image: debian:bookworm-slim\n"
+        "services:\n  app_db:\n    image: debian:bookworm-slim\n    ports: ['5432']\n"
         "    volumes: [dbdata:/var/lib/postgresql/data]\n"
         # a config folder mounted into a third-party image is not the project's code
         "  metrics:\n    image: debian:bookworm-slim\n    volumes: [./src/monitoring:/etc/m:ro]\n"
