@@ -67,16 +67,47 @@ def compose_files(config: ProjectConfig) -> tuple[Path, ...]:
     else:
         found = [config.root / n for n in COMPOSE_FILES if (config.root / n).is_file()]
         if not found:
-            raise EnvironmentMissing(
-                f"no compose file in {config.root} (looked for {', '.join(COMPOSE_FILES)}): "
-                "add one, or set compose-files in [tool.omc-dev]"
-            )
+            raise EnvironmentMissing(_no_compose_file(config.root))
         overrides = [config.root / n for n in OVERRIDE_FILES if (config.root / n).is_file()]
         return (found[0], *overrides[:1])
     for file in files:
         if not file.is_file():
             raise EnvironmentMissing(f"compose file {file} does not exist: {where}")
     return files
+
+
+def _no_compose_file(root: Path) -> str:
+    """Say where the checkout keeps its compose file when it is not at the root (docker/, ...)."""
+    looked = f"no compose file in {root} (looked for {', '.join(COMPOSE_FILES)})"
+    below = _compose_files_below(root)
+    if not below:
+        return f"{looked}: add one, or set compose-files in [tool.omc-dev]"
+    shown = below[0]
+    others = f" (also {', '.join(below[1:3])}{', ...' if len(below) > 3 else ''})"
+    return (
+        f"{looked}; this checkout has {shown}{others if len(below) > 1 else ''}: run omc-dev "
+        f'from {Path(shown).parent}/, or set compose-files = ["{shown}"] in [tool.omc-dev]'
+    )
+
+
+def _compose_files_below(root: Path) -> list[str]:
+    """Tracked files with Compose's default names in subfolders: shallowest first, hidden
+    folders (`.devcontainer/`) last."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--", *(f"*/{n}" for n in COMPOSE_FILES)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if proc.returncode != 0:
+        return []
+    names = [n for n in proc.stdout.split("\0") if n and Path(n).name in COMPOSE_FILES]
+    return sorted(names, key=lambda n: ("/." in f"/{n}", n.count("/"), n))
 
 
 def _compose_file_variable(root: Path) -> tuple[str, str] | None:
@@ -184,11 +215,15 @@ def load_project(target: ComposeTarget) -> ComposeProject:
         stderr = proc.stderr or ""
         if "is not a docker command" in stderr:
             raise EnvironmentMissing(NO_COMPOSE)
+        from devtools.compose.missing_env import missing_env_file
         from devtools.compose.source import input_problem
 
         problem = input_problem(target.files)  # compose-go often names the wrong line
         if problem:
             raise UnusableInput(problem)
+        missing = missing_env_file(stderr)
+        if missing:
+            raise UnusableInput(missing)
         files = ", ".join(str(f) for f in target.files)
         raise UnusableInput(f"{files}: compose cannot resolve it: {_first_error_line(stderr)}")
     try:

@@ -101,7 +101,8 @@ class ComposeProject:
         return tuple(s for s in self.services.values() if s.build_context is not None)
 
     def _files_label(self) -> str:
-        return ", ".join(f.name for f in self.files) or "the compose project"
+        own = [f for f in self.files if ".omc" not in f.parts]  # not omc-dev's ports override
+        return ", ".join(f.name for f in own) or "the compose project"
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -13,6 +13,7 @@ from devtools.compose.cli import ComposeTarget, load_project
 from devtools.compose.model import ComposeProject, Service
 from devtools.config import ProjectConfig
 from devtools.container.cache import Resolution, RunCache
+from devtools.container.choose import candidates_label, choose_service
 from devtools.container.detect import inside_container
 from devtools.container.direct import run_directly
 from devtools.container.fast import execute_and_give_back, spec_here
@@ -61,7 +62,10 @@ def resolve_service(request: RunRequest) -> Resolved:
     track = resolve_track(cfg, request.track)
     target = stack_target(cfg, track)
     project = load_project(target)
-    service = project.service(request.service) if request.service else default_service(cfg, project)
+    here = Path.cwd()
+    service = (
+        project.service(request.service) if request.service else default_service(cfg, project, here)
+    )
     engine = Engine()
     container = find_container(engine, target.name, service.name)
     if container is None:
@@ -83,9 +87,9 @@ def resolve_service(request: RunRequest) -> Resolved:
         default_user(cfg, service.name),
     )
     resolution = Resolution(
-        target.name, _default_name(cfg, project), {service.name: info}, fix_setting(cfg)
+        target.name, _default_name(cfg, project, here), {service.name: info}, fix_setting(cfg)
     )
-    RunCache().store(str(Path.cwd()), request.track, resolution, watched_inputs(cfg, target))
+    RunCache().store(str(here), request.track, resolution, watched_inputs(cfg, target))
     return Resolved(engine, info, resolution, target.name, request.track)
 
 
@@ -118,20 +122,31 @@ def not_running(service: str, project: str, track: str | None) -> EnvironmentMis
     )
 
 
-def _default_name(cfg: ProjectConfig, project: ComposeProject) -> str | None:
+def _default_name(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> str | None:
     configured = cfg.section("run").get("service")
     if configured:
         return str(configured)
-    buildable = project.buildable
-    return buildable[0].name if len(buildable) == 1 else None
+    chosen = choose_service(project, cwd, cfg.root)
+    return chosen.name if chosen is not None else None
 
 
-def default_service(cfg: ProjectConfig, project: ComposeProject) -> Service:
-    """`service` in [tool.omc-dev.run], else the only service with a build context."""
-    name = _default_name(cfg, project)
+def default_service(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> Service:
+    """`service` in [tool.omc-dev.run], else the service whose code `cwd` is in (see choose)."""
+    name = _default_name(cfg, project, cwd)
     if name:
         return project.service(name)
-    candidates = ", ".join(s.name for s in project.buildable) or "none has a build context"
+    candidates = candidates_label(project, cwd)
+    if not candidates:
+        # Only images (a database, a cache): the project's own code runs on the host.
+        from devtools.compose.cli import compose_files
+
+        own = ", ".join(f.name for f in compose_files(cfg))  # not omc-dev's ports override
+        raise UnusableInput(
+            f"no service in {own or 'the compose file'} "
+            "builds this project's code or mounts this folder (services: "
+            f"{', '.join(project.services) or 'none'}): run the command on the host, "
+            "or pass -s SERVICE to run it in one of them"
+        )
     raise UnusableInput(
         f"which service should run the command ({candidates})? "
         'pass -s SERVICE, or set service = "NAME" in [tool.omc-dev.run]'

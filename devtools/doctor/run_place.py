@@ -9,6 +9,7 @@ container by our hostname (the name docker gives a container), the check warns a
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from devtools.container.detect import MARKER, inside_container
 from devtools.docker.engine_api import Engine, EngineError
@@ -20,7 +21,7 @@ from devtools.findings import Finding, Severity
 def check_run_place(ctx: DoctorContext) -> Outcome:
     reason = inside_container()
     if reason is None:
-        return Outcome("on the host: commands run in the service's container")
+        return Outcome(f"on the host: {_which_container(ctx)}")
     if reason == f"{MARKER}=1":
         return Outcome(f"inside a container ({reason}): commands run directly")
     hostname = socket.gethostname()
@@ -42,6 +43,31 @@ def check_run_place(ctx: DoctorContext) -> Outcome:
             )
         ],
     )
+
+
+def _which_container(ctx: DoctorContext) -> str:
+    """Which service `omc-dev run` picks from the current folder, as `run` itself would."""
+    from devtools.container.choose import candidates_label, choose_service
+
+    try:
+        project = ctx.project
+    except UserError:
+        return "commands run in the service's container"
+    configured = ctx.config.section("run").get("service")
+    here = Path.cwd()
+    chosen = str(configured) if configured else None
+    if chosen is None:
+        service = choose_service(project, here, ctx.config.root)
+        chosen = service.name if service is not None else None
+    if chosen is not None:
+        return f"commands run in {chosen}'s container"
+    offered = candidates_label(project, here)
+    if not offered:
+        return (
+            "no service builds the project's code or mounts this folder: run commands "
+            "on the host, or pass -s SERVICE"
+        )
+    return f"from here commands need -s SERVICE (one of {offered})"
 
 
 CHECKS = [

@@ -4,7 +4,8 @@ Only a *connection* address is the container's own business: a host it dials (`P
 `SMTP_HOST`, `DATABASE_URL=postgresql://...`). The rest is judged by nobody here:
 
   browser  a URL a browser or the host opens (CORS origins, `FRONTEND_HOST`, `*_BASE_URL`,
-           redirect and callback URLs) or code built for the browser (`VITE_*`, `NEXT_PUBLIC_*`)
+           redirect and callback URLs, UIs such as `DASHBOARD_URL`) or code built for the
+           browser (`VITE_*`, `NEXT_PUBLIC_*`)
   listen   an address the container listens on (`0.0.0.0`, `::`, `*_BIND`, `*_LISTEN`,
            `PLAYWRIGHT_HTML_HOST`, `HOST`, `UVICORN_*`)
   other    everything else (`DOMAIN`, `PROJECT_NAME`, ...)
@@ -46,6 +47,8 @@ BROWSER_WORDS = frozenset(
     {"CORS", "ORIGIN", "ORIGINS", "FRONTEND", "PUBLIC", "SITE", "REDIRECT", "CALLBACK"}
     | {"DOMAIN", "DOMAINS", "ALLOWED", "TRUSTED", "CSRF", "EXTERNAL", "HOMEPAGE", "WEBSITE"}
     | {"BROWSER", "ISSUER"}
+    # UIs people open: an API builds links to them (`DASHBOARD_URL=http://localhost:9000/`)
+    | {"DASHBOARD", "STOREFRONT", "UI", "WEBAPP", "PORTAL"}
 )
 BROWSER_SUFFIXES = ("BASE_URL", "PUBLIC_URL", "EXTERNAL_URL")
 LISTEN_WORDS = frozenset({"BIND", "LISTEN"})

@@ -430,6 +430,8 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
                 pass  # it shares that service's network namespace: localhost is that service
             elif not endpoint.check_host:
                 pass  # the host line has its own finding; the port is still judged
+            elif target is None and receiver is not None and _alone(view, receiver):
+                return verdict  # no other service to mean: the app runs on the host
             elif target is not None or endpoint.strong:
                 right = target.name if target is not None else None
                 verdict = replace(verdict, host_problem="loopback", right_host=right)
@@ -442,6 +444,8 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
             # On a network made outside the project, other stacks' containers answer too.
             outside = _external_networks(view, receiver)
             problem = "unknown" if not outside else "unknown-external"
+            if not outside and receiver is not None and _alone(view, receiver):
+                problem = "unknown-alone"  # no other service it could have meant
             verdict = replace(verdict, host_problem=problem, right_host=right)
     port = endpoint.port
     if port is None or target is None:
@@ -459,6 +463,11 @@ def judge(view: StackView, endpoint: Endpoint, receiver: Service | None = None) 
     if declared:
         return replace(verdict, port_problem="undeclared", right_port=only)
     return verdict
+
+
+def _alone(view: StackView, receiver: Service) -> bool:
+    """Whether the stack has no service but the receiver (e.g. only the database runs in it)."""
+    return all(s is receiver for s in view.project.services.values())
 
 
 def _external_networks(view: StackView, receiver: Service | None) -> list[str]:
@@ -516,6 +525,12 @@ def _host_issues(view: StackView, verdicts: Iterable[Verdict]) -> Iterator[Issue
         fix = (
             verdict.fix or f"use the name of the compose service it means ({_services_list(view)})"
         )
+        if verdict.host_problem == "loopback" and verdict.target is None:
+            # No service looks like the server it means (a mail relay outside the stack?).
+            fix = verdict.fix or (
+                "point it at the server it means: a compose service that runs it, or a host "
+                f"outside the stack (services: {_services_list(view)})"
+            )
         if verdict.host_problem == "loopback":
             yield _finding(
                 view,
@@ -525,6 +540,17 @@ def _host_issues(view: StackView, verdicts: Iterable[Verdict]) -> Iterator[Issue
                 message=f"{_shown(endpoint)}: inside a container {host} is the container "
                 "itself, not another service",
                 fix=fix,
+            )
+        elif verdict.host_problem == "unknown-alone":
+            yield _finding(
+                view,
+                "env-host-not-a-service",
+                Severity.WARNING,
+                verdict,
+                message=f"{_shown(endpoint)}: no compose service is called {host!r} and the "
+                "stack runs no other service: a host outside it, or a setting not in use",
+                fix="if the app dials it, add that service to the compose file or name a host "
+                "the container reaches",
             )
         elif verdict.host_problem in ("unknown", "unknown-external"):
             external = verdict.host_problem == "unknown-external"
@@ -638,7 +664,13 @@ def host_variables(view: StackView) -> Iterator[Named]:
             else:
                 how = f"`env_file: {where}`"
                 fix = f"remove {name} from {where}"
-                if path.name == ".env":
+                if path.name == ".env" and view.source.host_side_variables().get(name):
+                    # compose interpolates it from this very file: removing it breaks the port
+                    fix = (
+                        "stop passing .env as env_file (give containers their own file); "
+                        f"compose needs {name} in .env"
+                    )
+                elif path.name == ".env":
                     fix += " or stop passing .env as env_file (give containers their own file)"
                 else:
                     fix += "; compose reads host-side values from .env or the shell"

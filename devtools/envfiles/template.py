@@ -174,7 +174,12 @@ def _corrected(view: StackView, items: list[Entry], ignores: Ignores) -> list[En
     for attempt in range(4):  # a list value may need one fix per item
         numbered = {name: (value, i + 1) for i, (name, value) in enumerate(values.items())}
         judged = verdicts_of(view, example_settings(view, where, numbered))
-        flagged = [v for v in judged if not silenced(v)]
+        # A host no service answers to in a one-service stack may be outside it: not "fixed".
+        flagged = [
+            v
+            for v in judged
+            if not silenced(v) and (v.host_problem != "unknown-alone" or v.port_problem)
+        ]
         fixes: dict[str, str] = {}
         for verdict in flagged:
             name, fixed = verdict.endpoint.setting.name, verdict.fixed(mask=False)
