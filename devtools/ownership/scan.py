@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from devtools.errors import EnvironmentMissing
+
 Kind = Literal["file", "dir", "link", "other"]
 _FIND_KINDS: dict[str, Kind] = {"f": "file", "d": "dir", "l": "link"}
 # uid gid type links ctime path, NUL-terminated: paths may hold spaces and newlines.
@@ -84,13 +86,25 @@ def gnu_find() -> str | None:
     return None
 
 
+SCAN_TIMEOUT = 3600.0  # seconds: 100,000 files take about one
+
+
 def scan_with_find(find: str, paths: Sequence[str], uid: int) -> ScanResult:
     # -P: never follow symlinks, not even the starting points. "," evaluates both sides.
     argv = [find, "-P", *paths]
     argv += ["(", "-name", ".git", "-printf", _CHECKOUT_FORMAT, ")", ","]
     argv += ["(", "!", "-uid", str(uid), "-printf", _FIND_FORMAT, ")"]
     env = {**os.environ, "LC_ALL": "C"}
-    proc = subprocess.run(argv, capture_output=True, env=env, check=False, stdin=subprocess.DEVNULL)
+    from devtools import proc as procs
+
+    try:
+        # Bounded and stopped with omc-dev, as every child: a hung mount must not hang clean.
+        proc = procs.run(argv, timeout=SCAN_TIMEOUT, env=env)
+    except subprocess.TimeoutExpired:
+        raise EnvironmentMissing(
+            f"scanning {', '.join(paths)} did not finish within {SCAN_TIMEOUT:g} s and was "
+            "stopped: is a folder in it on a slow or hung file system?"
+        ) from None
     result = ScanResult()
     for record in proc.stdout.split(b"\0"):
         if not record:
