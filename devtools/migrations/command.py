@@ -44,6 +44,8 @@ def heads(path: str | None, fmt: str) -> int:
 
     cfg = config_mod.load()
     location = locate(path, cfg)
+    if location.note:
+        click.echo(f"note: {location.note}", err=True)
     cache = FileCache(location.describe(), "graph")
     graph = load_history(location, config_mod.repository_root(), cache=cache)
     cache.save()
@@ -137,6 +139,8 @@ def lint(
     elif "pg-version" not in cfg.section("migrations") and settings.rules & set(INDEX_RULES):
         settings, judged_for = _pg_version_from_stack(cfg, settings)
     location = locate(path, cfg)
+    if location.note:
+        click.echo(f"note: {location.note}", err=True)
     # With a database, PostgreSQL itself judges the indexes; the static graph rules still run.
     static_rules = settings.rules - set(INDEX_RULES) if db_url else settings.rules
     result = run_lint(

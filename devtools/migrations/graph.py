@@ -879,12 +879,23 @@ def heads_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int]) -> li
         listed = ", ".join(f"{r.revision} ({r.display})" for r in revs)
         scope = f"branch {label!r} has" if label else "the history has"
         last = revs[-1]
+        separate = _separate_roots(graph, revs)
+        if separate is not None:
+            message = (
+                f"{scope} {len(group)} heads from {len(separate[0])} separate roots "
+                f"({', '.join(separate[0])}): {listed}; `alembic upgrade head` refuses to "
+                "choose between them"
+            )
+        else:
+            message = (
+                f"{scope} {len(group)} heads: {listed}; `alembic upgrade head` refuses to choose "
+                "between them"
+            )
         findings.append(
             Finding(
                 "multiple-heads",
                 Severity.ERROR,
-                f"{scope} {len(group)} heads: {listed}; each branch passed on its own, together "
-                "`alembic upgrade head` fails",
+                message,
                 last.display,
                 last.line(),
                 fix=(
@@ -894,11 +905,49 @@ def heads_findings(graph: RevisionGraph, allowed_heads: Mapping[str, int]) -> li
                     else "first fix the revision files that cannot be read (see their "
                     "findings): these heads are counted without them"
                     if any(f.revision is None for f in graph.files)
+                    else separate[1]
+                    if separate is not None
                     else f'alembic merge -m "merge heads" {" ".join(group)}'
                 ),
             )
         )
     return findings
+
+
+def _separate_roots(
+    graph: RevisionGraph, heads: list[RevisionFile]
+) -> tuple[list[str], str] | None:
+    """When some head shares no revision with the others, the history has two independent
+    roots (`down_revision = None` twice): usually an initial revision written twice, which an
+    `alembic merge` would only cement. The roots, and the fix to suggest; None otherwise."""
+    below = [graph.ancestors(head) for head in heads]
+    alone = [
+        i
+        for i, mine in enumerate(below)
+        if not any(mine & o for j, o in enumerate(below) if j != i)
+    ]
+    if not alone:
+        return None
+    roots = [
+        rid
+        for rid in dict.fromkeys(r for ids in below for r in sorted(ids))
+        if not graph.by_id[rid].down_revisions
+    ]
+    # A history cut off by a missing parent is not a second root (missing-parent says so).
+    if not all(any(r in ids for r in roots) for ids in below):
+        return None
+    # The smaller history is the likely duplicate; its root should build on the other's head.
+    small = min(alone, key=lambda i: (len(below[i]), -i))
+    dup_root = next(r for r in roots if r in below[small])
+    others = [h.revision for i, h in enumerate(heads) if i != small and h.revision]
+    target = others[0] if len(others) == 1 else "(" + ", ".join(others) + ")"
+    fix = (
+        f"two separate histories: {dup_root} ({graph.by_id[dup_root].display}) starts one of "
+        f"them with down_revision = None, likely a duplicate initial revision; remove it if the "
+        f"other history already creates the same tables, or set its down_revision = "
+        f"{target!r}; `alembic merge` would join two independent schemas, rarely what is meant"
+    )
+    return roots, fix
 
 
 def base_findings(graph: RevisionGraph, base: RevisionGraph, ref: str) -> list[Finding]:

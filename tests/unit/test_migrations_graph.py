@@ -385,6 +385,31 @@ def test_multiple_heads_lists_heads_and_the_merge_command(tmp_path: Path) -> Non
     assert finding.fix == 'alembic merge -m "merge heads" b c'
 
 
+def test_multiple_heads_says_what_is_true_and_no_branch_was_run(tmp_path: Path) -> None:
+    folder = write_versions(
+        tmp_path / "m", {"a.py": rf("a", None), "b.py": rf("b", "a"), "c.py": rf("c", "a")}
+    )
+    (finding,) = graph_findings(load_history(ScriptLocation((folder / "versions",)), tmp_path))
+    assert "passed" not in finding.message and "refuses" in finding.message
+    assert "separate roots" not in finding.message
+
+
+def test_heads_from_two_roots_suggest_fixing_the_duplicate_root_not_a_merge(
+    tmp_path: Path,
+) -> None:
+    """Two `down_revision = None`: a merge would join two independent schemas; the real
+    mistake is usually a second initial revision."""
+    files = {**chain(3), "x.py": rf("x0", None)}
+    folder = write_versions(tmp_path / "m", files)
+    (finding,) = graph_findings(load_history(ScriptLocation((folder / "versions",)), tmp_path))
+    assert finding.id == "multiple-heads"
+    assert "separate roots (r000, x0)" in finding.message
+    assert finding.fix is not None and "alembic merge -m" not in finding.fix
+    # The one-revision history is the likely duplicate: point it at the other head.
+    assert "x0" in finding.fix and "down_revision = 'r002'" in finding.fix
+    assert "rarely what is meant" in finding.fix
+
+
 def test_allowed_heads_per_branch_label(tmp_path: Path) -> None:
     files = {**chain(2), "p.py": rf("p0", None, labels="plugins"), "p1.py": rf("p1", "p0")}
     folder = write_versions(tmp_path / "m", files)
