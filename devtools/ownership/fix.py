@@ -92,7 +92,7 @@ def give_back_after(
     from devtools.ownership.developer import current
     from devtools.ownership.tree import worktree_root
 
-    root = worktree_root(config)
+    root = worktree_root(config, checkout_required=False)
     parts = [p for p in mounted_parts(root, [s.resolve() for s in sources]) if p.exists()]
     if not parts:
         return None

@@ -16,10 +16,21 @@ from devtools.git.layout import find as git_layout
 from devtools.ownership.names import shown
 
 
-def worktree_root(config: ProjectConfig) -> Path:
-    """The checkout's top folder (git), else the project root."""
+def worktree_root(config: ProjectConfig, *, checkout_required: bool = True) -> Path:
+    """The checkout's top folder. Outside any git checkout there is no tree that is surely the
+    developer's (run from /tmp or a home folder, the "project" would be all of it): refuse, unless
+    the caller already has a project (run --fix-ownership: the compose project's root)."""
     layout = git_layout(config.root)
-    return layout.worktree if layout is not None else config.root.resolve()
+    if layout is None and not checkout_required:
+        return config.root.resolve()
+    if layout is None:
+        raise UnusableInput(
+            shown(
+                f"{config.root} is not in a git checkout: chown and clean only touch a project's "
+                "checkout (cd into it, or pass a path inside it)"
+            )
+        )
+    return layout.worktree
 
 
 def relative(root: Path, path: str | Path) -> str:

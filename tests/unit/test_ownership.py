@@ -667,3 +667,17 @@ def test_both_scan_engines_count_hard_links_and_report_nested_checkouts(tmp_path
         links = {os.path.relpath(e.path, tree): e.links for e in result.entries if e.kind == "file"}
         assert links == {"one": 1, "two": 2, "sub/.git": 1}
         assert sorted(result.checkouts) == [str(tree / "nested"), str(tree / "sub")]
+
+
+@pytest.mark.parametrize("command", [["chown"], ["chown", "--dry-run"], ["clean", "--artifacts"]])
+def test_chown_and_clean_refuse_outside_a_git_checkout(tmp_path: Path, command: list[str]) -> None:
+    # Run from /tmp or a home folder, the "project" would be everything below it.
+    (tmp_path / "someone-elses").mkdir()
+    (tmp_path / "someone-elses" / "file").write_text("x\n")
+    proc = (
+        omc(*command, "--yes", cwd=tmp_path)
+        if command[0] == "clean"
+        else omc(*command, cwd=tmp_path)
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "not in a git checkout" in proc.stderr
