@@ -526,12 +526,22 @@ def _host_issues(view: StackView, verdicts: Iterable[Verdict]) -> Iterator[Issue
             verdict.fix or f"use the name of the compose service it means ({_services_list(view)})"
         )
         if verdict.host_problem == "loopback" and verdict.target is None:
-            # No service looks like the server it means (a mail relay outside the stack?).
-            fix = verdict.fix or (
-                "point it at the server it means: a compose service that runs it, or a host "
-                f"outside the stack (services: {_services_list(view)})"
+            # No service is surely the one meant (an app's default mail relay, no mail service
+            # in the stack): naming the stack's other services would be a wrong fix.
+            yield _finding(
+                view,
+                "env-host-loopback",
+                Severity.WARNING,
+                verdict,
+                message=f"{_shown(endpoint)}: inside a container {host} is the container "
+                "itself, and no service in the stack is surely the server it means: nothing "
+                "answers there unless that container runs it",
+                fix="if the app dials it, set the host the container reaches it by (a server "
+                "outside the stack, host.docker.internal for one on this machine) or add the "
+                "service that runs it; if not, ignore this line (# omc-dev: "
+                "ignore[env-host-loopback])",
             )
-        if verdict.host_problem == "loopback":
+        elif verdict.host_problem == "loopback":
             yield _finding(
                 view,
                 "env-host-loopback",

@@ -75,7 +75,24 @@ def test_localhost_for_a_server_no_service_runs_does_not_offer_the_others_as_it(
     }
     view = collect(parse_config(doc, files=files), read_source(list(files)))
     (finding,) = [f for f in check(view) if f.id == "env-host-loopback"]
-    assert finding.fix == (
-        "point it at the server it means: a compose service that runs it, or a host outside "
-        "the stack (services: app, cache)"
-    )
+    # Nothing in the stack answers there, and no service is the one meant: a warning that says
+    # so, with no fix naming unrelated services.
+    assert finding.severity == "warning"
+    assert "nothing answers there" in finding.message and "no service" in finding.message
+    assert finding.fix is not None and "cache" not in finding.fix and "app," not in finding.fix
+    assert "host.docker.internal" in finding.fix and "ignore[env-host-loopback]" in finding.fix
+
+
+def test_localhost_for_a_service_the_stack_runs_stays_an_error(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    image: app\n")
+    files = (tmp_path / "compose.yaml",)
+    doc = {
+        "services": {
+            "app": {"image": "app", "environment": {"POSTGRES_SERVER": "localhost"}},
+            "db": {"image": "postgres:17", "expose": ["5432"]},
+            "cache": {"image": "redis:7", "expose": ["6379"]},
+        }
+    }
+    view = collect(parse_config(doc, files=files), read_source(list(files)))
+    (finding,) = [f for f in check(view) if f.id == "env-host-loopback"]
+    assert (finding.severity, finding.fix) == ("error", "POSTGRES_SERVER=db")
