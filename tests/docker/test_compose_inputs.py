@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.cli import cli_env, omc_argv
-from tests.fixtures.docker import ComposeStack
+from tests.fixtures.docker import ComposeStack, stack_name
 
 MARKER = "OMC_TEST_MARKER"  # in the environment of everything a test starts, compose included
 
@@ -65,7 +65,8 @@ class Project:
             "OMC_IN_CONTAINER": "0",
             MARKER: self.marker,
         }
-        self.stack = ComposeStack(root, f"{self.name}-t", ("compose.yaml",))
+        # The name omc-dev gives track "t" of this checkout (it carries the checkout's hash).
+        self.stack = ComposeStack(root, stack_name("t", root), ("compose.yaml",))
 
     def write(self, text: str | bytes) -> None:
         path = self.root / "compose.yaml"
