@@ -212,7 +212,8 @@ def test_migrations_lint_in_a_working_directory_sets_outputs_and_summary(
     )
     proc = steps.check()
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "::error file=app/alembic/versions/" in proc.stdout
+    # Annotations name files from the repository root, whatever the working directory.
+    assert "::error file=backend/app/alembic/versions/" in proc.stdout
     assert "title=multiple-heads" in proc.stdout
     outputs = steps.outputs["run"]
     assert outputs["ok"] == "false" and outputs["exit-code"] == "1"
