@@ -32,6 +32,7 @@ from devtools.migrations.catalog import load_catalog
 from devtools.migrations.graph import build_graph, graph_findings, read_revision
 from devtools.migrations.lint import index_findings
 from devtools.tracks import registry
+from kernel.errors import KernelError
 from kernel.prices import read_replay
 
 LIMIT_SECONDS = 5
@@ -70,7 +71,7 @@ def answers_or_refuses(read: Callable[[Path], Any], name: str, content: str | by
         with time_limit():
             try:
                 read(path)
-            except UserError as exc:
+            except (UserError, KernelError) as exc:  # the kernel's own errors, for the feed
                 message = str(exc)
                 assert message and "\n" not in message.strip(), message
 
