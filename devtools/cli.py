@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "devtools.tracks.command:ports",
         "Host ports per track: allocate, list, release, who.",
     ),
+    "urls": ("devtools.tracks.command:urls", "The track's web pages, as clickable URLs."),
     "migrations": (
         "devtools.migrations.command:migrations",
         "Lint Alembic heads, branching and index immutability.",

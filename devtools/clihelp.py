@@ -56,7 +56,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "omc-dev migrations lint backend/app/alembic --base origin/main",
         "omc-dev migrations lint --format github",
     ),
-    "ports": ("omc-dev ports", "omc-dev ports --track feature-x"),
+    "ports": (
+        "omc-dev ports",
+        "omc-dev ports --track feature-x",
+        'eval "$(omc-dev ports --format env)"',
+    ),
+    "urls": ("omc-dev urls", "omc-dev urls --track feature-x --format json"),
     "ports list": ("omc-dev ports list", "omc-dev ports list --format json"),
     "ports release": ("omc-dev ports release feature-x --yes",),
     "ports show": ("omc-dev ports show feature-x",),

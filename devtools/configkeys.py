@@ -25,6 +25,7 @@ KNOWN: dict[str, frozenset[str]] = {
             "ownership",
             "env",
             "kernel",
+            "tracks",
         }
     ),
     "run": frozenset({"service", "services", "fix-ownership"}),
@@ -38,6 +39,8 @@ KNOWN: dict[str, frozenset[str]] = {
     "clean": frozenset({"artifacts", "keep"}),
     "ownership": frozenset({"helper-image"}),
     "env": frozenset({"external-hosts"}),
+    # tracks.env holds the user's own variable names: not checked.
+    "tracks": frozenset({"env", "http", "not-http"}),
 }
 
 

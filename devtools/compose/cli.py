@@ -26,6 +26,9 @@ class ComposeTarget:
     files: tuple[Path, ...]
     # Extra `--profile`s; none means the profiles Compose applies itself (COMPOSE_PROFILES).
     profiles: tuple[str, ...] = ()
+    # Variables added to compose's own environment (the track's values, for `${VAR}`
+    # interpolation): they win over the shell and `.env`, which is never written.
+    env: tuple[tuple[str, str], ...] = ()
 
     def argv(self, *args: str) -> list[str]:
         argv = [*compose_command(), "--project-name", self.name]
@@ -181,13 +184,14 @@ def run_compose(
         check_expansion(file)
     argv = target.argv(*args)
     seconds = compose_timeout(args) if timeout is None else timeout
+    added = {**dict(target.env), **(env or {})}
     try:
         proc = procs.run(
             argv,
             capture=capture,
             text=True,
             timeout=seconds,
-            env={**os.environ, **env} if env else None,
+            env={**os.environ, **added} if added else None,
         )
     except FileNotFoundError:
         raise EnvironmentMissing(NO_COMPOSE) from None
@@ -253,7 +257,11 @@ def targets_for(
     name: str,
     extra_files: Sequence[Path] = (),
     profiles: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> ComposeTarget:
     return ComposeTarget(
-        name=name, files=(*compose_files(config), *extra_files), profiles=tuple(profiles)
+        name=name,
+        files=(*compose_files(config), *extra_files),
+        profiles=tuple(profiles),
+        env=tuple((env or {}).items()),
     )

@@ -49,6 +49,7 @@ class Service:
     working_dir: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     has_healthcheck: bool = False
+    healthcheck_test: tuple[str, ...] = ()  # the healthcheck's command, as words
     profiles: tuple[str, ...] = ()
     # Other names it answers to on its networks: container_name, hostname, aliases, links.
     aliases: tuple[str, ...] = ()
@@ -167,6 +168,7 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
         working_dir=raw.get("working_dir"),
         labels={str(k): str(v) for k, v in (raw.get("labels") or {}).items()},
         has_healthcheck=bool(raw.get("healthcheck")) and not raw["healthcheck"].get("disable"),
+        healthcheck_test=_healthcheck_test(raw.get("healthcheck")),
         profiles=tuple(raw.get("profiles") or ()),
         aliases=_aliases(raw),
         expose=tuple(
@@ -177,6 +179,15 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
         network_mode=raw.get("network_mode") or None,
         networks=_network_names(raw.get("networks")),
     )
+
+
+def _healthcheck_test(raw: Any) -> tuple[str, ...]:
+    test = raw.get("test") if isinstance(raw, Mapping) else None
+    if isinstance(test, str):
+        return tuple(test.split())
+    if isinstance(test, list):
+        return tuple(str(word) for word in test)
+    return ()
 
 
 def _network_names(raw: Any) -> tuple[str, ...]:

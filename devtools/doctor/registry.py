@@ -11,6 +11,7 @@ CHECK_MODULES = (
     "devtools.doctor.mounts",
     "devtools.doctor.run_place",
     "devtools.doctor.environment",
+    "devtools.doctor.track_env",
 )
 
 

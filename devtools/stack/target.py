@@ -25,11 +25,16 @@ def stack_target(
 
     The track's generated host-port override (`omc-dev ports`) comes right after them when it
     exists, so every command sees the stack as `up` started it; other per-track override files
-    are passed as `extra_files`. Later files override earlier ones.
+    are passed as `extra_files`. Later files override earlier ones. The track's values
+    (`[tool.omc-dev.tracks.env]`) go into compose's environment, for `${VAR}` interpolation.
     """
+    from devtools.tracks.ports import track_env
+
     override = override_path(config.root, track.key)
     ports = (override,) if override.is_file() else ()
-    return targets_for(config, project_name(config, track), (*ports, *extra_files))
+    return targets_for(
+        config, project_name(config, track), (*ports, *extra_files), env=track_env(config, track)
+    )
 
 
 def ports_target(

@@ -87,19 +87,24 @@ def _show(track_name: str | None, fmt: str) -> int:
             "skipped": [{"port": s.port, "why": s.reason} for s in result.allocation.skipped],
             "engine_checked": result.allocation.engine_checked,
             "reclaimed": [e.track for e in result.reclaimed],
+            "env": result.values,
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return 0
     if fmt == "env":
-        sys.stdout.write("".join(f"{k}={v}\n" for k, v in env_lines(result.ref.project, entry)))
+        lines = [*env_lines(result.ref.project, entry), *result.values.items()]
+        sys.stdout.write("".join(f"{k}={_shell_word(v)}\n" for k, v in lines))
         return 0
     from rich.console import Console
     from rich.table import Table
 
     console = Console(highlight=False)
     title = f"track {track.name} (compose project {result.ref.project})"
+    values = "".join(f"\n  {k}={v}" for k, v in result.values.items())
     if not entry.ports:
-        console.print(f"{title}: no service publishes a port")
+        console.print(f"{title}: no service publishes a port", soft_wrap=True)
+        if values:
+            console.print(f"values ([tool.omc-dev.tracks.env]):{values}", soft_wrap=True)
         return 0
     table = Table(title=title, title_justify="left")
     for column in ("service", "container port", "host port"):
@@ -116,8 +121,18 @@ def _show(track_name: str | None, fmt: str) -> int:
         console.print(f"reclaimed the ports of track {gone.track} (its worktree is gone)")
     if not result.allocation.engine_checked:
         console.print("note: the Docker engine did not answer; container ports were not checked")
+    if values:
+        console.print(f"values ([tool.omc-dev.tracks.env]):{values}", soft_wrap=True)
     console.print(f"override: {override}", soft_wrap=True)
     return 0
+
+
+def _shell_word(value: str) -> str:
+    """A value as one shell word: unquoted when it is safe (URLs, names, ports), else quoted,
+    so `eval "$(omc-dev ports --format env)"` sets exactly the value."""
+    import shlex
+
+    return shlex.quote(value) if value else ""
 
 
 def env_lines(project: str, entry: TrackEntry) -> list[tuple[str, str]]:
@@ -231,4 +246,50 @@ def who(port: int, udp: bool, fmt: str) -> int:
         console.print(table)
     if not report.engine_checked:
         console.print("note: the Docker engine did not answer; containers were not checked")
+    return 0
+
+
+@click.command()
+@click.option("--track", "track_opt", help="Track (default: OMC_TRACK, else the branch).")
+@format_option("text", "json", default="text")
+def urls(track_opt: str | None, fmt: str) -> int:
+    """The track's web pages: a URL for each published HTTP port (not PostgreSQL, SMTP, ...).
+
+    Allocates the track's host ports like `omc-dev ports` when it holds none yet. Which ports are
+    HTTP: `http` / `not-http` in [tool.omc-dev.tracks], else labels and healthchecks, else
+    well-known ports (see docs/commands.md).
+    """
+    from devtools.compose.cli import load_project
+    from devtools.report.render import render
+    from devtools.report.report import Report
+    from devtools.tracks.ports import base_target, ensure_ports
+    from devtools.tracks.urls import track_urls
+
+    cfg = config_mod.load()
+    track = resolve_track(cfg, track_opt)
+    project = load_project(base_target(cfg, track))
+    result = ensure_ports(cfg, track, project)
+    judged = track_urls(cfg, project, result.allocation.entry.ports)
+    if fmt == "json":
+        data = {
+            "track": track.name,
+            "project": result.ref.project,
+            "urls": [j.to_dict() for j in judged if j.url],
+            "other_ports": [j.to_dict() for j in judged if not j.url],
+        }
+        return render(Report("urls", [], data=data), "json")
+    out = [f"track {track.name} (compose project {result.ref.project})"]
+    shown = [j for j in judged if j.url]
+    width = max((len(j.port.service) for j in shown), default=0)
+    out += [f"  {j.port.service:<{width}}  {j.url}" for j in shown]
+    if not shown:
+        out.append("  no published HTTP port")
+    others = [j for j in judged if not j.url]
+    if others:
+        listed = ", ".join(f"{j.port.service}:{j.port.target} ({j.why})" for j in others)
+        out.append(f"not listed: {listed}")
+        if any(j.why == "not known as HTTP" for j in others):
+            out.append('  (to list one: http = ["SERVICE:PORT"] in [tool.omc-dev.tracks])')
+    # Plain lines, never wrapped: terminals make a whole URL clickable only on one line.
+    sys.stdout.write("\n".join(out) + "\n")
     return 0

@@ -6,7 +6,7 @@ go through here, so they agree on the project name, the override file and the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from devtools.compose.cli import ComposeTarget, load_project, targets_for
@@ -14,7 +14,7 @@ from devtools.compose.model import ComposeProject
 from devtools.config import ProjectConfig
 from devtools.errors import UnusableInput
 from devtools.git.layout import find as git_layout
-from devtools.tracks import registry
+from devtools.tracks import registry, values
 from devtools.tracks.allocate import Allocation, TrackRef, allocate, port_range, requests_for
 from devtools.tracks.identity import (
     Track,
@@ -44,8 +44,9 @@ def track_ref(config: ProjectConfig, track: Track) -> TrackRef:
 class TrackPorts:
     ref: TrackRef
     allocation: Allocation
-    override: Path | None  # None when no service publishes a port
+    override: Path | None  # None when no service publishes a port and no value is set
     reclaimed: tuple[registry.TrackEntry, ...]
+    values: dict[str, str] = field(default_factory=dict)  # [tool.omc-dev.tracks.env], rendered
 
 
 def base_target(config: ProjectConfig, track: Track) -> ComposeTarget:
@@ -59,6 +60,7 @@ def ensure_ports(
 ) -> TrackPorts:
     """Allocate (or confirm) the track's host ports and write its override file."""
     ref = track_ref(config, track)
+    found = values.templates(config)  # a bad template is one line before anything changes
     project = project or load_project(base_target(config, track))
     requests = requests_for(project)
     # Ask the engine before taking the lock: the critical section stays a few milliseconds.
@@ -73,10 +75,33 @@ def ensure_ports(
             reg.remove(ref.repo, ref.track)
     if track.key != track.name:
         remove_override(config.root, track.name)  # an older version's file for this track
-    if not requests:
+    names = values.TrackNames(ref.project, ref.track, ref.repo_name, allocation.entry.ports)
+    rendered = values.render_all(found, names)
+    environment = values.service_environment(
+        found, rendered, {s.name: s.environment for s in project.services.values()}
+    )
+    if not requests and not environment:
         remove_override(config.root, track.key)
-        return TrackPorts(ref, allocation, None, reclaimed)
-    return TrackPorts(ref, allocation, write_override(config, project, allocation.entry), reclaimed)
+        return TrackPorts(ref, allocation, None, reclaimed, rendered)
+    override = write_override(config, project, allocation.entry, environment)
+    return TrackPorts(ref, allocation, override, reclaimed, rendered)
+
+
+def track_env(config: ProjectConfig, track: Track) -> dict[str, str]:
+    """The track's rendered values for compose's environment, from the registry as last written
+    (no lock, no compose call); values that need ports are left out while the track holds none.
+    Empty, at no cost, without `[tool.omc-dev.tracks.env]`."""
+    found = values.templates(config)
+    if not found:
+        return {}
+    entry = registry.snapshot().get(repo_key(config), track.key)
+    names = values.TrackNames(
+        project_name(config, track),
+        track.key,
+        repo_name(config),
+        entry.ports if entry is not None else None,
+    )
+    return values.render_all(found, names, skip_unready=True)
 
 
 def _adopt_older_entry(

@@ -1,0 +1,243 @@
+"""Values that name another stack's host port: a track's backend linking to the default frontend.
+
+A track publishes its services on its own host ports, so `FRONTEND_HOST=http://localhost:5173`
+(5173: the frontend's port in the compose files) is the same in every track, and every track's
+emails and CORS answers point at the stack started without omc-dev, or at nothing. Judged is
+what each container of the track receives: its resolved environment with the track's values
+(`[tool.omc-dev.tracks.env]`, in compose's environment and in the override). Only values a
+browser or the host opens are judged (`kinds.kind` == "browser": `FRONTEND_HOST`, CORS origins,
+`VITE_*`), item by item, and only a port named with a host-side address (`localhost`,
+`127.0.0.1`, `*.localhost`, `host.docker.internal`). Never judged: a value without a port, a
+port this track holds, a container address (`http://backend:8000`), a port the receiving
+container itself listens on (`localhost` inside it is itself).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from devtools.doctor.model import DoctorCheck, DoctorContext, Outcome
+from devtools.errors import UserError
+from devtools.findings import Finding, Severity
+
+RULE = "track-env-foreign-port"
+HOST_SIDE = frozenset(
+    {"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal", "gateway.docker.internal"}
+)
+FROM_HOST = frozenset({"host.docker.internal", "gateway.docker.internal"})
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who publishes a host port: the default stack (compose files) or another track."""
+
+    who: str
+    service: str
+    target: int
+    protocol: str
+
+
+def _host_port(item: str) -> tuple[str, int] | None:
+    """(host, port) of an item naming an explicit port, else None."""
+    from devtools.envfiles.kinds import is_url
+
+    try:
+        if is_url(item):
+            parts = urlsplit(item)
+            host, port = parts.hostname or "", parts.port
+        else:
+            host, sep, port_text = item.rpartition(":")
+            port = int(port_text) if sep and port_text.isdigit() else None
+            host = host.strip("[]").lower()
+    except ValueError:
+        return None  # a port out of range, a broken IPv6 literal: no address
+    if port is None or not 0 < port < 65536:
+        return None
+    return host, port
+
+
+def _host_side(host: str) -> bool:
+    return host in HOST_SIDE or host.endswith(".localhost")
+
+
+def named_ports(name: str, value: str) -> Iterator[tuple[str, int]]:
+    """The host-side (host, port) pairs a browser-facing value names."""
+    from devtools.envfiles.kinds import items, kind
+
+    if kind(name, value) != "browser":
+        return
+    for item in items(value):
+        found = _host_port(item.strip())
+        if found is not None and _host_side(found[0]):
+            yield found
+
+
+def suggestion(value: str, ports: Mapping[int, str]) -> str:
+    """The value as a template: braces escaped, each named port replaced by its placeholder."""
+    text = value.replace("{", "{{").replace("}", "}}")
+    for port, placeholder in ports.items():
+        text = re.sub(rf"(?<=:){port}(?!\d)", placeholder, text)
+    return text
+
+
+def check_track_env(ctx: DoctorContext) -> Outcome:
+    try:
+        return _check(ctx)
+    except UserError as exc:
+        return Outcome("not checked", [Finding("track-env-check-failed", Severity.ERROR, str(exc))])
+
+
+def _check(ctx: DoctorContext) -> Outcome:
+    from devtools.compose.cli import load_project, targets_for
+    from devtools.doctor.ignore import Ignores
+    from devtools.tracks import registry, values
+    from devtools.tracks.identity import project_name, repo_key, repo_name
+
+    config, track = ctx.config, ctx.track
+    templates = values.templates(config)
+    reg = registry.snapshot()
+    repo = repo_key(config)
+    own = reg.get(repo, track.key)
+    own_ports = {p.published for p in own.ports} if own else set()
+    name = project_name(config, track)
+    rendered = values.render_all(
+        templates,
+        values.TrackNames(name, track.key, repo_name(config), own.ports if own else None),
+        skip_unready=True,
+    )
+    # What the track's containers receive: interpolated with the track's values, then the
+    # values the override sets.
+    project = ctx.project
+    if rendered:
+        project = load_project(targets_for(config, name, env=rendered))
+    environment = {s.name: dict(s.environment) for s in project.services.values()}
+    by_service = values.service_environment(
+        templates, rendered, {s.name: s.environment for s in project.services.values()}
+    )
+    for service, added in by_service.items():
+        environment.setdefault(service, {}).update(added)
+
+    owners: dict[int, Owner] = {}
+    for service in ctx.project.services.values():  # the compose files' own host ports
+        for m in service.ports:
+            if m.published is not None:
+                owners[m.published] = Owner("the default stack", service.name, m.target, m.protocol)
+    for entry in reg.entries.values():
+        if entry.key == (repo, track.key):
+            continue
+        who = f"track {entry.track}" + ("" if entry.repo == repo else f" of {entry.repo_name}")
+        for p in entry.ports:
+            owners[p.published] = Owner(who, p.service, p.target, p.protocol)
+
+    ignores = Ignores.from_config(config)
+    grouped: dict[tuple[str, str], list[str]] = {}
+    foreign: dict[tuple[str, str], dict[int, Owner]] = {}
+    checked = 0
+    for service_name, env in sorted(environment.items()):
+        service = project.services.get(service_name)
+        inside = service.container_ports if service else frozenset()
+        for var, value in env.items():
+            if value is None:
+                continue
+            for host, port in named_ports(var, value):
+                checked += 1
+                owner = owners.get(port)
+                if port in own_ports or owner is None:
+                    continue
+                if host not in FROM_HOST and port in inside:
+                    continue  # `localhost` in the container is the container: its own port
+                foreign.setdefault((var, value), {})[port] = owner
+                grouped.setdefault((var, value), [])
+                if service_name not in grouped[(var, value)]:
+                    grouped[(var, value)].append(service_name)
+
+    published = {(p.service, p.target, p.protocol) for p in own.ports} if own else None
+    findings = []
+    for (var, value), services in grouped.items():
+        finding = _finding(
+            var, value, services, foreign[(var, value)], track.name, published, ctx, templates
+        )
+        if not ignores.silences(finding, config.root, var):
+            findings.append(finding)
+    detail = f"{checked} host address{'es' if checked != 1 else ''} in browser-facing values"
+    return Outcome(detail, findings)
+
+
+def _finding(
+    var: str,
+    value: str,
+    services: list[str],
+    ports: Mapping[int, Owner],
+    track: str,
+    published: set[tuple[str, int, str]] | None,
+    ctx: DoctorContext,
+    templates: tuple[object, ...],
+) -> Finding:
+    named = "; ".join(
+        f"{port} is {o.who}'s {o.service}:{o.target}" for port, o in sorted(ports.items())
+    )
+    placeholders = {
+        port: f"{{port:{o.service}:{o.target}{'/udp' if o.protocol == 'udp' else ''}}}"
+        for port, o in ports.items()
+        if published is None or (o.service, o.target, o.protocol) in published
+    }
+    if placeholders:
+        fix = (
+            f'set {var} = "{suggestion(value, placeholders)}" in [tool.omc-dev.tracks.env]: '
+            "each track then gets its own port (omc-dev ports --format env shows it)"
+        )
+    else:
+        fix = "name one of this track's own host ports (omc-dev ports), or a service address"
+    path, line = _where(ctx, var, services[0], templates)
+    return Finding(
+        RULE,
+        Severity.WARNING,
+        f"{var}={value} ({', '.join(services)}) names a host port of another stack, not of "
+        f"track {track}: {named}",
+        path=path,
+        line=line,
+        fix=fix,
+    )
+
+
+def _where(
+    ctx: DoctorContext, var: str, service: str, templates: tuple[object, ...]
+) -> tuple[str | None, int | None]:
+    """The file and line that set the value: its template in pyproject.toml, else the line
+    compose's precedence says (`.env`, `env_file`, `environment:`)."""
+    from devtools.tracks.values import Template
+
+    config = ctx.config
+    if config.pyproject and any(isinstance(t, Template) and t.name == var for t in templates):
+        return str(config.pyproject), _line_of(config.pyproject, var)
+    try:
+        from devtools.envfiles.load import load_view
+        from devtools.envfiles.origin import origin_of
+
+        origin = origin_of(load_view(config, ctx.target, ctx.project), service, var)
+    except (UserError, OSError):
+        return None, None
+    return str(origin.path), origin.line
+
+
+def _line_of(path: Path, var: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(var)}[\"']?\s*=")
+    return next((n for n, text in enumerate(lines, 1) if pattern.match(text)), None)
+
+
+CHECKS = [
+    DoctorCheck(
+        "track-env",
+        "Browser-facing values name this track's own host ports",
+        check_track_env,
+        needs=("compose-file",),
+    ),
+]
