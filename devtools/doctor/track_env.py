@@ -177,8 +177,8 @@ def _finding(
     ctx: DoctorContext,
     templates: tuple[object, ...],
 ) -> Finding:
-    named = "; ".join(
-        f"{port} is {o.who}'s {o.service}:{o.target}" for port, o in sorted(ports.items())
+    named = ", ".join(
+        f"host port {port} ({o.who}'s {o.service}:{o.target})" for port, o in sorted(ports.items())
     )
     placeholders = {
         port: f"{{port:{o.service}:{o.target}{'/udp' if o.protocol == 'udp' else ''}}}"
@@ -196,8 +196,7 @@ def _finding(
     return Finding(
         RULE,
         Severity.WARNING,
-        f"{var}={value} ({', '.join(services)}) names a host port of another stack, not of "
-        f"track {track}: {named}",
+        f"{var}={value} ({', '.join(services)}) names {named}, not a port of track {track}",
         path=path,
         line=line,
         fix=fix,

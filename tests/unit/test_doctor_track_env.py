@@ -138,7 +138,7 @@ def test_values_naming_the_default_frontend_port_warn_with_the_template_that_fix
     assert set(found) == {"FRONTEND_HOST", "BACKEND_CORS_ORIGINS"}
     front = found["FRONTEND_HOST"]
     assert front.id == "track-env-foreign-port" and front.severity == "warning"
-    assert "5173 is the default stack's frontend:80" in front.message
+    assert "host port 5173 (the default stack's frontend:80), not a port of track main" in front.message
     assert (front.path, front.line) == (str(folder / ".env"), 2)  # where the value is written
     assert front.fix is not None
     assert 'set FRONTEND_HOST = "http://localhost:{port:frontend:80}"' in front.fix
@@ -177,7 +177,7 @@ def test_a_port_another_track_holds_warns_naming_that_track(
         )  # fmt: skip
     found = by_variable(check(folder, {"FRONTEND_HOST": "http://host.docker.internal:26001/"}))
     front = found["FRONTEND_HOST"]
-    assert "26001 is track feature-y of shop's web:3000" in front.message
+    assert "host port 26001 (track feature-y of shop's web:3000)" in front.message
     # The other repo's service is not this stack's: no template to offer, but what to do.
     assert front.fix == (
         "name one of this track's own host ports (omc-dev ports), or a service address"
