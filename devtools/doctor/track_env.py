@@ -103,17 +103,17 @@ def _check(ctx: DoctorContext) -> Outcome:
     repo = repo_key(config)
     own = reg.get(repo, track.key)
     own_ports = {p.published for p in own.ports} if own else set()
-    name = project_name(config, track)
+    project_id = project_name(config, track)
     rendered = values.render_all(
         templates,
-        values.TrackNames(name, track.key, repo_name(config), own.ports if own else None),
+        values.TrackNames(project_id, track.key, repo_name(config), own.ports if own else None),
         skip_unready=True,
     )
     # What the track's containers receive: interpolated with the track's values, then the
     # values the override sets.
     project = ctx.project
     if rendered:
-        project = load_project(targets_for(config, name, env=rendered))
+        project = load_project(targets_for(config, project_id, env=rendered))
     environment = {s.name: dict(s.environment) for s in project.services.values()}
     by_service = values.service_environment(
         templates, rendered, {s.name: s.environment for s in project.services.values()}
@@ -122,10 +122,10 @@ def _check(ctx: DoctorContext) -> Outcome:
         environment.setdefault(service, {}).update(added)
 
     owners: dict[int, Owner] = {}
-    for service in ctx.project.services.values():  # the compose files' own host ports
-        for m in service.ports:
+    for base in ctx.project.services.values():  # the compose files' own host ports
+        for m in base.ports:
             if m.published is not None:
-                owners[m.published] = Owner("the default stack", service.name, m.target, m.protocol)
+                owners[m.published] = Owner("the default stack", base.name, m.target, m.protocol)
     for entry in reg.entries.values():
         if entry.key == (repo, track.key):
             continue
@@ -138,8 +138,8 @@ def _check(ctx: DoctorContext) -> Outcome:
     foreign: dict[tuple[str, str], dict[int, Owner]] = {}
     checked = 0
     for service_name, env in sorted(environment.items()):
-        service = project.services.get(service_name)
-        inside = service.container_ports if service else frozenset()
+        receiver = project.services.get(service_name)
+        inside = receiver.container_ports if receiver else frozenset()
         for var, value in env.items():
             if value is None:
                 continue
@@ -159,7 +159,13 @@ def _check(ctx: DoctorContext) -> Outcome:
     findings = []
     for (var, value), services in grouped.items():
         finding = _finding(
-            var, value, services, foreign[(var, value)], track.name, published, ctx, templates
+            ctx,
+            templates,
+            var=var,
+            value=value,
+            services=services,
+            ports=foreign[(var, value)],
+            published=published,
         )
         if not ignores.silences(finding, config.root, var):
             findings.append(finding)
@@ -168,14 +174,14 @@ def _check(ctx: DoctorContext) -> Outcome:
 
 
 def _finding(
+    ctx: DoctorContext,
+    templates: tuple[object, ...],
+    *,
     var: str,
     value: str,
     services: list[str],
     ports: Mapping[int, Owner],
-    track: str,
     published: set[tuple[str, int, str]] | None,
-    ctx: DoctorContext,
-    templates: tuple[object, ...],
 ) -> Finding:
     named = ", ".join(
         f"host port {port} ({o.who}'s {o.service}:{o.target})" for port, o in sorted(ports.items())
@@ -196,7 +202,7 @@ def _finding(
     return Finding(
         RULE,
         Severity.WARNING,
-        f"{var}={value} ({', '.join(services)}) names {named}, not a port of track {track}",
+        f"{var}={value} ({', '.join(services)}) names {named}, not a port of track {ctx.track.name}",
         path=path,
         line=line,
         fix=fix,

@@ -104,7 +104,9 @@ def _show(track_name: str | None, fmt: str) -> int:
     if not entry.ports:
         console.print(f"{title}: no service publishes a port", soft_wrap=True)
         if values:
-            console.print(f"values ([tool.omc-dev.tracks.env]):{values}", soft_wrap=True, markup=False)
+            console.print(
+                f"values ([tool.omc-dev.tracks.env]):{values}", soft_wrap=True, markup=False
+            )
         return 0
     table = Table(title=title, title_justify="left")
     for column in ("service", "container port", "host port"):

@@ -138,7 +138,10 @@ def test_values_naming_the_default_frontend_port_warn_with_the_template_that_fix
     assert set(found) == {"FRONTEND_HOST", "BACKEND_CORS_ORIGINS"}
     front = found["FRONTEND_HOST"]
     assert front.id == "track-env-foreign-port" and front.severity == "warning"
-    assert "host port 5173 (the default stack's frontend:80), not a port of track main" in front.message
+    assert (
+        "host port 5173 (the default stack's frontend:80), not a port of track main"
+        in front.message
+    )
     assert (front.path, front.line) == (str(folder / ".env"), 2)  # where the value is written
     assert front.fix is not None
     assert 'set FRONTEND_HOST = "http://localhost:{port:frontend:80}"' in front.fix
@@ -185,5 +188,7 @@ def test_a_port_another_track_holds_warns_naming_that_track(
 
 
 def test_a_variable_can_be_silenced(tmp_path: Path, state_dir: Path) -> None:
-    folder = stack(tmp_path, '[tool.omc-dev.doctor]\nignore = ["track-env-foreign-port:FRONTEND_HOST"]')
+    folder = stack(
+        tmp_path, '[tool.omc-dev.doctor]\nignore = ["track-env-foreign-port:FRONTEND_HOST"]'
+    )
     assert set(by_variable(check(folder))) == {"BACKEND_CORS_ORIGINS"}

@@ -67,7 +67,10 @@ def test_templates_render_with_the_tracks_names_and_ports(text: str, expected: s
         ("{port:nosuch:80}", "service 'nosuch' publishes no port (services that do: backend"),
         ("{port:frontend:8080}", "frontend does not publish container port 8080 (it publishes"),
         ("{port:backend}", "backend publishes several ports ({port:backend:8000}"),
-        ("{port:dns:53}", "dns does not publish container port 53 (it publishes {port:dns:53/udp})"),
+        (
+            "{port:dns:53}",
+            "dns does not publish container port 53 (it publishes {port:dns:53/udp})",
+        ),
         ("{port:frontend:http}", "must be {port:SERVICE} or {port:SERVICE:CONTAINER_PORT}"),
         ("{port}", "unknown placeholder {port}"),
         ("http://localhost:{port:frontend:80", "lone '{' (write {{ for a literal brace)"),
@@ -110,7 +113,7 @@ def write_config(folder: Path, table: str) -> config.ProjectConfig:
 )
 def test_bad_settings_are_one_line(tmp_path: Path, table: str, said: str) -> None:
     cfg = write_config(project_dir(tmp_path), table)
-    with pytest.raises(UnusableInput, match="tracks.env") as raised:
+    with pytest.raises(UnusableInput, match=r"tracks\.env") as raised:
         templates(cfg)
     assert said in str(raised.value) and "\n" not in str(raised.value)
 
@@ -152,9 +155,11 @@ COST = "$5"
 
 
 def override_doc(text: str) -> dict[str, Any]:
-    loader = type("Loader", (yaml.SafeLoader,), {})
-    loader.add_constructor("!override", lambda ld, node: ld.construct_sequence(node))
-    doc: dict[str, Any] = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!override", lambda ld, node: ld.construct_sequence(node))  # type: ignore[arg-type]
+    doc: dict[str, Any] = yaml.load(text, Loader=Loader)
     return doc
 
 
