@@ -20,6 +20,7 @@ import pytest
 from tests.fixtures.cli import omc
 from tests.fixtures.docker import ComposeStack
 from tests.fixtures.git import make_repo
+from tests.fixtures.stacks import SHAPES, Shape
 
 COMPOSE = """\
 services:
@@ -194,3 +195,40 @@ def test_a_bad_template_is_one_line_and_exit_2(tmp_path: Path, template: str, sa
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert said in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+FIXED = {
+    # The frontend is a service: its URL goes wherever `.env` hands FRONTEND_HOST today.
+    "older": """\
+[tool.omc-dev]
+
+[tool.omc-dev.tracks.env]
+FRONTEND_HOST = "http://localhost:{port:frontend:80}"
+BACKEND_CORS_ORIGINS = "http://localhost,http://localhost:{port:frontend:80},https://localhost"
+STACK_NAME = "{project}"
+""",
+    # The backend serves the pages and reads FRONTEND_HOST from no file: named for it.
+    "newer": """\
+[tool.omc-dev]
+
+[tool.omc-dev.tracks.env]
+FRONTEND_HOST = { value = "http://localhost:{port:backend:8000}", services = ["backend"] }
+STACK_NAME = "{project}"
+""",
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_with_templates_the_template_stacks_name_only_their_own_ports(
+    tmp_path: Path, shape: Shape
+) -> None:
+    """Real compose resolves the stack with the track's values: no warning is left, in either
+    shape (the older one reads `.env` by env_file and interpolation, the newer by interpolation)."""
+    folder = shape.write(tmp_path / shape.name, **{"pyproject.toml": FIXED[shape.name]})
+    env = {"COMPOSE_FILE": ":".join(shape.compose_files), "OMC_STATE_DIR": str(tmp_path / "s")}
+    assert omc("ports", "--track", "t", cwd=folder, env=env).returncode == 0
+    proc = omc("doctor", "--format", "json", "--track", "t", cwd=folder, env=env)
+    doc = json.loads(proc.stdout)
+    status = {c["id"]: c["status"] for c in doc["checks"]}
+    assert status["track-env"] == "pass", doc
+    assert [f for f in doc["findings"] if f["id"].startswith("track-env")] == []

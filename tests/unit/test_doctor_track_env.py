@@ -21,6 +21,7 @@ from devtools.tracks import registry
 from devtools.tracks.identity import Track
 from devtools.tracks.ports import ensure_ports
 from devtools.tracks.registry import PortAssignment, TrackEntry
+from tests.fixtures.stacks import NEWER, OLDER, Shape
 
 COMPOSE = """\
 services:
@@ -192,3 +193,31 @@ def test_a_variable_can_be_silenced(tmp_path: Path, state_dir: Path) -> None:
         tmp_path, '[tool.omc-dev.doctor]\nignore = ["track-env-foreign-port:FRONTEND_HOST"]'
     )
     assert set(by_variable(check(folder))) == {"BACKEND_CORS_ORIGINS"}
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        # env_file .env and `${FRONTEND_HOST}`: the backend and prestart get the default URLs.
+        (OLDER, {"FRONTEND_HOST", "BACKEND_CORS_ORIGINS"}),
+        # `.env` read by interpolation only, FRONTEND_HOST passed to no container: nothing.
+        (NEWER, set()),
+    ],
+    ids=lambda v: getattr(v, "name", ""),
+)
+def test_the_fastapi_template_shapes(
+    tmp_path: Path, state_dir: Path, shape: Shape, expected: set[str]
+) -> None:
+    folder = shape.write(tmp_path / shape.name)
+    (folder / "pyproject.toml").write_text("[tool.omc-dev]\n")
+    cfg = config.load(folder)
+    track = Track("t", "--track")
+    project = parse_config(shape.config(folder), files=tuple(shape.paths(folder)))
+    ensure_ports(cfg, track, project)
+    ctx = DoctorContext(cfg, track)
+    ctx.__dict__["project"] = project
+    found = by_variable(list(check_track_env(ctx).findings))
+    assert set(found) == expected
+    for finding in found.values():
+        assert finding.path == str(folder / ".env")
+        assert "(the default stack's frontend:80)" in finding.message
