@@ -89,9 +89,13 @@ def ensure_ports(
 
 def track_env(config: ProjectConfig, track: Track) -> dict[str, str]:
     """The track's rendered values for compose's environment, from the registry as last written
-    (no lock, no compose call); values that need ports are left out while the track holds none.
+    (no lock, no compose call); values that need ports are left out while the track holds none,
+    and so is a template the stack cannot fill (a service it no longer publishes).
     Empty, at no cost, without `[tool.omc-dev.tracks.env]`."""
-    found = values.templates(config)
+    try:
+        found = values.templates(config)
+    except UnusableInput:
+        return {}  # said by `up`, `ports` and `doctor`
     if not found:
         return {}
     entry = registry.snapshot().get(repo_key(config), track.key)
@@ -101,7 +105,13 @@ def track_env(config: ProjectConfig, track: Track) -> dict[str, str]:
         repo_name(config),
         entry.ports if entry is not None else None,
     )
-    return values.render_all(found, names, skip_unready=True)
+    rendered = {}
+    for template in found:
+        try:
+            rendered.update(values.render_all((template,), names, skip_unready=True))
+        except UnusableInput:
+            continue  # `up` and `ports` say it (exit 2); `down` and `run` still work meanwhile
+    return rendered
 
 
 def _adopt_older_entry(

@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.fixtures.cli import omc
 from tests.fixtures.docker import ComposeStack
 from tests.fixtures.git import make_repo
 from tests.fixtures.stacks import SHAPES, Shape
+from tests.unit.test_report_schema import schema
 
 COMPOSE = """\
 services:
@@ -154,6 +156,7 @@ def test_urls_lists_the_web_ports_of_the_track_and_not_postgres(setup: Setup) ->
     proc = omc("urls", "--track", "alpha", "--format", "json", cwd=setup.repo, env=setup.env)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
+    jsonschema.Draft202012Validator(schema()).validate(doc)
     assert doc["command"] == "urls" and doc["schema_version"] == 1
     values = setup.values["alpha"]
     assert {u["service"]: u["url"] for u in doc["urls"]} == {

@@ -222,3 +222,14 @@ def test_without_the_table_nothing_changes(tmp_path: Path, state_dir: Path) -> N
     assert result.values == {}
     assert result.override is not None and "environment" not in result.override.read_text()
     assert track_env(cfg, Track("main", "--track")) == {}
+
+
+def test_a_broken_template_does_not_keep_down_from_working(tmp_path: Path, state_dir: Path) -> None:
+    """`up` and `ports` refuse it (exit 2); commands on a running stack leave it out."""
+    cfg = write_config(project_dir(tmp_path), 'A = "{project}"\nB = "{port:gone:80}"')
+    track = Track("main", "--track")
+    with pytest.raises(UnusableInput, match="service 'gone' publishes no port"):
+        ensure_ports(cfg, track, parse_config(FULLSTACK))
+    assert set(track_env(cfg, track)) == {"A"}
+    broken = write_config(project_dir(tmp_path, "other"), 'A = "{nope}"')
+    assert track_env(broken, track) == {}
