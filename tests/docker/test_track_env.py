@@ -9,6 +9,7 @@ down (with their volumes) even when a test fails.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -103,7 +104,7 @@ def setup() -> Iterator[Setup]:
     finally:
         for stack in stacks:
             stack.down()
-        subprocess.run(["rm", "-rf", str(base)], check=False)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def container_env(project: str, service: str) -> dict[str, str]:

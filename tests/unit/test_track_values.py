@@ -233,3 +233,19 @@ def test_a_broken_template_does_not_keep_down_from_working(tmp_path: Path, state
     assert set(track_env(cfg, track)) == {"A"}
     broken = write_config(project_dir(tmp_path, "other"), 'A = "{nope}"')
     assert track_env(broken, track) == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "word"),
+    [
+        ("http://localhost:23001", "http://localhost:23001"),
+        ("http://localhost,http://localhost:23001", "http://localhost,http://localhost:23001"),
+        ("Full Stack main", "'Full Stack main'"),
+        ("a$b", "'a$b'"),
+        ("", ""),
+    ],
+)
+def test_ports_env_prints_each_value_as_one_shell_word(value: str, word: str) -> None:
+    from devtools.tracks.command import _shell_word
+
+    assert _shell_word(value) == word
