@@ -33,6 +33,8 @@ SECTION = ("tracks", "env")
 WHERE = "[tool.omc-dev.tracks.env]"
 NAMES = ("project", "track", "repo")  # the placeholders without arguments
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Read by the tools themselves: in compose's environment they would retarget the command.
+RESERVED_PREFIXES = ("COMPOSE_", "DOCKER_", "OMC_")
 # `{{`, `}}`, a placeholder `{...}`, or a lone brace (an error).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _PORT_ARG = re.compile(r"^(?P<port>\d{1,5})(?:/(?P<protocol>tcp|udp))?$")
@@ -108,6 +110,11 @@ def _template(config: ProjectConfig, name: str, raw: Any) -> Template:
     where = f"{config.pyproject}: {WHERE} {name}"
     if not _VARIABLE.match(name):
         raise UnusableInput(f"{where}: not a variable name (letters, digits and _)")
+    if name.upper().startswith(RESERVED_PREFIXES):
+        raise UnusableInput(
+            f"{where}: compose, docker and omc-dev read {name} themselves (the track's project, "
+            "files and ports are set already): not a per-track value; remove it"
+        )
     if isinstance(raw, str):
         return Template(name, raw, None)
     if isinstance(raw, Mapping):

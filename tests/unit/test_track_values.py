@@ -109,6 +109,8 @@ def write_config(folder: Path, table: str) -> config.ProjectConfig:
         ('X = { value = "v", service = ["backend"] }', "X: unknown key 'service'"),
         ('X = { value = "v", services = "backend" }', "X: services must be a list"),
         ('X = "{nope}"', "unknown placeholder {nope}"),
+        ('COMPOSE_PROFILES = "{track}"', "compose, docker and omc-dev read COMPOSE_PROFILES"),
+        ('DOCKER_HOST = "x"', "DOCKER_HOST themselves"),
     ],
 )
 def test_bad_settings_are_one_line(tmp_path: Path, table: str, said: str) -> None:
