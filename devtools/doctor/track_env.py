@@ -29,6 +29,7 @@ HOST_SIDE = frozenset(
     {"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal", "gateway.docker.internal"}
 )
 FROM_HOST = frozenset({"host.docker.internal", "gateway.docker.internal"})
+VIEW_FACT = "track-env:view"  # the env files read once for all findings' lines
 
 
 @dataclass(frozen=True)
@@ -221,9 +222,13 @@ def _where(
         return str(config.pyproject), _line_of(config.pyproject, var)
     try:
         from devtools.envfiles.load import load_view
+        from devtools.envfiles.model import StackView
         from devtools.envfiles.origin import origin_of
 
-        origin = origin_of(load_view(config, ctx.target, ctx.project), service, var)
+        view = ctx.facts.get(VIEW_FACT)
+        if not isinstance(view, StackView):
+            view = ctx.facts[VIEW_FACT] = load_view(config, ctx.target, ctx.project)
+        origin = origin_of(view, service, var)
     except (UserError, OSError):
         return None, None
     return str(origin.path), origin.line
