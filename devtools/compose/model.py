@@ -42,6 +42,7 @@ class Service:
     build_context: Path | None = None
     build_network: str | None = None
     dockerfile: str | None = None  # with build_context: which image the service's code is
+    build_args: Mapping[str, str | None] = field(default_factory=dict)  # `build: args:`
     volumes: tuple[Mount, ...] = ()
     ports: tuple[PortMapping, ...] = ()
     environment: Mapping[str, str | None] = field(default_factory=dict)
@@ -130,10 +131,14 @@ def _aliases(raw: Mapping[str, Any]) -> tuple[str, ...]:
 def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
     build = raw.get("build")
     context = network = dockerfile = None
+    args: dict[str, str | None] = {}
     if isinstance(build, Mapping) and build.get("context"):
         context = Path(str(build["context"]))
         network = build.get("network")
         dockerfile = build.get("dockerfile")
+        raw_args = build.get("args")
+        if isinstance(raw_args, Mapping):
+            args = {str(k): (None if v is None else str(v)) for k, v in raw_args.items()}
     mounts = tuple(
         Mount(
             type=str(v.get("type", "volume")),
@@ -161,6 +166,7 @@ def _parse_service(name: str, raw: Mapping[str, Any]) -> Service:
         build_context=context,
         build_network=network,
         dockerfile=None if dockerfile is None else str(dockerfile),
+        build_args=args,
         volumes=mounts,
         ports=ports,
         environment={str(k): (None if v is None else str(v)) for k, v in env.items()},

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from devtools.compose.model import ComposeProject
 from devtools.doctor.model import DoctorCheck, DoctorContext, Outcome
 from devtools.errors import UserError
 from devtools.findings import Finding, Severity
@@ -135,13 +136,14 @@ def _check(ctx: DoctorContext) -> Outcome:
             owners[p.published] = Owner(who, p.service, p.target, p.protocol)
 
     ignores = Ignores.from_config(config)
-    grouped: dict[tuple[str, str], list[str]] = {}
-    foreign: dict[tuple[str, str], dict[int, Owner]] = {}
+    # (is a build arg, variable, value) -> the services, and the foreign ports it names.
+    grouped: dict[tuple[bool, str, str], list[str]] = {}
+    foreign: dict[tuple[bool, str, str], dict[int, Owner]] = {}
     checked = 0
-    for service_name, env in sorted(environment.items()):
+    for service_name, is_arg, values_of in _received(project, environment):
         receiver = project.services.get(service_name)
         inside = receiver.container_ports if receiver else frozenset()
-        for var, value in env.items():
+        for var, value in values_of.items():
             if value is None:
                 continue
             for host, port in named_ports(var, value):
@@ -151,27 +153,41 @@ def _check(ctx: DoctorContext) -> Outcome:
                     continue
                 if host not in FROM_HOST and port in inside:
                     continue  # `localhost` in the container is the container: its own port
-                foreign.setdefault((var, value), {})[port] = owner
-                grouped.setdefault((var, value), [])
-                if service_name not in grouped[(var, value)]:
-                    grouped[(var, value)].append(service_name)
+                key = (is_arg, var, value)
+                foreign.setdefault(key, {})[port] = owner
+                grouped.setdefault(key, [])
+                if service_name not in grouped[key]:
+                    grouped[key].append(service_name)
 
     published = {(p.service, p.target, p.protocol) for p in own.ports} if own else None
     findings = []
-    for (var, value), services in grouped.items():
+    for (is_arg, var, value), services in grouped.items():
         finding = _finding(
             ctx,
             templates,
             var=var,
             value=value,
             services=services,
-            ports=foreign[(var, value)],
+            ports=foreign[(is_arg, var, value)],
             published=published,
+            build_arg=is_arg,
         )
         if not ignores.silences(finding, config.root, var):
             findings.append(finding)
     detail = f"{checked} host address{'es' if checked != 1 else ''} in browser-facing values"
     return Outcome(detail, findings)
+
+
+def _received(
+    project: ComposeProject, environment: Mapping[str, Mapping[str, str | None]]
+) -> Iterator[tuple[str, bool, Mapping[str, str | None]]]:
+    """(service, is a build arg, variables): each service's environment, then its build args
+    (code built for the browser, `VITE_API_URL`, keeps the URL it was built with)."""
+    for name in sorted(environment):
+        yield name, False, environment[name]
+    for service in sorted(project.services.values(), key=lambda s: s.name):
+        if service.build_args:
+            yield service.name, True, service.build_args
 
 
 def _finding(
@@ -183,6 +199,7 @@ def _finding(
     services: list[str],
     ports: Mapping[int, Owner],
     published: set[tuple[str, int, str]] | None,
+    build_arg: bool = False,
 ) -> Finding:
     named = ", ".join(
         f"host port {port} ({o.who}'s {o.service}:{o.target})" for port, o in sorted(ports.items())
@@ -193,21 +210,74 @@ def _finding(
         if published is None or (o.service, o.target, o.protocol) in published
     }
     if placeholders:
+        template = f'"{suggestion(value, placeholders)}"'
+        if build_arg:  # for interpolation only: a container's own VITE_API_URL stays as it is
+            template = f"{{ value = {template}, services = [] }}"
         fix = (
-            f'set {var} = "{suggestion(value, placeholders)}" in [tool.omc-dev.tracks.env]: '
+            f"set {var} = {template} in [tool.omc-dev.tracks.env]: "
             "each track then gets its own port (omc-dev ports --format env shows it)"
         )
+        if build_arg and not _interpolated(ctx, var, services[0]):
+            fix = f"write the build arg as {var}=${{{var}}}, and {fix}"
     else:
         fix = "name one of this track's own host ports (omc-dev ports), or a service address"
-    path, line = _where(ctx, var, services[0], templates)
+    if build_arg:
+        path, line = _arg_line(ctx, var, services[0])
+    else:
+        path, line = _where(ctx, var, services[0], templates)
+    what = "build arg " if build_arg else ""
     return Finding(
         RULE,
         Severity.WARNING,
-        f"{var}={value} ({', '.join(services)}) names {named}, not a port of track {ctx.track.name}",
+        f"{what}{var}={value} ({', '.join(services)}) names {named}, "
+        f"not a port of track {ctx.track.name}",
         path=path,
         line=line,
         fix=fix,
     )
+
+
+def _arg_lines(ctx: DoctorContext, var: str, service: str) -> list[tuple[Path, int, str]]:
+    """Lines of the compose files that set build arg `var` (`- VAR=...` or `VAR: ...`) in
+    `service`'s block, in file order."""
+    setting = re.compile(rf"^\s*(?:-\s*)?[\"']?{re.escape(var)}[\"']?\s*[=:]")
+    header = re.compile(rf"^(\s*)[\"']?{re.escape(service)}[\"']?\s*:\s*(?:#.*)?$")
+    found = []
+    for file in ctx.target.files:
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        indent: int | None = None  # inside the service's block: the indent of its name
+        for number, text in enumerate(lines, 1):
+            match = header.match(text)
+            if match is not None:
+                indent = len(match.group(1))
+                continue
+            stripped = text.strip()
+            if indent is not None and stripped and not stripped.startswith("#"):
+                if len(text) - len(text.lstrip()) <= indent:
+                    indent = None  # the next key at the service's level: its block ended
+                elif setting.match(text):
+                    found.append((file, number, text))
+    return found
+
+
+def _arg_line(ctx: DoctorContext, var: str, service: str) -> tuple[str | None, int | None]:
+    """The last compose line setting the arg (an override file's comes last and wins)."""
+    try:
+        lines = _arg_lines(ctx, var, service)
+    except UserError:
+        return None, None
+    return (str(lines[-1][0]), lines[-1][1]) if lines else (None, None)
+
+
+def _interpolated(ctx: DoctorContext, var: str, service: str) -> bool:
+    try:
+        lines = _arg_lines(ctx, var, service)
+    except UserError:
+        return False
+    return bool(lines) and "${" in lines[-1][2]
 
 
 def _where(

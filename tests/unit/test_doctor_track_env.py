@@ -221,3 +221,39 @@ def test_the_fastapi_template_shapes(
     for finding in found.values():
         assert finding.path == str(folder / ".env")
         assert "(the default stack's frontend:80)" in finding.message
+
+
+def test_a_build_arg_baking_in_the_default_backend_warns_at_its_line(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    """The older template's frontend is built with `VITE_API_URL=http://localhost:8000`
+    (docker-compose.override.yml): every track's frontend would call the default backend."""
+    folder = OLDER.write(tmp_path / "older")
+    (folder / "pyproject.toml").write_text(
+        "[tool.omc-dev]\n\n[tool.omc-dev.doctor]\n"
+        'ignore = ["track-env-foreign-port:FRONTEND_HOST", '
+        '"track-env-foreign-port:BACKEND_CORS_ORIGINS"]\n'
+    )
+    cfg = config.load(folder)
+    track = Track("t", "--track")
+    doc = OLDER.config(folder)
+    args = {"VITE_API_URL": "http://localhost:8000", "NODE_ENV": "development"}
+    doc["services"]["frontend"]["build"]["args"] = args
+    # The playwright image is built for the network: `http://backend:8000` is no host port.
+    doc["services"]["playwright"]["build"]["args"] = {"VITE_API_URL": "http://backend:8000"}
+    project = parse_config(doc, files=tuple(OLDER.paths(folder)))
+    ensure_ports(cfg, track, project)
+    ctx = DoctorContext(cfg, track)
+    ctx.__dict__["project"] = project
+    (found,) = check_track_env(ctx).findings
+    assert found.message.startswith("build arg VITE_API_URL=http://localhost:8000 (frontend)")
+    assert "host port 8000 (the default stack's backend:8000)" in found.message
+    override = folder / "docker-compose.override.yml"
+    assert found.path == str(override) and found.line is not None
+    assert "VITE_API_URL=http://localhost:8000" in override.read_text().splitlines()[found.line - 1]
+    assert found.fix == (
+        "write the build arg as VITE_API_URL=${VITE_API_URL}, and set VITE_API_URL = "
+        '{ value = "http://localhost:{port:backend:8000}", services = [] } in '
+        "[tool.omc-dev.tracks.env]: each track then gets its own port "
+        "(omc-dev ports --format env shows it)"
+    )
