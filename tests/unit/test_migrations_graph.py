@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from alembic.script.revision import RevisionError
 
-from devtools.migrations.graph import build_graph, graph_findings, load_history, read_revision
+from devtools.migrations.graph.alembic import build_graph
+from devtools.migrations.graph.read import load_history, read_revision
+from devtools.migrations.graph.rules import graph_findings
 from devtools.migrations.location import ScriptLocation
 from tests.fixtures.migrations import alembic_heads, write_versions
 from tests.fixtures.migrations import revision_file as rf
