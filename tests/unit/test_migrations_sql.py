@@ -171,3 +171,44 @@ def test_identifiers_are_ascii_letters_underscore_and_the_rest_of_the_bmp(code_p
         except sql.SqlError:
             tokens = []
         assert (len(tokens) == 2 and tokens[0].kind == "ident") is is_one_identifier, text
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # psql ends a BEGIN with options at its `;` (sqlparse read on to the end: a miss).
+        (
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; CREATE INDEX a ON t ((x + 1)); COMMIT;",
+            ["a"],
+        ),
+        # A standard string ends at its quote: a backslash escapes nothing.
+        ("UPDATE t SET p = 'C:\\'; CREATE INDEX a ON t (x);", ["a"]),
+        ("SELECT $tag$ $$ ; CREATE INDEX no ON t (x) $tag$; CREATE INDEX a ON t (x);", ["a"]),
+        ("/* a; /* nested; */ CREATE INDEX no ON t (x); */ CREATE INDEX a ON t (x);", ["a"]),
+        ('SELECT "a;b" FROM t; CREATE INDEX a ON t (x);', ["a"]),
+        (
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE BEGIN ATOMIC SELECT 1; "
+            "SELECT CASE WHEN true THEN 2 END; END; CREATE INDEX a ON t (x);",
+            ["a"],
+        ),
+        (
+            "CREATE RULE r AS ON INSERT TO t DO (INSERT INTO u VALUES (1); DELETE FROM u);"
+            "\nCREATE INDEX a ON t (x);",
+            ["a"],
+        ),
+    ],
+)
+def test_statements_are_split_as_psql_splits_them(text: str, names: list[str]) -> None:
+    parsed = sql.parse_statements(text)
+    assert [p.error for p in parsed if p.error] == []
+    found = [op.name for p in parsed for op in p.operations if isinstance(op, ddl.CreateIndex)]
+    assert found == names
+
+
+def test_a_comment_after_a_semicolon_stays_with_its_statement() -> None:
+    text = "SET x = 1; -- keep\nCREATE INDEX a ON t (x);\n-- why\nCREATE INDEX b ON t (y);"
+    assert [line for _, line in _lines(text)] == [1, 2, 3]
+
+
+def _lines(text: str) -> list[tuple[str, int]]:
+    return [(s, text.count("\n", 0, offset) + 1) for offset, s in sql.split_statements(text)]
