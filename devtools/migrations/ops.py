@@ -578,8 +578,14 @@ class Reader:
         where = _arg(call, None, "postgresql_where")
         if where is not None:
             parts.append(self._predicate(where))
+        unique = _arg(call, None, "unique")
         return CreateIndex(
-            name if isinstance(name, str) else None, table, tuple(parts), call.lineno, how
+            name if isinstance(name, str) else None,
+            table,
+            tuple(parts),
+            call.lineno,
+            how,
+            unique=unique is not None and self.constant_or_none(unique) is True,
         )
 
     def _index_element(self, node: ast.expr) -> IndexPart:

@@ -175,3 +175,37 @@ def test_a_graph_cached_by_heads_still_gives_lint_every_operation(
     for _ in range(2):  # the ops cache is filled by the first run, read by the second
         assert lint(location, LintSettings(), cwd=tmp_path).findings == cold
     assert [f.id for f in cold] == ["non-immutable-index"]
+
+
+def test_both_front_ends_emit_the_one_ddl_model() -> None:
+    """An index written as an op call and as SQL is the same value, but for where it came from."""
+    from dataclasses import replace
+
+    from devtools.migrations.ddl import CreateIndex
+    from devtools.migrations.expr import to_sql
+
+    source = textwrap.dedent(
+        """\
+        def upgrade():
+            op.create_index("ix", "orders", ["email"], unique=True, postgresql_where=sa.text("qty > 0"))
+            op.execute("CREATE UNIQUE INDEX ix ON orders (email) WHERE qty > 0")
+        """
+    )
+    operations, problems = read_operations(ast.parse(source), source.encode())
+    assert problems == []
+    by_call, by_sql = operations
+    assert isinstance(by_call, CreateIndex) and isinstance(by_sql, CreateIndex)
+    assert (by_call.how, by_sql.how, by_call.line, by_sql.line) == (
+        "op.create_index",
+        "CREATE INDEX in op.execute",
+        2,
+        3,
+    )
+
+    def shape(index: CreateIndex) -> tuple[object, ...]:
+        parts = [(p.text, p.node and to_sql(p.node), p.is_predicate) for p in index.parts]
+        return (*astuple(replace(index, parts=())), parts)
+
+    assert by_call.unique and shape(replace(by_sql, line=2, how="op.create_index")) == shape(
+        by_call
+    )
