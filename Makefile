@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat \
 		-e '.[all,dev]' 2>&1 \
 		| grep -v 'is ignored: it is neither a file nor a directory' || true
-	@$(BIN)/python -c 'import devtools, click, rich, docker, git, alembic, sqlalchemy, sqlparse, psycopg, pytest, build' \
+	@$(BIN)/python -c 'import devtools, click, rich, docker, git, alembic, sqlalchemy, psycopg, pytest, build' \
 		|| { echo "dependency install failed: see pip output above"; exit 1; }
 	@# Bytecode up front: machines that set PYTHONDONTWRITEBYTECODE would recompile every start.
 	@$(BIN)/python -m compileall -q devtools kernel >/dev/null

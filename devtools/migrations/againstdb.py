@@ -24,7 +24,7 @@ from typing import Any
 
 from devtools.errors import EnvironmentMissing, UnusableInput
 from devtools.findings import Finding, Severity
-from devtools.migrations.graph import RevisionFile, RevisionGraph
+from devtools.migrations.graph.model import RevisionFile, RevisionGraph
 
 IMMUTABLE_SQLSTATE = "42P17"  # invalid_object_definition: "... must be marked IMMUTABLE"
 

@@ -17,7 +17,16 @@ from devtools import __version__
 
 CACHE_FORMAT = 1
 # The modules whose code decides what is stored: editing one invalidates every entry.
-_PRODUCERS = ("graph.py", "ops.py", "sql.py", "expr.py", "schema.py", "volatility.py")
+_PRODUCERS = (
+    "graph/model.py",
+    "graph/read.py",
+    "ops.py",
+    "sql.py",
+    "ddl.py",
+    "expr.py",
+    "schema.py",
+    "volatility.py",
+)
 
 
 def cache_dir() -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -39,7 +40,8 @@ def heads(path: str | None, fmt: str) -> int:
     value), since the heads shown may then differ from what Alembic would do.
     """
     from devtools.migrations.cache import FileCache
-    from devtools.migrations.graph import graph_findings, load_history
+    from devtools.migrations.graph.read import load_history
+    from devtools.migrations.graph.rules import graph_findings
     from devtools.migrations.location import locate
 
     cfg = config_mod.load()
@@ -205,3 +207,29 @@ def _pg_version_from_stack(
     return replace(settings, pg_version=found.major), (
         f"; indexes judged for PostgreSQL {found.major} ({source})"
     )
+
+
+# --- the published pre-commit hooks (.pre-commit-hooks.yaml) -------------------------------------
+# Each hook is `migrations lint` with its rule group chosen, so the hook and the CLI never
+# disagree; arguments are lint's (PATH, --pg-version N, --base REF, --format). The whole history
+# is read, so the hooks take no file names (`pass_filenames: false`). The console scripts
+# omc-dev-alembic-single-head and omc-dev-alembic-immutable-index name the two functions below.
+
+HOOKS = {"single-head": "graph", "immutable-index": "index"}  # hook id -> `--select` group
+
+
+def hook_main(hook: str, argv: Sequence[str] | None = None) -> int:
+    from devtools.cli import main as cli_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    return cli_main(["migrations", "lint", "--select", HOOKS[hook], *args])
+
+
+def single_head_hook(argv: Sequence[str] | None = None) -> int:
+    """`single-head`: the revision graph rules."""
+    return hook_main("single-head", argv)
+
+
+def immutable_index_hook(argv: Sequence[str] | None = None) -> int:
+    """`immutable-index`: indexes PostgreSQL would reject as not IMMUTABLE."""
+    return hook_main("immutable-index", argv)

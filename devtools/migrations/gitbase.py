@@ -15,7 +15,9 @@ from devtools.git.errors import GitFailed
 from devtools.git.layout import top_level
 from devtools.git.objects import ObjectReader
 from devtools.git.runner import Git
-from devtools.migrations.graph import REVISION_FILE, RevisionGraph, build_graph, read_revision
+from devtools.migrations.graph.alembic import build_graph
+from devtools.migrations.graph.model import RevisionGraph
+from devtools.migrations.graph.read import REVISION_FILE, read_revision
 from devtools.migrations.location import ScriptLocation
 
 

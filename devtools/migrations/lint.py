@@ -11,21 +11,16 @@ from devtools.errors import UnusableInput
 from devtools.findings import Finding, Severity
 from devtools.migrations.cache import FileCache
 from devtools.migrations.catalog import DEFAULT_PG_VERSION, Catalog, load_catalog
+from devtools.migrations.ddl import Columns, CreateIndex, Operation, SchemaState
 from devtools.migrations.expr import Column, Node, to_sql
-from devtools.migrations.graph import (
-    GRAPH_RULES,
-    RevisionFile,
-    RevisionGraph,
-    base_findings,
-    graph_findings,
-    load_history,
-    parse_source,
-)
+from devtools.migrations.graph.model import RevisionFile, RevisionGraph
+from devtools.migrations.graph.read import load_history, parse_source
+from devtools.migrations.graph.rules import GRAPH_CHECKS, GRAPH_RULES, GraphModel, findings_of
 from devtools.migrations.location import ScriptLocation
 from devtools.migrations.ops import may_have_operations, read_operations
-from devtools.migrations.schema import Columns, CreateIndex, Operation, SchemaState
 from devtools.migrations.sql import is_index_element
 from devtools.migrations.volatility import Culprit, Verdict, judge, user_procs
+from devtools.report.checks import Check, rule
 
 INDEX_RULES = ("non-immutable-index", "invalid-index-expression", "unverified-index")
 DB_RULES = ("migration-failed",)  # only with --against-db
@@ -95,13 +90,17 @@ def lint(
         location, cwd, cache=graph_cache, on_parse=upgrades.on_parse if upgrades else None
     )
     graph_cache.save()
-    findings = graph_findings(graph, settings.allowed_heads)
+    base = None
     if base_ref is not None:
         from devtools.migrations.gitbase import history_at
 
-        findings += base_findings(graph, history_at(location, base_ref, cwd), base_ref)
+        base = history_at(location, base_ref, cwd)
+    findings = findings_of(
+        GRAPH_CHECKS, GraphModel(graph, settings.allowed_heads, base, base_ref or "")
+    )
     if upgrades is not None:
-        findings += index_findings(graph, load_catalog(settings.pg_version), upgrades)
+        catalog = load_catalog(settings.pg_version)
+        findings += findings_of(INDEX_CHECKS, IndexModel(graph, catalog, upgrades))
         upgrades.save()
     chosen = [f for f in findings if f.id in settings.rules]
     chosen.sort(key=lambda f: (f.path or "", f.line or 0, f.id))
@@ -109,6 +108,26 @@ def lint(
 
 
 # --- indexes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexModel:
+    """What the index rules read: the graph, the catalog that judges, each file's upgrade()."""
+
+    graph: RevisionGraph
+    catalog: Catalog
+    upgrades: UpgradeReader
+
+
+# The index (volatility) rules as one registered check: one walk of the history produces
+# non-immutable-index, invalid-index-expression and unverified-index.
+INDEX_CHECKS: tuple[Check[IndexModel], ...] = (
+    rule(
+        "index-immutability",
+        "Every index PostgreSQL accepts as IMMUTABLE",
+        lambda m: index_findings(m.graph, m.catalog, m.upgrades),
+    ),
+)
 
 
 def index_findings(

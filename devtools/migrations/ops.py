@@ -15,6 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from devtools.migrations import sql as sqlfront
+from devtools.migrations.ddl import (
+    AddColumn,
+    AlterColumn,
+    CreateEnum,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropTable,
+    IndexPart,
+    Operation,
+    RenameTable,
+)
 from devtools.migrations.expr import (
     BoolOp,
     Cast,
@@ -29,20 +41,6 @@ from devtools.migrations.expr import (
     TypeName,
     ValueFunction,
     to_sql,
-)
-from devtools.migrations.schema import (
-    AddColumn,
-    AlterColumn,
-    CreateEnum,
-    CreateFunction,
-    CreateIndex,
-    CreateMaterializedView,
-    CreateTable,
-    DropColumn,
-    DropTable,
-    IndexPart,
-    Operation,
-    RenameTable,
 )
 
 # SQLAlchemy type class -> pg_type.typname.
@@ -580,8 +578,14 @@ class Reader:
         where = _arg(call, None, "postgresql_where")
         if where is not None:
             parts.append(self._predicate(where))
+        unique = _arg(call, None, "unique")
         return CreateIndex(
-            name if isinstance(name, str) else None, table, tuple(parts), call.lineno, how
+            name if isinstance(name, str) else None,
+            table,
+            tuple(parts),
+            call.lineno,
+            how,
+            unique=unique is not None and self.constant_or_none(unique) is True,
         )
 
     def _index_element(self, node: ast.expr) -> IndexPart:
@@ -829,53 +833,15 @@ class Reader:
             resolved.args[0] if isinstance(resolved, ast.Call) and resolved.args else resolved
         )
         start_line = getattr(string_node, "lineno", call.lineno)
-        for parsed in sqlfront.parse_statements(text):
-            line = start_line + text[: parsed.offset].count("\n")
+        for parsed in sqlfront.parse_statements(text, first_line=start_line):
             if parsed.error is not None:
                 self.problems.append(
-                    (line, f"op.execute: the SQL cannot be parsed: {parsed.error}")
+                    (parsed.line, f"op.execute: the SQL cannot be parsed: {parsed.error}")
                 )
-                continue
-            statement = parsed.statement
-            if statement is not None:
-                yield from _from_sql(statement, line)
+            yield from parsed.operations
 
 
 _INDEX_WORD = re.compile(r"\b(?:index|idx|indexes|indices)\b", re.IGNORECASE)
-
-
-def _from_sql(statement: sqlfront.Statement, line: int) -> Iterator[Operation]:
-    match statement:
-        case sqlfront.CreateIndex(
-            name=name, table=table, elements=elements, where=where, where_text=where_text
-        ):
-            parts = [IndexPart(e.expression, e.text or to_sql(e.expression)) for e in elements]
-            if where is not None:
-                parts.append(IndexPart(where, where_text or to_sql(where), is_predicate=True))
-            yield CreateIndex(name, table, tuple(parts), line, "CREATE INDEX in op.execute")
-        case sqlfront.CreateTable(table=table, columns=columns):
-            yield CreateTable(table, tuple((c.name, c.type) for c in columns))
-        case sqlfront.AlterTable(table=table, actions=actions, types=types):
-            for action, type_name in zip(actions, types, strict=True):
-                if action[0] == "add":
-                    yield AddColumn(table, action[1], type_name)
-                elif action[0] == "type":
-                    yield AlterColumn(table, action[1], type_name)
-                elif action[0] == "drop":
-                    yield DropColumn(table, action[1])
-                elif action[0] == "rename":
-                    yield AlterColumn(table, action[1], new_name=action[2])
-        case sqlfront.DropTable(tables=tables):
-            for table in tables:
-                yield DropTable(table)
-        case sqlfront.RenameTable(table=table, new_name=new_name):
-            yield RenameTable(table, new_name)
-        case sqlfront.CreateEnum(name=name):
-            yield CreateEnum(name)
-        case sqlfront.CreateMaterializedView(name=name):
-            yield CreateMaterializedView(name)
-        case sqlfront.FunctionDefinition():
-            yield CreateFunction(statement)
 
 
 def _arg(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:

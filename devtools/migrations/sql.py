@@ -1,9 +1,9 @@
-"""The SQL front end: statements found with sqlparse, their grammar parsed here.
+"""The SQL front end: `op.execute(...)` text to the DDL model (devtools/migrations/ddl.py).
 
-sqlparse splits `op.execute(...)` text into statements (strings, dollar quotes and comments
-honoured) and classifies them; its grouping is too loose for index elements (`ON t (a)` comes
-back as a function call), so each statement of interest is tokenized by PostgreSQL's lexical
-rules and parsed by the recursive-descent parser below. Expressions follow gram.y's precedence.
+The text is split into statements as psql splits it (strings, dollar quotes, comments and
+BEGIN ATOMIC bodies honoured); each statement of interest is tokenized by PostgreSQL's lexical
+rules and parsed by the recursive-descent parser below, which emits `ddl` operations directly.
+Expressions follow gram.y's precedence.
 """
 
 from __future__ import annotations
@@ -12,6 +12,20 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from devtools.migrations.ddl import (
+    AddColumn,
+    AlterColumn,
+    CreateEnum,
+    CreateFunction,
+    CreateIndex,
+    CreateMaterializedView,
+    CreateTable,
+    DropColumn,
+    DropTable,
+    IndexPart,
+    Operation,
+    RenameTable,
+)
 from devtools.migrations.expr import (
     ArrayCtor,
     ArrayOp,
@@ -36,6 +50,7 @@ from devtools.migrations.expr import (
     Unsupported,
     ValueFunction,
     canonical_type,
+    to_sql,
 )
 
 
@@ -965,116 +980,103 @@ def parse_type(text: str) -> TypeName:
 
 
 @dataclass(frozen=True)
-class IndexElement:
-    """One element of an index: a column name or an expression."""
-
-    expression: Node
-    text: str  # as written, for messages
-
-
-@dataclass(frozen=True)
-class CreateIndex:
-    name: str | None
-    table: str
-    elements: tuple[IndexElement, ...]
-    where: Node | None
-    where_text: str | None
-    unique: bool = False
-
-
-@dataclass(frozen=True)
-class ColumnDef:
-    name: str
-    type: TypeName
-
-
-@dataclass(frozen=True)
-class CreateTable:
-    table: str
-    columns: tuple[ColumnDef, ...]
-
-
-@dataclass(frozen=True)
-class AlterTable:
-    """The column-type facts of one ALTER TABLE: each action in order."""
-
-    table: str
-    actions: tuple[tuple[str, ...], ...]  # ("add", col, type) / ("type", col, type) / ("drop", col)
-    types: tuple[TypeName | None, ...]  # the type for add/type actions, aligned with actions
-
-
-@dataclass(frozen=True)
-class DropTable:
-    tables: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RenameTable:
-    table: str
-    new_name: str
-
-
-@dataclass(frozen=True)
-class CreateEnum:
-    name: str
-
-
-@dataclass(frozen=True)
-class CreateMaterializedView:
-    """A materialized view: a relation indexes can be created on, its columns typed by a query."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class FunctionDefinition:
-    """A function a migration creates (`CREATE FUNCTION ... IMMUTABLE`), for overload resolution."""
-
-    name: str
-    arg_types: tuple[TypeName, ...]
-    returns: TypeName | None
-    volatility: str  # "i", "s", "v"
-    variadic: bool = False
-
-
-Statement = (
-    CreateIndex
-    | CreateTable
-    | AlterTable
-    | DropTable
-    | RenameTable
-    | CreateEnum
-    | CreateMaterializedView
-    | FunctionDefinition
-)
-
-
-@dataclass(frozen=True)
 class ParsedStatement:
-    statement: Statement | None  # None: a statement that changes nothing the linter tracks
+    """One statement of the text: the DDL operations it performs, or why it cannot be read."""
+
+    operations: tuple[Operation, ...]  # (): a statement that changes nothing the linter tracks
     offset: int  # character offset of the statement in the text
+    line: int  # its first line, counted from the text's `first_line`
     error: str | None = None  # a statement of interest the parser could not read
 
 
-def split_statements(text: str) -> Iterator[tuple[int, str]]:
-    """Each statement with its offset, as sqlparse's splitter finds them (no grouping needed)."""
-    if ";" not in text.rstrip().rstrip(";"):
-        pieces = [text]  # one statement: nothing to split
-    else:
-        from sqlparse.engine import FilterStack
+# What decides where a statement ends: comments, strings, quoted names and dollar quotes (whose
+# `;` do not count), parentheses, and words (for BEGIN ATOMIC ... END bodies). Unterminated
+# strings run to the end of the text, as the server would read them before refusing them.
+_SPLIT = re.compile(
+    r"""
+    (?P<comment>--[^\n]*\n?)
+  | (?P<block>/\*)
+  | (?P<estring>[eE]'(?:[^'\\]|\\.|'')*'?)
+  | (?P<string>'(?:[^']|'')*'?)
+  | (?P<qident>"(?:[^"]|"")*"?)
+  | (?P<dollar>\$(?:[^\W\d]\w*)?\$)
+  | (?P<word>[^\W\d][\w$]*)
+  | (?P<punct>[;()])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_TRAILER = re.compile(r"(?:[^\S\r\n]+|--[^\n]*\n?)*")  # same-line blanks and -- comments
 
-        splitter = FilterStack()  # type: ignore[no-untyped-call]
-        pieces = [str(stmt) for stmt in splitter.run(text)]  # type: ignore[no-untyped-call]
-    offset = 0
-    for raw in pieces:
+
+def split_statements(text: str) -> Iterator[tuple[int, str]]:
+    """Each statement with its offset, split at `;` as psql does (psqlscan.l): not inside
+    strings, quoted names, dollar quotes, comments, parentheses or a BEGIN ATOMIC body. Blanks
+    and `--` comments after a `;` on its line stay with the statement they follow."""
+    one = ";" not in text.rstrip().rstrip(";")  # one statement: nothing to split
+    ends = [len(text)] if one else _statement_ends(text)
+    start = 0
+    for end in ends:
+        raw = text[start:end]
         stripped = raw.strip()
         if stripped and stripped != ";":
-            yield offset + (len(raw) - len(raw.lstrip())), stripped
-        offset += len(raw)
+            yield start + (len(raw) - len(raw.lstrip())), stripped
+        start = end
 
 
-def parse_statements(text: str) -> list[ParsedStatement]:
-    """The statements of `op.execute(...)` text that matter for indexes and column types."""
+def _statement_ends(text: str) -> list[int]:
+    ends: list[int] = []
+    pos, depth, begins = 0, 0, 0
+    words: list[str] = []  # the statement's first words, for CREATE [OR REPLACE] FUNCTION
+    while (match := _SPLIT.search(text, pos)) is not None:
+        kind, pos = match.lastgroup, match.end()
+        if kind == "block":
+            pos = _block_comment_end(text, match.start())
+        elif kind == "dollar":
+            close = text.find(match.group(0), pos)
+            pos = len(text) if close < 0 else close + len(match.group(0))
+        elif kind == "word":
+            word = match.group(0).lower()
+            words.append(word)
+            if depth == 0 and _in_routine(words[:4]):
+                if word == "begin" or (word == "case" and begins):
+                    begins += 1
+                elif word == "end" and begins:
+                    begins -= 1
+        elif kind == "punct":
+            if match.group(0) == "(":
+                depth += 1
+            elif match.group(0) == ")":
+                depth = max(depth - 1, 0)
+            elif depth == 0 and begins == 0:
+                pos = _TRAILER.match(text, pos).end()  # type: ignore[union-attr]
+                ends.append(pos)
+                words = []
+    ends.append(len(text))
+    return ends
+
+
+def _in_routine(words: list[str]) -> bool:
+    """Whether the statement so far is CREATE [OR REPLACE] FUNCTION|PROCEDURE."""
+    if words[:1] != ["create"]:
+        return False
+    rest = words[3:4] if words[1:3] == ["or", "replace"] else words[1:2]
+    return rest in (["function"], ["procedure"])
+
+
+def _block_comment_end(text: str, pos: int) -> int:
+    """After a /* comment, which nests; an unterminated one runs to the end."""
+    try:
+        return _skip_block_comment(text, pos)
+    except SqlError:
+        return len(text)
+
+
+def parse_statements(
+    text: str, *, first_line: int = 1, source: str = "op.execute"
+) -> list[ParsedStatement]:
+    """The DDL operations of `op.execute(...)` text that matter for indexes and column types.
+
+    `first_line` is the line the text starts on, `source` what ran it (for the index's `how`)."""
     parsed: list[ParsedStatement] = []
     for offset, statement in split_statements(text):
         head = " ".join(
@@ -1082,56 +1084,58 @@ def parse_statements(text: str) -> list[ParsedStatement]:
         )
         if not head.startswith(("create", "alter table", "drop table", "drop materialized view")):
             continue
+        line = first_line + text.count("\n", 0, offset)
         try:
-            text = statement.rstrip(";")
-            parsed.append(ParsedStatement(_statement(Parser(tokenize(text), text)), offset))
+            body = statement.rstrip(";")
+            operations = _statement(Parser(tokenize(body), body), line, source)
+            parsed.append(ParsedStatement(operations, offset, line))
         except SqlError as exc:
             interesting = "index" in head.split() or head.startswith(
                 ("create table", "alter table")
             )
-            parsed.append(ParsedStatement(None, offset, str(exc) if interesting else None))
+            parsed.append(ParsedStatement((), offset, line, str(exc) if interesting else None))
     return parsed
 
 
-def _statement(p: Parser) -> Statement | None:
+def _statement(p: Parser, line: int, source: str) -> tuple[Operation, ...]:
     if p.accept_word("alter"):
-        return _alter(p) if p.accept_word("table") else None
+        return _alter(p) if p.accept_word("table") else ()
     if p.accept_word("drop"):
         if p.accept_word("materialized"):
             p.expect_word("view")
         elif not p.accept_word("table"):
-            return None
+            return ()
         if p.accept_word("if"):
             p.expect_word("exists")
         tables = [p.qualified_name()]
         while p.accept_punct(","):
             tables.append(p.qualified_name())
-        return DropTable(tuple(tables))
+        return tuple(DropTable(table) for table in tables)
     p.expect_word("create")
     if p.accept_word("or"):
         p.expect_word("replace")
     unique = p.accept_word("unique")
     if p.accept_word("index"):
-        return _create_index(p, unique)
+        return (_create_index(p, unique, line, f"CREATE INDEX in {source}"),)
     p.accept_word("temporary", "temp", "unlogged")
     if p.accept_word("table"):
         return _create_table(p)
     if p.accept_word("type"):
         name = p.qualified_name()
         if p.accept_word("as") and p.accept_word("enum"):
-            return CreateEnum(name)
-        return None
+            return (CreateEnum(name),)
+        return ()
     if p.accept_word("function"):
-        return _create_function(p)
+        return (_create_function(p),)
     if p.accept_word("materialized") and p.accept_word("view"):
         if p.accept_word("if"):
             p.expect_word("not")
             p.expect_word("exists")
-        return CreateMaterializedView(p.qualified_name())  # its query is not read
-    return None
+        return (CreateMaterializedView(p.qualified_name()),)  # its query is not read
+    return ()
 
 
-def _create_index(p: Parser, unique: bool) -> CreateIndex:
+def _create_index(p: Parser, unique: bool, line: int, how: str) -> CreateIndex:
     p.accept_word("concurrently")
     name = None
     if p.accept_word("if"):
@@ -1145,7 +1149,7 @@ def _create_index(p: Parser, unique: bool) -> CreateIndex:
     if p.accept_word("using"):
         p.advance()
     p.expect_punct("(")
-    elements = []
+    parts: list[IndexPart] = []
     while True:
         start = p.tok.pos
         if p.at_punct("("):
@@ -1156,35 +1160,36 @@ def _create_index(p: Parser, unique: bool) -> CreateIndex:
             expression = p.primary()
         end = p.tok.pos
         _index_element_tail(p)
-        elements.append(IndexElement(expression, _source_span(p, start, end)))
+        text = _source_span(p, start, end)
+        parts.append(IndexPart(expression, text or to_sql(expression)))
         if p.accept_punct(")"):
             break
         p.expect_punct(",")
-    where = where_text = None
     while p.tok.kind != "end":
         if p.accept_word("where"):
             start = p.tok.pos
             where = p.expression()
-            where_text = _source_span(p, start, p.tok.pos)
+            text = _source_span(p, start, p.tok.pos)
+            parts.append(IndexPart(where, text or to_sql(where), is_predicate=True))
             break
         p.skip_balanced()
     if p.tok.kind != "end":
         raise p.error("unexpected text after the WHERE clause")
-    return CreateIndex(name, table, tuple(elements), where, where_text, unique)
+    return CreateIndex(name, table, tuple(parts), line, how, unique)
 
 
 def _source_span(p: Parser, start: int, end: int) -> str:
     return p.source[start:end].strip()
 
 
-def _create_table(p: Parser) -> CreateTable | None:
+def _create_table(p: Parser) -> tuple[Operation, ...]:
     if p.accept_word("if"):
         p.expect_word("not")
         p.expect_word("exists")
     table = p.qualified_name()
     if not p.accept_punct("("):
-        return None  # CREATE TABLE ... AS / PARTITION OF: no column types to read
-    columns: list[ColumnDef] = []
+        return ()  # CREATE TABLE ... AS / PARTITION OF: no column types to read
+    columns: list[tuple[str, TypeName | None]] = []
     while not p.accept_punct(")"):
         if p.tok.kind == "end":
             raise p.error("expected ')'")
@@ -1192,9 +1197,9 @@ def _create_table(p: Parser) -> CreateTable | None:
             _skip_to_comma(p)
             continue
         name = p.advance().value
-        columns.append(ColumnDef(name, p.type_name()))
+        columns.append((name, p.type_name()))
         _skip_to_comma(p)
-    return CreateTable(table, tuple(columns))
+    return (CreateTable(table, tuple(columns)),)
 
 
 def _skip_to_comma(p: Parser) -> None:
@@ -1205,22 +1210,21 @@ def _skip_to_comma(p: Parser) -> None:
     p.accept_punct(",")
 
 
-def _alter(p: Parser) -> Statement | None:
+def _alter(p: Parser) -> tuple[Operation, ...]:
     if p.accept_word("if"):
         p.expect_word("exists")
     p.accept_word("only")
     table = p.qualified_name()
     if p.accept_word("rename"):
         if p.accept_word("to"):
-            return RenameTable(table, p.qualified_name())
+            return (RenameTable(table, p.qualified_name()),)
         if p.tok.is_word("constraint"):
-            return None  # changes no column
+            return ()  # changes no column
         p.accept_word("column")
         old = p.advance().value
         p.expect_word("to")
-        return AlterTable(table, (("rename", old, p.advance().value),), (None,))
-    actions: list[tuple[str, ...]] = []
-    types: list[TypeName | None] = []
+        return (AlterColumn(table, old, new_name=p.advance().value),)
+    actions: list[Operation] = []
     while p.tok.kind != "end":
         if p.accept_word("add"):
             if p.tok.is_word("constraint", "primary", "unique", "check", "foreign", "exclude"):
@@ -1231,16 +1235,14 @@ def _alter(p: Parser) -> Statement | None:
                 p.expect_word("not")
                 p.expect_word("exists")
             column = p.advance().value
-            actions.append(("add", column))
-            types.append(p.type_name())
+            actions.append(AddColumn(table, column, p.type_name()))
         elif p.accept_word("alter"):
             p.accept_word("column")
             column = p.advance().value
             if p.accept_word("set") and p.accept_word("data"):
                 pass
             if p.accept_word("type"):
-                actions.append(("type", column))
-                types.append(p.type_name())
+                actions.append(AlterColumn(table, column, p.type_name()))
         elif p.accept_word("drop"):
             if p.accept_word("constraint"):
                 _skip_action(p)
@@ -1248,10 +1250,9 @@ def _alter(p: Parser) -> Statement | None:
             p.accept_word("column")
             if p.accept_word("if"):
                 p.expect_word("exists")
-            actions.append(("drop", p.advance().value))
-            types.append(None)
+            actions.append(DropColumn(table, p.advance().value))
         _skip_action(p)
-    return AlterTable(table, tuple(actions), tuple(types))
+    return tuple(actions)
 
 
 def _skip_action(p: Parser) -> None:
@@ -1260,7 +1261,7 @@ def _skip_action(p: Parser) -> None:
     p.accept_punct(",")
 
 
-def _create_function(p: Parser) -> FunctionDefinition:
+def _create_function(p: Parser) -> CreateFunction:
     name = p.qualified_name()
     p.expect_punct("(")
     arg_types: list[TypeName] = []
@@ -1302,4 +1303,4 @@ def _create_function(p: Parser) -> FunctionDefinition:
             volatility = p.advance().value[0]
         else:
             p.skip_balanced()
-    return FunctionDefinition(name, tuple(arg_types), returns, volatility, variadic)
+    return CreateFunction(name, tuple(arg_types), returns, volatility, variadic)

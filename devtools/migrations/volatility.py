@@ -33,6 +33,7 @@ from devtools.migrations.catalog import (
     ResolutionError,
     max_volatility,
 )
+from devtools.migrations.ddl import CreateFunction, QueryColumns
 from devtools.migrations.expr import (
     ArrayCtor,
     ArrayOp,
@@ -59,8 +60,7 @@ from devtools.migrations.expr import (
     replace_node,
     to_sql,
 )
-from devtools.migrations.schema import QueryColumns
-from devtools.migrations.sql import FunctionDefinition, SqlError, parse_expression
+from devtools.migrations.sql import SqlError, parse_expression
 
 
 class Undecided(Exception):
@@ -934,7 +934,7 @@ def _align_literal(node: Op, culprit: Culprit, catalog: Catalog) -> Node | None:
     return None
 
 
-def user_procs(catalog: Catalog, definitions: Sequence[FunctionDefinition]) -> list[PgProc]:
+def user_procs(catalog: Catalog, definitions: Sequence[CreateFunction]) -> list[PgProc]:
     """PgProc rows for the migrations' own functions (those whose types the catalog knows)."""
     procs = []
     next_oid = 2_000_000_000

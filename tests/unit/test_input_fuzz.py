@@ -29,7 +29,9 @@ from devtools.compose.source import read_source
 from devtools.config import read_tool_table
 from devtools.errors import UserError
 from devtools.migrations.catalog import load_catalog
-from devtools.migrations.graph import build_graph, graph_findings, read_revision
+from devtools.migrations.graph.alembic import build_graph
+from devtools.migrations.graph.read import read_revision
+from devtools.migrations.graph.rules import graph_findings
 from devtools.migrations.lint import index_findings
 from devtools.tracks import registry
 from kernel.errors import KernelError

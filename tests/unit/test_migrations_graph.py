@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from alembic.script.revision import RevisionError
 
-from devtools.migrations.graph import build_graph, graph_findings, load_history, read_revision
+from devtools.migrations.graph.alembic import build_graph
+from devtools.migrations.graph.read import load_history, read_revision
+from devtools.migrations.graph.rules import graph_findings
 from devtools.migrations.location import ScriptLocation
 from tests.fixtures.migrations import alembic_heads, write_versions
 from tests.fixtures.migrations import revision_file as rf
@@ -432,3 +434,24 @@ def test_read_revision_never_imports(tmp_path: Path) -> None:
     rev = read_revision(str(path), "boom.py")
     assert rev.revision == "a" and rev.problems == ()
     assert list(build_graph([rev]).heads) == ["a"]
+
+
+def test_the_graph_rules_run_as_registered_checks(tmp_path: Path) -> None:
+    """Each rule is a Check of the one report pipeline: its status says what it found."""
+    from devtools.migrations.graph.rules import GRAPH_CHECKS, GRAPH_RULES, GraphModel
+    from devtools.report.checks import run_checks
+
+    files = {**chain(2), "b.py": rf("b1", "r00"), "c.py": rf("c1", "r000")}
+    folder = write_versions(tmp_path / "m", files)
+    graph = load_history(ScriptLocation((folder / "versions",)), tmp_path)
+    results = {r.id: r for r in run_checks(GRAPH_CHECKS, GraphModel(graph))}
+    assert {i: r.status for i, r in results.items()} == {
+        "revision-files": "pass",
+        "duplicate-revision": "pass",
+        "missing-parent": "fail",
+        "revision-cycle": "pass",
+        "multiple-heads": "fail",
+        "base-head": "pass",
+    }
+    found = [f for r in results.values() for f in r.findings]
+    assert found == graph_findings(graph) and {f.id for f in found} <= set(GRAPH_RULES)

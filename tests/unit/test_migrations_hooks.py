@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.migrations import hook_immutable_index, hook_single_head
+from devtools.migrations.command import immutable_index_hook, single_head_hook
 from tests.fixtures.cli import REPO_ROOT
 from tests.fixtures.git import git_env, make_repo
 from tests.fixtures.migrations import revision_file as rf
@@ -62,9 +62,9 @@ def test_hook_mains_take_lint_arguments(consumer: Path, capsys: pytest.CaptureFi
     cwd = os.getcwd()
     os.chdir(consumer)
     try:
-        assert hook_single_head.main([versions, "--format", "json"]) == 1
+        assert single_head_hook([versions, "--format", "json"]) == 1
         single = capsys.readouterr().out
-        assert hook_immutable_index.main([versions, "--format", "json"]) == 1
+        assert immutable_index_hook([versions, "--format", "json"]) == 1
         immutable = capsys.readouterr().out
     finally:
         os.chdir(cwd)

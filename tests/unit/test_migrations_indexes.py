@@ -232,3 +232,18 @@ def test_sqlalchemy_types(tmp_path: Path, column: str, sql: str, ok: bool) -> No
     )
     found = run(tmp_path, ("a1", None, upgrade))
     assert [r for r, *_ in found] == ([] if ok else ["non-immutable-index"])
+
+
+def test_the_index_rules_run_as_a_registered_check(tmp_path: Path) -> None:
+    """One walk of the history is one Check of the report pipeline; its findings keep their ids."""
+    from devtools.migrations.catalog import load_catalog
+    from devtools.migrations.graph.read import load_history
+    from devtools.migrations.lint import INDEX_CHECKS, IndexModel, UpgradeReader
+    from devtools.report.checks import run_checks
+
+    upgrade = ORDERS + '    op.execute("CREATE INDEX ix ON orders ((created_at::date))")\n'
+    folder = write_versions(tmp_path / "m", {"a1.py": rf("a1", None, upgrade=upgrade)})
+    graph = load_history(ScriptLocation((folder / "versions",)), tmp_path)
+    (result,) = run_checks(INDEX_CHECKS, IndexModel(graph, load_catalog(15), UpgradeReader()))
+    assert (result.id, result.status) == ("index-immutability", "fail")
+    assert [(f.id, f.line) for f in result.findings] == [("non-immutable-index", 29)]

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devtools.migrations import graph
 from devtools.migrations.cache import FileCache
+from devtools.migrations.graph import read as graph_read
+from devtools.migrations.graph.model import Problem
 from devtools.migrations.lint import LintSettings, lint
 from devtools.migrations.location import ScriptLocation
 from devtools.migrations.ops import SCHEMA_METHODS, may_have_operations, read_operations
@@ -138,13 +139,13 @@ def test_lint_parses_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     files = {"a1.py": rf("a1", upgrade=upgrade), "b2.py": rf("b2", "a1"), "c3.py": rf("c3", "b2")}
     folder = write_versions(tmp_path / "m", files)
     parsed: list[bytes] = []
-    real_parse = graph.parse_source
+    real_parse = graph_read.parse_source
 
-    def counting_parse(data: bytes) -> tuple[ast.Module | None, graph.Problem | None]:
+    def counting_parse(data: bytes) -> tuple[ast.Module | None, Problem | None]:
         parsed.append(data)
         return real_parse(data)
 
-    monkeypatch.setattr(graph, "parse_source", counting_parse)
+    monkeypatch.setattr(graph_read, "parse_source", counting_parse)
     monkeypatch.setattr("devtools.migrations.lint.parse_source", counting_parse)
     result = lint(ScriptLocation((folder / "versions",)), LintSettings(), cwd=tmp_path)
     assert [f.id for f in result.findings] == ["non-immutable-index"]
@@ -168,9 +169,43 @@ def test_a_graph_cached_by_heads_still_gives_lint_every_operation(
     monkeypatch.delenv("OMC_NO_CACHE")
     monkeypatch.setenv("OMC_CACHE_DIR", str(tmp_path / "cache"))
     graph_cache = FileCache(location.describe(), "graph")
-    graph.load_history(location, tmp_path, cache=graph_cache)
+    graph_read.load_history(location, tmp_path, cache=graph_cache)
     graph_cache.save()
     assert list((tmp_path / "cache").glob("migrations-*-graph.pickle"))
     for _ in range(2):  # the ops cache is filled by the first run, read by the second
         assert lint(location, LintSettings(), cwd=tmp_path).findings == cold
     assert [f.id for f in cold] == ["non-immutable-index"]
+
+
+def test_both_front_ends_emit_the_one_ddl_model() -> None:
+    """An index written as an op call and as SQL is the same value, but for where it came from."""
+    from dataclasses import replace
+
+    from devtools.migrations.ddl import CreateIndex
+    from devtools.migrations.expr import to_sql
+
+    source = textwrap.dedent(
+        """\
+        def upgrade():
+            op.create_index("ix", "orders", ["email"], unique=True, postgresql_where=sa.text("qty > 0"))
+            op.execute("CREATE UNIQUE INDEX ix ON orders (email) WHERE qty > 0")
+        """
+    )
+    operations, problems = read_operations(ast.parse(source), source.encode())
+    assert problems == []
+    by_call, by_sql = operations
+    assert isinstance(by_call, CreateIndex) and isinstance(by_sql, CreateIndex)
+    assert (by_call.how, by_sql.how, by_call.line, by_sql.line) == (
+        "op.create_index",
+        "CREATE INDEX in op.execute",
+        2,
+        3,
+    )
+
+    def shape(index: CreateIndex) -> tuple[object, ...]:
+        parts = [(p.text, p.node and to_sql(p.node), p.is_predicate) for p in index.parts]
+        return (*astuple(replace(index, parts=())), parts)
+
+    assert by_call.unique and shape(replace(by_sql, line=2, how="op.create_index")) == shape(
+        by_call
+    )

@@ -14,7 +14,8 @@ import pytest
 from alembic.script.revision import CycleDetected
 
 from devtools.findings import Finding, Severity
-from devtools.migrations.graph import graph_findings, load_history
+from devtools.migrations.graph.read import load_history
+from devtools.migrations.graph.rules import graph_findings
 from devtools.migrations.lint import LintSettings, lint, select_rules
 from devtools.migrations.location import ScriptLocation
 from tests.fixtures.migrations import alembic_heads, write_versions

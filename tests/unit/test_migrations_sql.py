@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.migrations import sql
+from devtools.migrations import ddl, sql
 from devtools.migrations.expr import to_sql
 
 
@@ -77,32 +77,31 @@ def test_create_index_statement() -> None:
         "(((created_at AT TIME ZONE 'UTC')::date) DESC NULLS LAST, lower(email) text_pattern_ops, id) "
         "INCLUDE (x) WITH (fillfactor = 70) WHERE deleted_at IS NULL"
     )
-    statement = parsed.statement
-    assert isinstance(statement, sql.CreateIndex)
-    assert statement.name == "ix" and statement.table == "public.orders" and statement.unique
-    assert [e.text for e in statement.elements] == [
+    (index,) = parsed.operations
+    assert isinstance(index, ddl.CreateIndex)
+    assert index.name == "ix" and index.table == "public.orders" and index.unique
+    assert [e.text for e in index.elements] == [
         "((created_at AT TIME ZONE 'UTC')::date)",
         "lower(email)",
         "id",
     ]
-    assert statement.where_text == "deleted_at IS NULL"
+    assert index.where is not None and index.where.text == "deleted_at IS NULL"
+    assert (index.line, index.how) == (1, "CREATE INDEX in op.execute")
 
 
-def test_statements_are_split_by_sqlparse_and_offsets_kept() -> None:
+def test_statements_are_split_and_offsets_and_lines_kept() -> None:
     text = (
         "INSERT INTO t VALUES (';');\nCREATE INDEX a ON t (x);\n\n  CREATE INDEX b ON t ((x + 1));"
     )
-    parsed = sql.parse_statements(text)
-    assert [p.statement.name for p in parsed if isinstance(p.statement, sql.CreateIndex)] == [
-        "a",
-        "b",
-    ]
+    parsed = sql.parse_statements(text, first_line=10)
+    indexes = [op for p in parsed for op in p.operations if isinstance(op, ddl.CreateIndex)]
+    assert [(index.name, index.line) for index in indexes] == [("a", 11), ("b", 13)]
     assert [text[: p.offset].count("\n") for p in parsed] == [1, 3]
 
 
 def test_an_unparsable_index_statement_is_reported_not_skipped() -> None:
     (parsed,) = sql.parse_statements("CREATE INDEX ix ON t ((x AT TIME ZONE 'UTC')::date)")
-    assert parsed.statement is None and parsed.error is not None
+    assert parsed.operations == () and parsed.error is not None
 
 
 def test_schema_statements() -> None:
@@ -115,26 +114,25 @@ def test_schema_statements() -> None:
         "CREATE OR REPLACE FUNCTION utc_day(ts timestamptz, VARIADIC rest int[]) RETURNS date "
         "LANGUAGE sql IMMUTABLE AS $$ SELECT ($1 AT TIME ZONE 'UTC')::date $$;"
     )
-    statements = [p.statement for p in sql.parse_statements(text)]
-    table, alter, rename_column, rename, drop, enum, function = statements
-    assert isinstance(table, sql.CreateTable)
-    assert [(c.name, c.type.sql()) for c in table.columns] == [
+    statements = [p.operations for p in sql.parse_statements(text)]
+    (table,), alter, (rename_column,), (rename,), drop, (enum,), (function,) = statements
+    assert isinstance(table, ddl.CreateTable)
+    assert [(name, type_.sql() if type_ else None) for name, type_ in table.columns] == [
         ("id", "int4"),
         ("at", "timestamptz"),
         ("n", "numeric(10, 2)"),
     ]
-    assert isinstance(alter, sql.AlterTable) and alter.actions == (
-        ("add", "d"),
-        ("type", "n"),
-        ("drop", "x"),
-    )
-    assert isinstance(rename_column, sql.AlterTable) and rename_column.actions == (
-        ("rename", "d", "day"),
-    )
-    assert isinstance(rename, sql.RenameTable) and rename.new_name == "u"
-    assert isinstance(drop, sql.DropTable) and drop.tables == ("v", "w")
-    assert isinstance(enum, sql.CreateEnum) and enum.name == "mood"
-    assert isinstance(function, sql.FunctionDefinition)
+    add, retype, drop_column = alter
+    assert isinstance(add, ddl.AddColumn) and add.column == "d"
+    assert add.type is not None and add.type.sql() == "date"
+    assert isinstance(retype, ddl.AlterColumn) and retype.column == "n"
+    assert retype.type is not None and retype.type.sql() == "text"
+    assert drop_column == ddl.DropColumn("t", "x")
+    assert rename_column == ddl.AlterColumn("t", "d", new_name="day")
+    assert rename == ddl.RenameTable("t", "u")
+    assert drop == (ddl.DropTable("v"), ddl.DropTable("w"))
+    assert enum == ddl.CreateEnum("mood")
+    assert isinstance(function, ddl.CreateFunction)
     assert function.volatility == "i" and function.variadic
     assert [t.sql() for t in function.arg_types] == ["timestamptz", "int4[]"]
 
@@ -173,3 +171,44 @@ def test_identifiers_are_ascii_letters_underscore_and_the_rest_of_the_bmp(code_p
         except sql.SqlError:
             tokens = []
         assert (len(tokens) == 2 and tokens[0].kind == "ident") is is_one_identifier, text
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # psql ends a BEGIN with options at its `;` (sqlparse read on to the end: a miss).
+        (
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; CREATE INDEX a ON t ((x + 1)); COMMIT;",
+            ["a"],
+        ),
+        # A standard string ends at its quote: a backslash escapes nothing.
+        ("UPDATE t SET p = 'C:\\'; CREATE INDEX a ON t (x);", ["a"]),
+        ("SELECT $tag$ $$ ; CREATE INDEX no ON t (x) $tag$; CREATE INDEX a ON t (x);", ["a"]),
+        ("/* a; /* nested; */ CREATE INDEX no ON t (x); */ CREATE INDEX a ON t (x);", ["a"]),
+        ('SELECT "a;b" FROM t; CREATE INDEX a ON t (x);', ["a"]),
+        (
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE BEGIN ATOMIC SELECT 1; "
+            "SELECT CASE WHEN true THEN 2 END; END; CREATE INDEX a ON t (x);",
+            ["a"],
+        ),
+        (
+            "CREATE RULE r AS ON INSERT TO t DO (INSERT INTO u VALUES (1); DELETE FROM u);"
+            "\nCREATE INDEX a ON t (x);",
+            ["a"],
+        ),
+    ],
+)
+def test_statements_are_split_as_psql_splits_them(text: str, names: list[str]) -> None:
+    parsed = sql.parse_statements(text)
+    assert [p.error for p in parsed if p.error] == []
+    found = [op.name for p in parsed for op in p.operations if isinstance(op, ddl.CreateIndex)]
+    assert found == names
+
+
+def test_a_comment_after_a_semicolon_stays_with_its_statement() -> None:
+    text = "SET x = 1; -- keep\nCREATE INDEX a ON t (x);\n-- why\nCREATE INDEX b ON t (y);"
+    assert [line for _, line in _lines(text)] == [1, 2, 3]
+
+
+def _lines(text: str) -> list[tuple[str, int]]:
+    return [(s, text.count("\n", 0, offset) + 1) for offset, s in sql.split_statements(text)]

@@ -160,11 +160,11 @@ def test_what_cannot_be_judged_is_undecided_never_guessed(
 
 
 def test_functions_created_by_migrations_take_part_in_overload_resolution() -> None:
-    from devtools.migrations.sql import FunctionDefinition
+    from devtools.migrations.ddl import CreateFunction
     from devtools.migrations.volatility import user_procs
 
     base = load_catalog(15)
-    fn = FunctionDefinition("utc_day", (TypeName("timestamptz"),), TypeName("date"), "i")
+    fn = CreateFunction("utc_day", (TypeName("timestamptz"),), TypeName("date"), "i")
     catalog = base.with_additions(functions=user_procs(base, [fn]))
     assert (
         judge(parse_expression("utc_day(created_at)"), catalog, COLUMNS, table="t").immutable
@@ -172,7 +172,7 @@ def test_functions_created_by_migrations_take_part_in_overload_resolution() -> N
     )
     stable = base.with_additions(
         functions=user_procs(
-            base, [FunctionDefinition("utc_day", (TypeName("timestamptz"),), TypeName("date"), "s")]
+            base, [CreateFunction("utc_day", (TypeName("timestamptz"),), TypeName("date"), "s")]
         )
     )
     assert (

@@ -1,8 +1,10 @@
-"""Column types through the history: what each table looks like when an index is created.
+"""The one DDL model: the schema operations a revision's `upgrade()` performs, and what they build.
 
-`ops` turns each revision's `upgrade()` into the operations below; `SchemaState.apply` plays
-them in order. Each revision starts from the union of its parents' states, so a branch sees only
-what its own ancestors created.
+Both front ends emit these values: `ops` reads Alembic's `op.*` calls (SQLAlchemy types and
+expressions), `sql` reads the SQL passed to `op.execute(...)`. First the data (an index part, a
+column list), then the operations with their derived properties, then `SchemaState`, which plays
+operations in order: each revision starts from the union of its parents' states, so a branch
+sees only what its own ancestors created.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from devtools.migrations.expr import Node, TypeName
-from devtools.migrations.sql import FunctionDefinition
+
+# --- data ---------------------------------------------------------------------------------------
 
 Columns = Mapping[str, TypeName | None]  # None: a column whose type is not known statically
 
@@ -24,6 +27,25 @@ class QueryColumns(dict[str, TypeName | None]):
 
     def __missing__(self, key: str) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class IndexPart:
+    """An index element or the predicate, as the migration wrote it."""
+
+    node: Node | None  # None: could not be read (see `problem`)
+    text: str
+    is_predicate: bool = False
+    problem: str = ""
+    verbatim: bool = False  # sa.text() SQL that SQLAlchemy pastes into the column list as is
+
+
+def table_key(name: str) -> str:
+    """`public.orders` and `orders` are the same table."""
+    return name.removeprefix("public.")
+
+
+# --- operations ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -74,32 +96,38 @@ class CreateEnum:
 
 @dataclass(frozen=True)
 class CreateMaterializedView:
+    """A relation indexes can be created on, its columns typed by a query that is not read."""
+
     name: str
 
 
 @dataclass(frozen=True)
 class CreateFunction:
-    definition: FunctionDefinition
+    """A function a migration creates (`CREATE FUNCTION ... IMMUTABLE`), for overload resolution."""
 
-
-@dataclass(frozen=True)
-class IndexPart:
-    """An index element or the predicate, as the migration wrote it."""
-
-    node: Node | None  # None: could not be read (see `problem`)
-    text: str
-    is_predicate: bool = False
-    problem: str = ""
-    verbatim: bool = False  # sa.text() SQL that SQLAlchemy pastes into the column list as is
+    name: str
+    arg_types: tuple[TypeName, ...]
+    returns: TypeName | None
+    volatility: str  # "i", "s", "v"
+    variadic: bool = False
 
 
 @dataclass(frozen=True)
 class CreateIndex:
     name: str | None
     table: str
-    parts: tuple[IndexPart, ...]
+    parts: tuple[IndexPart, ...]  # the elements in order, then the predicate if any
     line: int
     how: str  # "op.create_index", "sa.Index in op.create_table", "CREATE INDEX in op.execute"
+    unique: bool = False
+
+    @property
+    def elements(self) -> tuple[IndexPart, ...]:
+        return tuple(p for p in self.parts if not p.is_predicate)
+
+    @property
+    def where(self) -> IndexPart | None:
+        return next((p for p in self.parts if p.is_predicate), None)
 
 
 Operation = (
@@ -116,16 +144,14 @@ Operation = (
 )
 
 
-def table_key(name: str) -> str:
-    """`public.orders` and `orders` are the same table."""
-    return name.removeprefix("public.")
+# --- the schema the operations build ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SchemaState:
     tables: Mapping[str, Columns] = field(default_factory=dict)
     enums: frozenset[str] = frozenset()
-    functions: tuple[FunctionDefinition, ...] = ()
+    functions: tuple[CreateFunction, ...] = ()
 
     def columns(self, table: str) -> Columns | None:
         return self.tables.get(table_key(table))
@@ -168,8 +194,8 @@ class SchemaState:
                 return self._with_table(name, QueryColumns())
             case CreateEnum(name=name):
                 return replace(self, enums=self.enums | {name.rsplit(".", 1)[-1]})
-            case CreateFunction(definition=definition):
-                return replace(self, functions=(*self.functions, definition))
+            case CreateFunction():
+                return replace(self, functions=(*self.functions, op))
         return self
 
     def _with_table(self, table: str, columns: Mapping[str, TypeName | None]) -> SchemaState:
