@@ -145,6 +145,7 @@ def clone(source: str, track: str | None, start: bool, force: bool, yes: bool) -
             raise EnvironmentMissing(_not_running(src, start_hint=True))
         src_db = src.start_db()
     _check_heads(cfg, src_db.alembic_heads(), f"the database of {src.label}", force)
+    dumped_roles, owner = dump_roles(src_db), src_db.database_owner()  # before any change
     dst_db = dst.running_db()
     confirm_plan(
         f"omc-dev db clone (from {src.label} into {dst.label}, compose project "
@@ -164,8 +165,8 @@ def clone(source: str, track: str | None, start: bool, force: bool, yes: bool) -
             dst_db,
             dump_argv(src_db, app=app, compress=False),
             feed_env=src_db.exec_env(),
-            dumped_roles=dump_roles(src_db),
-            owner=src_db.database_owner(),
+            dumped_roles=dumped_roles,
+            owner=owner,
             source=src.label,
             target_label=dst.label,
         )

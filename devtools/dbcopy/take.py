@@ -37,7 +37,7 @@ def dump_roles(source: DbContainer) -> str:
 
     argv = source.exec_argv(
         "pg_dumpall", "--roles-only", "--no-password", "--username", source.user,
-        "--dbname", source.database,
+        "--database", source.database,
     )  # fmt: skip
     try:
         done = proc.run(argv, timeout=ROLES_SECONDS, env=source.exec_env())
