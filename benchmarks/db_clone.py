@@ -97,11 +97,11 @@ def main() -> int:
     root = base / "shop"
     root.mkdir()
     for name in COPIED:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, root / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            shutil.copy2(src, root / name)
+            shutil.copy2(path, root / name)
     for name in ("tests", "benchmarks"):
         (root / name).mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)

@@ -345,7 +345,7 @@ def snapshots(fmt: str) -> int:
     else:
         table = Table(title=f"snapshots in {store.folder}", title_justify="left")
         for column in ("name", "size", "taken (UTC)", "track", "commit", "Alembic head"):
-            table.add_column(column, no_wrap=True)
+            table.add_column(column, no_wrap=column in ("size", "taken (UTC)", "commit"))
         for s in found:
             table.add_row(
                 s.name,

@@ -177,9 +177,11 @@ def test_a_clone_brings_the_audit_and_the_app_role_to_a_track_never_started(
     more = stacks.kernel(b, "run", "--ticks", "20", "--seed", "8")
     assert more.returncode == 0, more.stderr
     assert len(stacks.audit(b)) > len(records)
-    with psycopg.connect(stacks.conninfo(b)) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("UPDATE audit_records SET actor = 'mallory' WHERE sequence = 1")
+    with (
+        psycopg.connect(stacks.conninfo(b)) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("UPDATE audit_records SET actor = 'mallory' WHERE sequence = 1")
     assert stacks.kernel(b, "audit", "verify").returncode == 0
 
 
@@ -287,7 +289,7 @@ def test_an_interrupted_clone_leaves_the_target_as_it_was(stacks: Scratch) -> No
                 "WHERE application_name LIKE 'omc-dev-clone-%' AND query LIKE 'COPY public.bulk%'"
             ).fetchone()
             killed = row is not None and bool(row[0])
-        out, err = clone.communicate(timeout=300)
+        _, err = clone.communicate(timeout=300)
         assert killed, f"the dump was never seen streaming: {err}"
         assert clone.returncode == 1, err
         assert err.count("\n") == 1 and "was interrupted" in err and "as it was" in err, err

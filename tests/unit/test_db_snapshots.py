@@ -298,3 +298,12 @@ def test_a_producer_that_fails_half_way_is_reported() -> None:
     half = "import sys; sys.stdout.buffer.write(b'x' * 100000); sys.stdout.flush(); sys.exit(1)"
     done = transfer([sys.executable, "-c", half], [sys.executable, "-c", CONSUME_COUNT])
     assert done.producer_rc == 1 and not done.producer_stopped and done.streamed == 100000
+
+
+def test_a_full_disk_raises_after_ending_the_producer() -> None:
+    import errno
+
+    endless = "import sys\nwhile True: sys.stdout.buffer.write(b'x' * 65536)"
+    with Path("/dev/full").open("wb") as full, pytest.raises(OSError) as raised:
+        transfer([sys.executable, "-c", endless], full)
+    assert raised.value.errno == errno.ENOSPC
