@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from devtools.tracks.identity import Track
 
 TRACK = click.option(
-    "--track", help="Track whose database to use (default: OMC_TRACK, else the branch)."
+    "--track",
+    metavar="TRACK",
+    help="Track whose database to use (default: OMC_TRACK, else the branch).",
 )
 YES = click.option("--yes", "-y", is_flag=True, help="Go ahead without asking.")
 FORCE = click.option(
@@ -112,7 +114,9 @@ def _replace_steps(stack: _Stack, database: str, *, start: bool) -> list[str]:
 @click.option(
     "--from", "source", required=True, metavar="TRACK", help="The track to copy the database of."
 )
-@TRACK
+@click.option(
+    "--track", metavar="TRACK", help="The track to copy into (default: OMC_TRACK, else the branch)."
+)
 @click.option("--start", is_flag=True, help="Start the source track's db when it is not running.")
 @FORCE
 @YES

@@ -67,6 +67,10 @@ def down(volumes: bool, yes: bool, track: str | None) -> int:
 
 
 DB_COMMANDS = {
+    "reset": (
+        "devtools.stack.command:reset",
+        "The clean slate: delete the db volume, start db, migrate.",
+    ),
     "clone": (
         "devtools.dbcopy.command:clone",
         "Copy another track's database into this track's (pg_dump | pg_restore, then migrate).",
