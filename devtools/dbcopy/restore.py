@@ -17,7 +17,7 @@ from devtools.dbcopy import roles
 from devtools.dbcopy.container import DbContainer
 from devtools.dbcopy.faults import explain
 from devtools.dbcopy.stream import Outcome, Progress, transfer
-from devtools.errors import UserError
+from devtools.errors import EXIT_INTERRUPTED, Stopped, UserError
 
 STAGING = "__omc_restore"
 REPLACED = "__omc_replaced"
@@ -88,10 +88,10 @@ def restore_into(
             consumer_env=target.exec_env(),
             progress=Progress(f"{source} -> {target_label}"),
         )
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(Exception):
             drop_database(target, staging)
-        raise
+        raise interrupted(exc, kept) from None
     if not outcome.ok:
         with contextlib.suppress(Exception):
             drop_database(target, staging)
@@ -105,6 +105,15 @@ def restore_into(
         raise UserError(fault.message, exit_code=fault.exit_code)
     replace_database(target, staging)
     return outcome
+
+
+def interrupted(exc: BaseException, kept: str) -> BaseException:
+    """Ctrl-C or SIGTERM: one line saying what is left (exit 130); anything else as it was."""
+    if isinstance(exc, KeyboardInterrupt):
+        return UserError(f"interrupted; {kept}", exit_code=EXIT_INTERRUPTED)
+    if isinstance(exc, Stopped):
+        return UserError(f"interrupted ({exc.signal_name}); {kept}", exit_code=EXIT_INTERRUPTED)
+    return exc
 
 
 def replace_database(target: DbContainer, staging: str) -> None:

@@ -95,10 +95,12 @@ def take(
         raise EnvironmentMissing(
             f"cannot write snapshot {name} in {store.folder} ({exc.strerror}): make it writable"
         ) from None
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
         _end_dump(source, app)
-        raise
+        from devtools.dbcopy.restore import interrupted
+
+        raise interrupted(exc, "no snapshot was written") from None
     snap = Snapshot(
         name=name,
         created=now_iso(),

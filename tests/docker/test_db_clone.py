@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -271,32 +272,61 @@ def test_an_interrupted_clone_leaves_the_target_as_it_was(stacks: Scratch) -> No
         "CREATE TABLE bulk AS SELECT g, repeat(md5(g::text), 8) AS pad "
         "FROM generate_series(1, 400000) AS g"
     )
-    clone = subprocess.Popen(
-        omc_argv("db", "clone", "--from", a, "--yes"),
-        cwd=stacks.root,
-        env=cli_env(stacks.env(b)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    dumping = (
+        "FROM pg_stat_activity WHERE application_name LIKE 'omc-dev-clone-%' "
+        "AND query LIKE 'COPY public.bulk%'"
     )
-    try:
-        killed = False
+    clones: list[subprocess.Popen[str]] = []
+
+    def start_clone() -> subprocess.Popen[str]:
+        clones.append(
+            subprocess.Popen(
+                omc_argv("db", "clone", "--from", a, "--yes"),
+                cwd=stacks.root,
+                env=cli_env(stacks.env(b)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        return clones[-1]
+
+    def when_streaming(clone: subprocess.Popen[str], sql: str) -> bool:
         deadline = time.monotonic() + 120
-        while not killed and clone.poll() is None and time.monotonic() < deadline:
-            # The dump of the big table is under way: end it from the server's side.
-            row = source.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name LIKE 'omc-dev-clone-%' AND query LIKE 'COPY public.bulk%'"
-            ).fetchone()
-            killed = row is not None and bool(row[0])
+        while clone.poll() is None and time.monotonic() < deadline:
+            row = source.execute(sql).fetchone()
+            if row is not None and row[0]:
+                return True
+        return False
+
+    try:
+        # The dump of the big table is under way: end it from the server's side.
+        clone = start_clone()
+        killed = when_streaming(clone, f"SELECT pg_terminate_backend(pid) {dumping}")
         _, err = clone.communicate(timeout=300)
         assert killed, f"the dump was never seen streaming: {err}"
         assert clone.returncode == 1, err
         assert err.count("\n") == 1 and "was interrupted" in err and "as it was" in err, err
         assert _fingerprint(stacks, b) == before
+
+        # omc-dev itself is told to stop mid-stream: one line, exit 130, nothing left running.
+        clone = start_clone()
+        assert when_streaming(clone, f"SELECT count(*) > 0 {dumping}")
+        clone.send_signal(signal.SIGTERM)
+        _, err = clone.communicate(timeout=300)
+        assert clone.returncode == 130, err
+        assert err.count("\n") == 1 and "interrupted (SIGTERM)" in err and "as it was" in err
+        assert _fingerprint(stacks, b) == before
+        # Its pg_dump was ended too (the server lets a terminated backend go within moments).
+        gone = time.monotonic() + 30
+        while source.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'omc-dev-clone-%'"
+        ).fetchone() != (0,):
+            assert time.monotonic() < gone, "the clone's pg_dump outlived it"
     finally:
-        if clone.poll() is None:
-            clone.kill()
+        for clone in clones:
+            if clone.poll() is None:
+                clone.kill()
         source.execute("DROP TABLE IF EXISTS bulk")
         source.close()
 

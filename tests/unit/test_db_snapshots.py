@@ -307,3 +307,15 @@ def test_a_full_disk_raises_after_ending_the_producer() -> None:
     with Path("/dev/full").open("wb") as full, pytest.raises(OSError) as raised:
         transfer([sys.executable, "-c", endless], full)
     assert raised.value.errno == errno.ENOSPC
+
+
+def test_an_interrupt_says_what_is_left_and_exits_130() -> None:
+    from devtools.dbcopy.restore import interrupted
+    from devtools.errors import Stopped, UserError
+
+    stopped = interrupted(Stopped("SIGTERM"), KEPT)
+    assert isinstance(stopped, UserError) and stopped.exit_code == 130
+    assert str(stopped) == f"interrupted (SIGTERM); {KEPT}"
+    assert interrupted(KeyboardInterrupt(), KEPT).exit_code == 130  # type: ignore[attr-defined]
+    other = ValueError("x")
+    assert interrupted(other, KEPT) is other
