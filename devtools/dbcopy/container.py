@@ -8,6 +8,7 @@ environment.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from dataclasses import dataclass
@@ -87,6 +88,11 @@ class DbContainer:
 
     def server_major(self) -> int:
         return int(self.sql("SHOW server_version_num")) // 10000
+
+    @functools.cached_property
+    def major(self) -> int:
+        """`server_major()`, asked once."""
+        return self.server_major()
 
     def alembic_heads(self) -> tuple[str, ...]:
         """The revisions in `alembic_version` (none without the table)."""

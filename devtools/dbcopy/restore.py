@@ -42,7 +42,9 @@ def drop_database(target: DbContainer, name: str) -> None:
         f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {literal(name)}",
         database=target.maintenance_db,
     )
-    target.sql(f"DROP DATABASE IF EXISTS {ident(name)}", database=target.maintenance_db)
+    # FORCE (PostgreSQL 13+) also waits for backends still on their way out.
+    force = " WITH (FORCE)" if target.major >= 13 else ""
+    target.sql(f"DROP DATABASE IF EXISTS {ident(name)}{force}", database=target.maintenance_db)
 
 
 def create_roles(target: DbContainer, dumped_roles: str) -> list[str]:
