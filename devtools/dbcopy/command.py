@@ -253,7 +253,7 @@ def restore(name: str, track: str | None, force: bool, yes: bool) -> int:
     from devtools.tracks.identity import resolve_track
 
     cfg = config_mod.load()
-    store = store_for(cfg.root)
+    store = store_for(cfg.root, create=False)
     snap = store.read(name)
     _check_heads(cfg, snap.heads, f"snapshot {name}", force)
     _check_file(store.dump(name), snap)
@@ -331,7 +331,7 @@ def snapshots(fmt: str) -> int:
     from devtools.dbcopy.stream import human_size
 
     cfg = config_mod.load()
-    store = store_for(cfg.root)
+    store = store_for(cfg.root, create=False)
     found, damaged = store.all()
     if fmt == "json":
         doc = {

@@ -164,15 +164,19 @@ class Store:
                     stale.unlink()
 
 
-def store_for(root: Path) -> Store:
-    """The repository's snapshot folder, created (owner only): in the shared git dir, else in
-    the checkout's `.omc/`."""
+def store_for(root: Path, *, create: bool = True) -> Store:
+    """The repository's snapshot folder (created, owner only, when `create`): in the shared git
+    dir, else in the checkout's `.omc/`."""
     from devtools.git.layout import find
-    from devtools.omcdir import omc_dir
+    from devtools.omcdir import NAME, omc_dir
 
     layout = find(root)
-    folder = layout.common_dir / "omc" / "snapshots" if layout else omc_dir(root) / "snapshots"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if layout is not None:
+        folder = layout.common_dir / "omc" / "snapshots"
+    else:
+        folder = (omc_dir(root) if create else root / NAME) / "snapshots"
+    if create:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return Store(folder)
 
 

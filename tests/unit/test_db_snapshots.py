@@ -25,6 +25,8 @@ from devtools.dbcopy.snapshots import (
 from devtools.dbcopy.stream import Outcome, transfer
 from devtools.errors import UnusableInput
 from devtools.report.exitcodes import EXIT_ENVIRONMENT, EXIT_FINDINGS, EXIT_USAGE
+from tests.fixtures.cli import omc
+from tests.fixtures.git import GitRepo
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -319,3 +321,20 @@ def test_an_interrupt_says_what_is_left_and_exits_130() -> None:
     assert interrupted(KeyboardInterrupt(), KEPT).exit_code == 130  # type: ignore[attr-defined]
     other = ValueError("x")
     assert interrupted(other, KEPT) is other
+
+
+# --- the commands, before any engine is needed ---------------------------------------------
+
+
+def test_listing_no_snapshots_writes_nothing_and_restoring_a_missing_one_is_one_line(
+    git_repo: GitRepo,
+) -> None:
+    listed = omc("db", "snapshots", "--format", "json", cwd=git_repo.path)
+    assert listed.returncode == 0, listed.stderr
+    doc = json.loads(listed.stdout)
+    assert doc["snapshots"] == [] and doc["damaged"] == []
+    assert not Path(doc["folder"]).exists()
+    assert Path(doc["folder"]).is_relative_to(git_repo.path / ".git")
+    missing = omc("db", "restore", "nope", "--yes", cwd=git_repo.path)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1, missing.stderr
+    assert "no snapshot 'nope'" in missing.stderr
