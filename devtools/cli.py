@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("devtools.container.command:run", "Run a command in the service's container."),
     "up": ("devtools.stack.command:up", "Start the track's stack and wait until healthy."),
     "down": ("devtools.stack.command:down", "Stop the track's stack (--volumes: its data too)."),
-    "db": ("devtools.stack.command:db", "The stack's database: reset (the clean slate)."),
+    "db": ("devtools.stack.command:db", "The stack's database: reset, clone, snapshot, restore."),
 }
 
 # Commands that moved under a group: the old name still runs, says the new one, and is not listed.

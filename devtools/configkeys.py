@@ -35,7 +35,7 @@ KNOWN: dict[str, frozenset[str]] = {
     "doctor": frozenset({"mount-ignore", "ignore"}),
     "migrations": frozenset({"path", "pg-version", "allowed-heads"}),
     "ports": frozenset({"range"}),
-    "db": frozenset({"service", "migrate-service"}),
+    "db": frozenset({"service", "migrate-service", "snapshot-keep", "snapshot-max-age-days"}),
     "clean": frozenset({"artifacts", "keep"}),
     "ownership": frozenset({"helper-image"}),
     "env": frozenset({"external-hosts"}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from devtools import config as config_mod
+from devtools.lazy import LazyGroup
 from devtools.stack import ops
 from devtools.stack.target import ports_target, stack_target
 from devtools.tracks.identity import resolve_track
@@ -65,9 +66,33 @@ def down(volumes: bool, yes: bool, track: str | None) -> int:
     return 0
 
 
-@click.group()
+DB_COMMANDS = {
+    "reset": (
+        "devtools.stack.command:reset",
+        "The clean slate: delete the db volume, start db, migrate.",
+    ),
+    "clone": (
+        "devtools.dbcopy.command:clone",
+        "Copy another track's database into this track's (pg_dump | pg_restore, then migrate).",
+    ),
+    "snapshot": (
+        "devtools.dbcopy.command:snapshot",
+        "Save the track's database as a snapshot shared by every worktree and track.",
+    ),
+    "restore": (
+        "devtools.dbcopy.command:restore",
+        "Replace the track's database with a snapshot, then migrate.",
+    ),
+    "snapshots": (
+        "devtools.dbcopy.command:snapshots",
+        "List the snapshots: size, time, track, git commit, Alembic head.",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=DB_COMMANDS)
 def db() -> None:
-    """The stack's database."""
+    """The stack's database: the clean slate, copies between tracks, snapshots."""
 
 
 @db.command()

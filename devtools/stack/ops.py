@@ -122,19 +122,28 @@ class ResetPlan:
         ]
 
 
-def reset_plan(config: ProjectConfig, project: ComposeProject) -> ResetPlan:
-    """Which services and volumes `db reset` acts on ([tool.omc-dev.db] names the services)."""
+def db_services(
+    config: ProjectConfig, project: ComposeProject, command: str = "db reset"
+) -> tuple[str, str]:
+    """The database service and the one-off migrate service ([tool.omc-dev.db] names them)."""
     section = config.section("db")
-    names = {}
+    names = []
     for key, default in (("service", "db"), ("migrate-service", "migrate")):
         value = str(section.get(key, default))
         if value not in project.services:
             known = ", ".join(sorted(project.services))
             raise UnusableInput(
-                f"no service {value!r} for db reset (services: {known}): "
+                f"no service {value!r} for {command} (services: {known}): "
                 f"set {key} in [tool.omc-dev.db]"
             )
-        names[key] = value
+        names.append(value)
+    return names[0], names[1]
+
+
+def reset_plan(config: ProjectConfig, project: ComposeProject) -> ResetPlan:
+    """Which services and volumes `db reset` acts on ([tool.omc-dev.db] names the services)."""
+    db_service, migrate_service = db_services(config, project)
+    names = {"service": db_service, "migrate-service": migrate_service}
     db = project.services[names["service"]]
     volumes = tuple(
         project.volumes[m.source]
@@ -154,15 +163,12 @@ def reset_db(target: ComposeTarget, plan: ResetPlan) -> None:
     for volume in plan.volumes:
         _remove_volume(volume)
     _compose(target, "up", "--detach", "--wait", "--no-deps", plan.db_service, what="starting db")
-    _compose(
-        target,
-        "run",
-        "--rm",
-        "--no-TTY",
-        "--no-deps",
-        plan.migrate_service,
-        what="migrating",
-    )
+    migrate(target, plan.migrate_service)
+
+
+def migrate(target: ComposeTarget, migrate_service: str) -> None:
+    """Run the one-off migrate service (migrations to the newest revision)."""
+    _compose(target, "run", "--rm", "--no-TTY", "--no-deps", migrate_service, what="migrating")
 
 
 def _remove_volume(name: str) -> None:
