@@ -14,7 +14,9 @@ from devtools.cli import main as cli_main
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    return cli_main(["migrations", "lint", "--select", "graph", *args])
+    # concise: pre-commit gives hooks a terminal when it colours its own output, and
+    # hook users expect `path:line: id message`; a --format in the hook's args comes later: it wins.
+    return cli_main(["migrations", "lint", "--select", "graph", "--format", "concise", *args])
 
 
 if __name__ == "__main__":

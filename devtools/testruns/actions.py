@@ -9,6 +9,7 @@ from pathlib import Path
 
 from devtools import config as config_mod
 from devtools.errors import UnusableInput, UserError
+from devtools.report.verbosity import progress
 from devtools.testruns.baseline import parse_baseline, read_baseline, save_baseline
 from devtools.testruns.model import ResultSet, counts_line
 from devtools.testruns.output import echo
@@ -63,7 +64,7 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     }
     key = result_key(commit, track_name, args)
     save_result(settings.store_dir, key, results)
-    echo(f"omc-dev: {counts_line(results.counts())}; recorded as {key}", err=True)
+    progress(f"omc-dev: {counts_line(results.counts())}; recorded as {key}")
     return run.code
 
 
@@ -191,7 +192,7 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
     if source is not None:
         order = load_result(settings.store_dir, source)
     else:
-        echo("omc-dev: running the suite once to learn its order", err=True)
+        progress("omc-dev: running the suite once to learn its order")
         with output_to_stderr():
             first = runner.pytest([*ISOLATED, "-q", *pytest_args])
         if first.interrupted():

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from devtools.errors import UnusableInput
+from devtools.report.verbosity import progress
 from devtools.testruns.bisect import find_culprit, run_budget
 from devtools.testruns.model import BAD, ResultSet
 from devtools.testruns.output import echo
@@ -128,7 +129,7 @@ def random_orders(
     for current in seeds:
         order = list(ids)
         random.Random(current).shuffle(order)
-        echo(f"omc-dev: order {current} (seed), {len(order)} tests", err=True)
+        progress(f"omc-dev: order {current} (seed), {len(order)} tests")
         outcomes = ordered_run(runner, order).by_id()
         for test_id in ids:
             found = outcomes.get(test_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from devtools.errors import UnusableInput
+from devtools.testruns import junit as junit_module
 from devtools.testruns.baseline import format_baseline, parse_baseline
 from devtools.testruns.bisect import find_culprit, run_budget
 from devtools.testruns.compare import compare, findings
@@ -98,6 +99,47 @@ def test_outcomes_and_ids_from_real_junit_xml(sample_project: Path, family: str)
         "pkg/test_sample.py::test_pass",
         "pkg/test_sample.py::test_fail",
     ]  # run order kept
+
+
+ODD_SAMPLE = """
+import sys
+import pytest
+
+@pytest.mark.parametrize("v", ['q"uote', "a&b", "<tag>", "new\\nline", "tab\\there", "日本", "x::y"])
+def test_odd(v): pass
+
+def test_fails_with_markup(): assert "<b>&amp;" == "'", "bad <b> & \\"q\\""
+
+def test_output(record_property):
+    record_property("key", "a & b")
+    print("out <not a tag> & more")
+    sys.stderr.write("</testcase> in stderr")
+
+@pytest.mark.skip(reason="needs <db> & 'net'")
+def test_skipped(): pass
+
+@pytest.mark.xfail(reason="known & <bad>")
+def test_xfailed(): assert 0
+"""
+
+
+@pytest.mark.parametrize("family", ["xunit1", "xunit2"])
+def test_fast_scan_reads_what_the_xml_parser_reads(tmp_path: Path, family: str) -> None:
+    """The fast reader takes pytest's own shape; on it, every id, outcome, duration and message
+    is what ElementTree gives."""
+    (tmp_path / "test_odd.py").write_text(ODD_SAMPLE)
+    out = tmp_path / "j.xml"
+    _pytest(
+        tmp_path, "-o", f"junit_family={family}", "-o", "junit_logging=all", f"--junitxml={out}"
+    )
+    data = out.read_bytes()
+    assert junit_module._scan(data) is not None  # the fast path read it, no fallback
+    fast, tree = parse_junit(data), junit_module.parse_tree(data)
+    assert [(t.id, t.outcome, t.duration, t.message) for t in fast.tests] == [
+        (t.id, t.outcome, t.duration, t.message) for t in tree.tests
+    ]
+    assert len(fast.tests) == 11 and fast.outcomes()["test_odd.py::test_skipped"] == "skipped"
+    assert fast.outcomes()["test_odd.py::test_fails_with_markup"] == "failed"
 
 
 def test_truncated_and_empty_junit_xml_are_unusable(sample_project: Path) -> None:
