@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devtools import config as config_mod
 from devtools.errors import UnusableInput, UserError
@@ -13,9 +14,11 @@ from devtools.report.verbosity import progress
 from devtools.testruns.baseline import parse_baseline, read_baseline, save_baseline
 from devtools.testruns.model import ResultSet, counts_line
 from devtools.testruns.output import echo
-from devtools.testruns.runner import Interrupted, Runner, make_runner
 from devtools.testruns.settings import TestSettings, load_settings
 from devtools.testruns.store import load_result, result_key, save_result
+
+if TYPE_CHECKING:  # the runner (subprocess, tarfile) loads only for commands that run pytest
+    from devtools.testruns.runner import Runner
 
 
 def _settings() -> TestSettings:
@@ -34,10 +37,13 @@ def _commit(root: Path) -> tuple[str, bool]:
 
 
 def _runner(settings: TestSettings, service: str | None, track: str | None) -> Runner:
+    from devtools.testruns.runner import make_runner
+
     return make_runner(settings.command, service or settings.service, track)
 
 
 def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
+    from devtools.testruns.runner import Interrupted
     from devtools.tracks.identity import resolve_track
 
     settings = _settings()
@@ -50,7 +56,8 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     if run.junit is None:  # a usage error (4) or an internal error (3): pytest said why
         echo(f"omc-dev: pytest exited {run.code} without results: nothing recorded", err=True)
         return run.code
-    results = run.results(runner.where)
+    results = run.results(runner.where)  # a truncated file stops here: nothing written
+    _write_user_junitxml(args, run.junit)
     commit, dirty = _commit(settings.root)
     results.meta = {
         "commit": commit,
@@ -66,6 +73,24 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     save_result(settings.store_dir, key, results)
     progress(f"omc-dev: {counts_line(results.counts())}; recorded as {key}")
     return run.code
+
+
+def _write_user_junitxml(args: list[str], data: bytes) -> None:
+    """The user's own --junitxml=PATH: pytest wrote ours (one file per run), so theirs gets the
+    same XML, at PATH as seen from here (where pytest would have written it had it run here)."""
+    from devtools.atomic import write_atomic
+    from devtools.testruns.runner import user_junitxml
+
+    wanted = user_junitxml(args)
+    if not wanted:
+        return
+    path = Path(wanted).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as pytest does
+        write_atomic(path, data)
+    except OSError as exc:
+        raise UserError(f"--junitxml {wanted}: cannot write: {exc.strerror}", exit_code=1) from None
+    progress(f"omc-dev: wrote pytest's JUnit XML to {wanted}")
 
 
 def _baseline_path(settings: TestSettings, path: str | None) -> Path:
@@ -179,7 +204,7 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
         print_polluter,
         random_orders,
     )
-    from devtools.testruns.runner import ISOLATED
+    from devtools.testruns.runner import ISOLATED, Interrupted
 
     settings = _settings()
     if random_order is None:
@@ -194,7 +219,7 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
     else:
         progress("omc-dev: running the suite once to learn its order")
         with output_to_stderr():
-            first = runner.pytest([*ISOLATED, "-q", *pytest_args])
+            first = runner.pytest_in_order([*ISOLATED, "-q", *pytest_args])
         if first.interrupted():
             raise Interrupted("interrupted")
         order = first.results(runner.where)
