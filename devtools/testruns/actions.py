@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from devtools import config as config_mod
 from devtools.errors import UnusableInput, UserError
+from devtools.report import verbosity
 from devtools.report.verbosity import progress
 from devtools.testruns.baseline import parse_baseline, read_baseline, save_baseline
 from devtools.testruns.model import ResultSet, counts_line
@@ -175,9 +176,12 @@ def compare_results(
         "worse": [c.to_dict() for c in comparison.worse],
         "better": [c.to_dict() for c in comparison.better],
     }
-    if fmt == "text":
-        for line in summary_text(comparison):
+    if fmt == "text" and not verbosity.quiet():
+        for line in summary_text(comparison, every=verbosity.verbose()):
             echo(line)
+    elif fmt == "concise":
+        for line in summary_text(comparison, every=verbosity.verbose())[:3]:
+            progress(f"omc-dev: {line}")  # stdout: only the lines of tests that got worse
     code = render_findings(
         found,
         fmt,
@@ -185,7 +189,7 @@ def compare_results(
         extra=extra,
         clean_message="nothing got worse",
     )
-    if fmt == "text" and comparison.better and not code:
+    if fmt == "text" and comparison.better and not code and not verbosity.quiet():
         echo("better results: save them with `omc-dev tests baseline save`")
     return code
 

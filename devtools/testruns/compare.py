@@ -107,18 +107,17 @@ def findings(
     return out
 
 
-def summary_text(comparison: Comparison) -> list[str]:
+def summary_text(comparison: Comparison, *, every: bool = False) -> list[str]:
+    """The counts, then the tests that got better (the first 50, or `every` one)."""
     lines = [
         f"before: {counts_line(comparison.before)}",
         f"after:  {counts_line(comparison.after)}",
         f"{len(comparison.worse)} worse, {len(comparison.better)} better",
     ]
-    lines += [
-        f"  better: {c.id}: {c.kind} ({c.before or 'new'} -> {c.after})"
-        for c in comparison.better[:50]
-    ]
-    if len(comparison.better) > 50:
-        lines.append(f"  ... and {len(comparison.better) - 50} more better")
+    shown = comparison.better if every else comparison.better[:50]
+    lines += [f"  better: {c.id}: {c.kind} ({c.before or 'new'} -> {c.after})" for c in shown]
+    if len(comparison.better) > len(shown):
+        lines.append(f"  ... and {len(comparison.better) - len(shown)} more better (-v: all)")
     return lines
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from devtools.errors import EnvironmentMissing, UserError
+from devtools.report.verbosity import show_command
 from devtools.testruns.junit import parse_junit
 from devtools.testruns.model import ResultSet
 
@@ -118,8 +119,10 @@ class LocalRunner(Runner):
         Path(path).unlink()  # pytest creates it; an empty file left behind would look like a crash
         try:
             sys.stdout.flush()
+            argv = self.argv(args, path)
+            show_command(argv)
             try:
-                proc = subprocess.Popen(self.argv(args, path), env={**os.environ, **(env or {})})
+                proc = subprocess.Popen(argv, env={**os.environ, **(env or {})})
             except FileNotFoundError:
                 return self.check_started(PytestRun(127, None))
             try:
@@ -154,6 +157,7 @@ class ContainerRunner(Runner):
         from devtools.container.run import exec_resolved
 
         path = f"/tmp/omc-tests-{os.urandom(8).hex()}.xml"
+        show_command(["omc-dev", "run", "-s", self.service, "--", *self.argv(args, path)])
         pairs = [f"{k}={v}" for k, v in (env or {}).items()]
         request = RunRequest(
             self.argv(args, path), service=self.service, track=self.track, env=pairs
