@@ -21,6 +21,8 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
+from itertools import compress
+from operator import add, itemgetter
 from pathlib import Path
 
 from devtools.errors import UnusableInput
@@ -152,7 +154,6 @@ def _module_length(parts: list[str], file: str | None) -> int:
 # document of any other shape, or one the scan cannot account for, goes to ElementTree.
 _CHILD = re.compile(r"<(failure|error|skipped)\b([^>]*?)(/?)>", re.DOTALL)
 _ENDS = ("</testsuites>", "</testsuite>")
-_NOT_FLAT = ("<![CDATA[", "<!DOCTYPE", "<!ENTITY", "<!--")
 _NAME = re.compile(r"\s+[\w:.-]+=")
 
 
@@ -163,7 +164,7 @@ def _scan(data: bytes) -> ResultSet | None:
     except UnicodeDecodeError:
         return None
     # A truncated file has lost its end; the parser then says so in its own words.
-    if not text.rstrip().endswith(_ENDS) or any(marker in text for marker in _NOT_FLAT):
+    if not text[-256:].rstrip().endswith(_ENDS) or "<!" in text:  # "<!": CDATA, DTD, comment
         return None
     try:
         chunks = text.split("<testcase ")
@@ -186,28 +187,29 @@ _PYTEST_CASE = re.compile(
 
 def _columns(text: str, chunks: list[str]) -> ResultSet | None:
     """Cases in pytest's own attribute order read into columns, with one regular expression and
-    no object per test; None when a case has another shape or an id repeats.
-    `chunks`: the text split at each `<testcase `."""
+    no Python step per test (map, zip and compress run in C); None when a case has another shape
+    or an id repeats. `chunks`: the text split at each `<testcase `."""
     rows = _PYTEST_CASE.findall(text)
     if len(rows) != len(chunks) - 1:
         return None
-    prefixes = {
-        (classname, file): node_id(_plain(classname), "", _plain(file) or None)
-        for classname, file in {(row[0], row[2]) for row in rows}
-    }
-    ids = [
-        prefixes[row[0], row[2]] + (_plain(row[1]) if "&" in row[1] or "\n" in row[1] else row[1])
-        for row in rows
-    ]
-    if len(set(ids)) != len(ids):
-        return None  # a test recorded twice (failed, then errored in teardown): the slow path
+    classnames = list(map(itemgetter(0), rows))
+    names = list(map(itemgetter(1), rows))
+    files = set(zip(classnames, map(itemgetter(2), rows), strict=True))
+    if len(files) != len(set(classnames)):
+        return None  # one classname in two files: not pytest's shape
+    prefixes = {c: node_id(_plain(c), "", _plain(f) or None) for c, f in files}
+    joined = "\0".join(names)
+    if "&" in joined or "<" in joined or "\n" in joined or "\t" in joined or "\r" in joined:
+        names = [_plain(name) for name in names]
+    ids = list(map(add, map(prefixes.__getitem__, classnames), names))
     try:
-        durations = [float(row[3] or 0) for row in rows]
+        durations = list(map(float, map(itemgetter(3), rows)))
     except ValueError:
         return None
     outcomes = ["passed"] * len(rows)
     messages: dict[str, str] = {}
-    for index in [i for i, row in enumerate(rows) if row[4] == ">"]:
+    with_children = compress(range(len(rows)), map(">".__eq__, map(itemgetter(4), rows)))
+    for index in with_children:
         # Children: an outcome, or only properties and captured output (still a pass).
         body, ended, _ = chunks[index + 1].partition("</testcase>")
         if not ended:
@@ -217,7 +219,10 @@ def _columns(text: str, chunks: list[str]) -> ResultSet | None:
             outcomes[index], message = _scanned_outcome(body)
             if message:
                 messages[ids[index]] = _first_line(message)
-    return ResultSet.from_columns(ids, outcomes, durations, messages)
+    by_id = dict(zip(ids, outcomes, strict=True))
+    if len(by_id) != len(ids):
+        return None  # a test recorded twice (failed, then errored in teardown): the slow path
+    return ResultSet.from_columns(ids, outcomes, durations, messages, by_id=by_id)
 
 
 def _plain(value: str) -> str:

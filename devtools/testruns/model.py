@@ -38,6 +38,7 @@ class ResultSet:
         self._tests: list[TestOutcome] | None = [] if tests is None else tests
         self._columns: tuple[list[str], list[str], list[float], dict[str, str]] | None = None
         self.meta: dict[str, Any] = dict(meta or {})
+        self._by_id: dict[str, str] | None = None  # outcomes(), kept while columns are the truth
 
     @classmethod
     def from_columns(
@@ -47,10 +48,14 @@ class ResultSet:
         durations: list[float],
         messages: dict[str, str],
         meta: Any = None,
+        *,
+        by_id: dict[str, str] | None = None,
     ) -> ResultSet:
-        """`messages`: test id -> message, for the tests that have one."""
+        """`messages`: test id -> message, for the tests that have one; `by_id`: test id ->
+        outcome when the reader built it already."""
         results = cls(None, meta)
         results._tests, results._columns = None, (ids, outcomes, durations, messages)
+        results._by_id = by_id
         return results
 
     @property
@@ -71,7 +76,9 @@ class ResultSet:
     def outcomes(self) -> dict[str, str]:
         """Test id -> outcome."""
         if self._columns is not None:
-            return dict(zip(self._columns[0], self._columns[1], strict=True))
+            if self._by_id is None:
+                self._by_id = dict(zip(self._columns[0], self._columns[1], strict=True))
+            return dict(self._by_id)  # a copy: the caller may change it
         return {t.id: t.outcome for t in self.tests}
 
     def messages(self) -> dict[str, str]:
