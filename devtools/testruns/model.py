@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
@@ -106,14 +108,16 @@ class ResultSet:
         if doc.get("format") != "omc-dev-test-results/1":
             raise ValueError("not an omc-dev test result file")
         rows = doc["tests"]
-        ids = [row[0] for row in rows]
-        outcomes = [row[1] for row in rows]
-        if any(len(row) != 4 for row in rows) or not RANK.keys() >= set(outcomes):
+        # Column by column with map and zip (C speed): a stored run holds tens of thousands.
+        if not set(map(len, rows)) <= {4}:
             raise ValueError("not an omc-dev test result file")
-        if not all(isinstance(test_id, str) for test_id in ids):
-            raise TypeError("test ids must be strings")
-        durations = [float(row[2]) for row in rows]
-        messages = {row[0]: str(row[3]) for row in rows if row[3]}
+        ids = list(map(itemgetter(0), rows))
+        outcomes = list(map(itemgetter(1), rows))
+        if not RANK.keys() >= set(outcomes) or not set(map(type, ids)) <= {str}:
+            raise ValueError("not an omc-dev test result file")
+        durations = list(map(float, map(itemgetter(2), rows)))
+        texts = list(map(itemgetter(3), rows))
+        messages = dict(zip(compress(ids, texts), map(str, filter(None, texts)), strict=True))
         return cls.from_columns(ids, outcomes, durations, messages, doc.get("meta"))
 
 
