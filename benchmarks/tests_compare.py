@@ -7,9 +7,10 @@ XML's tree, the baseline is split into lines), independent of omc-dev's code, so
 compares versions of omc-dev. Prints each phase, medians, the ratio, and the absolute time
 against the issue's target (<= 200 ms).
 
-Measured on a loaded 2-core machine (load average ~24): at 598cba4 the subject was 2.60x the
-anchor (1375 ms); after, 0.95x (434 ms). The default RESULT, the latest `tests run` stored as
-JSON, reads ~3x faster than JUnit XML. The absolute target needs an unloaded machine.
+Measured on a loaded 2-core machine (eight sessions; old and new interleaved in one window): at
+598cba4 the subject was 2.81x the anchor (988 ms) and the default RESULT (the latest run, stored
+as JSON) 1.39x (535 ms); after, 0.99x (434 ms) and 0.65x (286 ms). Still above the 200 ms target
+there: the absolute time wants an unloaded machine.
 """
 
 from __future__ import annotations
