@@ -68,7 +68,7 @@ MOVED: dict[str, tuple[str, str]] = {
     moved=MOVED,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="\b\nExamples:\n  omc-dev doctor\n  omc-dev run -- pytest tests/api\n"
-    "  omc-dev migrations lint\n  omc-dev verify --base main\n  omc-dev down --volumes --yes\n\n"
+    "  omc-dev migrations lint\n  omc-dev -q verify --base main\n  omc-dev down --volumes --yes\n\n"
     "\b\nShell completion (bash; zsh and fish alike): "
     'eval "$(_OMC_DEV_COMPLETE=bash_source omc-dev)"',
 )
@@ -78,14 +78,32 @@ MOVED: dict[str, tuple[str, str]] = {
     is_flag=True,
     help="No colour, bold or italic (as with NO_COLOR set to anything but empty).",
 )
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Findings and errors only: no summaries, passed checks or progress lines.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="More detail: fixes in concise output, each command omc-dev starts, full lists. "
+    "Before the command: `omc-dev down -v` is compose's --volumes.",
+)
 @click.pass_context
-def cli(ctx: click.Context, no_color: bool) -> None:
+def cli(ctx: click.Context, no_color: bool, quiet: bool, verbose: bool) -> None:
     """Developer workflow and verification for parallel tracks on one Docker Compose stack.
 
     Exit codes: 0 ok, 1 findings (checks failed), 2 unusable input,
     125 environment missing (no engine, no compose file, service not running), 130 interrupted.
     `omc-dev run` returns the command's own exit code.
     """
+    from devtools.report import verbosity
+
+    if quiet and verbose:
+        raise click.UsageError("-q/--quiet and -v/--verbose contradict each other: pick one")
+    verbosity.set_level(verbosity.QUIET if quiet else verbosity.VERBOSE if verbose else 0)
     if no_color or os.environ.get("NO_COLOR"):
         # `run` hands the terminal to the user's command: its TERM stays the user's.
         plain_output(ctx, dumb_terminal=ctx.invoked_subcommand != "run")

@@ -85,6 +85,9 @@ def run(
     timeout (`subprocess.TimeoutExpired` is raised after) or when omc-dev is interrupted.
 
     `FileNotFoundError` when the program is not installed, as `subprocess.run`."""
+    from devtools.report.verbosity import show_command
+
+    show_command(argv)
     stdin: int | IO[Any] | None = subprocess.DEVNULL if input is None else subprocess.PIPE
     output = subprocess.PIPE if capture else None
     with stop_signals_interrupt():

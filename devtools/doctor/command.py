@@ -8,6 +8,7 @@ from devtools import config as config_mod
 from devtools.doctor.model import CheckResult, DoctorContext, run_checks
 from devtools.doctor.registry import all_checks
 from devtools.options import format_option
+from devtools.report import verbosity
 from devtools.report.render import FORMATS, render
 from devtools.report.report import Report
 from devtools.tracks.identity import resolve_track
@@ -34,8 +35,8 @@ def doctor(track: str | None, fmt: str) -> int:
         data={"checks": checks},
         clean_message=None,  # the list of checks already says all passed
     )
-    if fmt == "text":
-        _print_checks(results)
+    if fmt == "text" and not verbosity.quiet():
+        _print_checks(results)  # quiet: only the findings below
     return render(report, fmt)
 
 

@@ -19,6 +19,7 @@ from typing import Generic, Self, TypeVar
 
 from devtools.errors import EnvironmentMissing
 from devtools.git.errors import GitFailed
+from devtools.report.verbosity import show_command
 
 LOCAL_TIMEOUT = 120.0  # seconds for a git call that only reads this clone
 NETWORK_TIMEOUT = 300.0  # seconds for ls-remote and fetch
@@ -190,6 +191,7 @@ class Git(ClosedOnExit):
 
     def _popen(self, args: Sequence[str], *, stdin: int, stderr: int) -> subprocess.Popen[bytes]:
         self.spawned += 1
+        show_command(["git", *args])  # omc-dev -v
         try:
             proc = subprocess.Popen(
                 ["git", *args],

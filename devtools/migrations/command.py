@@ -222,7 +222,9 @@ def hook_main(hook: str, argv: Sequence[str] | None = None) -> int:
     from devtools.cli import main as cli_main
 
     args = list(sys.argv[1:] if argv is None else argv)
-    return cli_main(["migrations", "lint", "--select", HOOKS[hook], *args])
+    # concise: pre-commit gives hooks a terminal when it colours its own output, and hook users
+    # expect `path:line: id message`; a --format in the hook's args comes later: it wins.
+    return cli_main(["migrations", "lint", "--select", HOOKS[hook], "--format", "concise", *args])
 
 
 def single_head_hook(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from devtools.report import verbosity
 from devtools.report.findings import Finding, Severity
 from devtools.report.report import Report
 
@@ -34,8 +35,10 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> int:
         for finding in findings:
             out.write(github_annotation(finding) + "\n")
     elif fmt == "concise":
+        with_fix = verbosity.verbose()
         for finding in findings:
-            out.write(concise_line(finding) + "\n")
+            fix = f" (fix: {_one_line(finding.fix)})" if with_fix and finding.fix else ""
+            out.write(concise_line(finding) + fix + "\n")
     else:
         _render_text(report, stream=out)
     return report.exit_code
@@ -46,8 +49,11 @@ def concise_line(finding: Finding) -> str:
     where = ""
     if finding.path:
         where = f"{finding.path}:{finding.line}: " if finding.line else f"{finding.path}: "
-    text = " ".join(finding.message.split())  # one line, whatever the message holds
-    return f"{where}{finding.id} {text}"
+    return f"{where}{finding.id} {_one_line(finding.message)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())  # one line, whatever the text holds
 
 
 def dumps(doc: Any, indent: int = 0) -> str:
@@ -112,7 +118,7 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 def _render_text(report: Report, *, stream: IO[str]) -> None:
     findings = report.findings
     title = report.title or report.command
-    if not findings and report.clean_message is None:
+    if not findings and (report.clean_message is None or verbosity.quiet()):
         return
     try:
         from rich.console import Console
@@ -141,6 +147,8 @@ def _render_text(report: Report, *, stream: IO[str]) -> None:
             message.append("\nfix: ", style="dim").append(f.fix)
         table.add_row(Text(f.severity.value, style=_STYLE[f.severity]), f.id, where, message)
     console.print(table)
+    if verbosity.quiet():
+        return
     counts = report.summary()
     console.print(f"{counts['errors']} error(s), {counts['warnings']} warning(s)")
 
@@ -148,10 +156,13 @@ def _render_text(report: Report, *, stream: IO[str]) -> None:
 def _render_plain(report: Report, *, stream: IO[str]) -> None:
     """Text without rich: the concise lines, with each fix, then the counts."""
     if not report.findings:
-        stream.write(f"{report.title or report.command}: {report.clean_message}\n")
+        if not verbosity.quiet():
+            stream.write(f"{report.title or report.command}: {report.clean_message}\n")
         return
     for finding in report.findings:
         fix = f" (fix: {finding.fix})" if finding.fix else ""
         stream.write(f"{concise_line(finding)}{fix}\n")
+    if verbosity.quiet():
+        return
     counts = report.summary()
     stream.write(f"{counts['errors']} error(s), {counts['warnings']} warning(s)\n")

@@ -6,15 +6,20 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devtools import config as config_mod
 from devtools.errors import UnusableInput, UserError
+from devtools.report import verbosity
+from devtools.report.verbosity import progress
 from devtools.testruns.baseline import parse_baseline, read_baseline, save_baseline
 from devtools.testruns.model import ResultSet, counts_line
 from devtools.testruns.output import echo
-from devtools.testruns.runner import Interrupted, Runner, make_runner
 from devtools.testruns.settings import TestSettings, load_settings
 from devtools.testruns.store import load_result, result_key, save_result
+
+if TYPE_CHECKING:  # the runner (subprocess, tarfile) loads only for commands that run pytest
+    from devtools.testruns.runner import Runner
 
 
 def _settings() -> TestSettings:
@@ -33,10 +38,13 @@ def _commit(root: Path) -> tuple[str, bool]:
 
 
 def _runner(settings: TestSettings, service: str | None, track: str | None) -> Runner:
+    from devtools.testruns.runner import make_runner
+
     return make_runner(settings.command, service or settings.service, track)
 
 
 def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
+    from devtools.testruns.runner import Interrupted
     from devtools.tracks.identity import resolve_track
 
     settings = _settings()
@@ -49,7 +57,8 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     if run.junit is None:  # a usage error (4) or an internal error (3): pytest said why
         echo(f"omc-dev: pytest exited {run.code} without results: nothing recorded", err=True)
         return run.code
-    results = run.results(runner.where)
+    results = run.results(runner.where)  # a truncated file stops here: nothing written
+    _write_user_junitxml(args, run.junit)
     commit, dirty = _commit(settings.root)
     results.meta = {
         "commit": commit,
@@ -63,8 +72,26 @@ def run_tests(service: str | None, track: str | None, args: list[str]) -> int:
     }
     key = result_key(commit, track_name, args)
     save_result(settings.store_dir, key, results)
-    echo(f"omc-dev: {counts_line(results.counts())}; recorded as {key}", err=True)
+    progress(f"omc-dev: {counts_line(results.counts())}; recorded as {key}")
     return run.code
+
+
+def _write_user_junitxml(args: list[str], data: bytes) -> None:
+    """The user's own --junitxml=PATH: pytest wrote ours (one file per run), so theirs gets the
+    same XML, at PATH as seen from here (where pytest would have written it had it run here)."""
+    from devtools.atomic import write_atomic
+    from devtools.testruns.runner import user_junitxml
+
+    wanted = user_junitxml(args)
+    if not wanted:
+        return
+    path = Path(wanted).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as pytest does
+        write_atomic(path, data)
+    except OSError as exc:
+        raise UserError(f"--junitxml {wanted}: cannot write: {exc.strerror}", exit_code=1) from None
+    progress(f"omc-dev: wrote pytest's JUnit XML to {wanted}")
 
 
 def _baseline_path(settings: TestSettings, path: str | None) -> Path:
@@ -149,9 +176,12 @@ def compare_results(
         "worse": [c.to_dict() for c in comparison.worse],
         "better": [c.to_dict() for c in comparison.better],
     }
-    if fmt == "text":
-        for line in summary_text(comparison):
+    if fmt == "text" and not verbosity.quiet():
+        for line in summary_text(comparison, every=verbosity.verbose()):
             echo(line)
+    elif fmt == "concise":
+        for line in summary_text(comparison, every=verbosity.verbose())[:3]:
+            progress(f"omc-dev: {line}")  # stdout: only the lines of tests that got worse
     code = render_findings(
         found,
         fmt,
@@ -159,7 +189,7 @@ def compare_results(
         extra=extra,
         clean_message="nothing got worse",
     )
-    if fmt == "text" and comparison.better and not code:
+    if fmt == "text" and comparison.better and not code and not verbosity.quiet():
         echo("better results: save them with `omc-dev tests baseline save`")
     return code
 
@@ -178,7 +208,7 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
         print_polluter,
         random_orders,
     )
-    from devtools.testruns.runner import ISOLATED
+    from devtools.testruns.runner import ISOLATED, Interrupted
 
     settings = _settings()
     if random_order is None:
@@ -191,9 +221,9 @@ def hunt(  # noqa: PLR0917 (the command's options, one to one)
     if source is not None:
         order = load_result(settings.store_dir, source)
     else:
-        echo("omc-dev: running the suite once to learn its order", err=True)
+        progress("omc-dev: running the suite once to learn its order")
         with output_to_stderr():
-            first = runner.pytest([*ISOLATED, "-q", *pytest_args])
+            first = runner.pytest_in_order([*ISOLATED, "-q", *pytest_args])
         if first.interrupted():
             raise Interrupted("interrupted")
         order = first.results(runner.where)

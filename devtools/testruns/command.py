@@ -76,7 +76,7 @@ def baseline_show(path: str | None) -> int:
 )
 @click.option("--max-failed", type=click.IntRange(min=0), help="Gate: at most N failed tests.")
 @click.option("--max-errors", type=click.IntRange(min=0), help="Gate: at most N errors.")
-@format_option("text", "json", "github")
+@format_option("text", "concise", "json", "github")
 def compare(
     result: str | None,
     baseline_spec: str | None,
@@ -89,7 +89,8 @@ def compare(
     RESULT: a stored result, result file or JUnit XML (default: the latest `tests run`).
     Exit 1 when any test got worse (a new failure or error, a pass now skipped, a removed test).
     With --max-failed/--max-errors, regressions are warnings and only the gates fail. A summary
-    goes to $GITHUB_STEP_SUMMARY when it is set.
+    goes to $GITHUB_STEP_SUMMARY when it is set. concise: one line per test that got worse, the
+    counts before and after on stderr.
     """
     from devtools.testruns.actions import compare_results
 

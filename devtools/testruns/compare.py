@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from devtools.findings import Finding, Severity
-from devtools.testruns.model import BAD, RANK, ResultSet, counts_line
+from devtools.testruns.model import BAD, RANK, ResultSet, count_outcomes, counts_line
 
 
 @dataclass(frozen=True)
@@ -30,30 +30,36 @@ class Comparison:
     better: list[Change] = field(default_factory=list)
 
 
-def compare(baseline: ResultSet, result: ResultSet) -> Comparison:
-    before, after = baseline.by_id(), result.by_id()
-    out = Comparison(baseline.counts(), result.counts())
-    for test_id in sorted(before.keys() | after.keys()):
+def compare(baseline: ResultSet | Mapping[str, str], result: ResultSet) -> Comparison:
+    """`baseline`: a result set, or test id -> outcome as `read_outcomes` gives it."""
+    before = baseline.outcomes() if isinstance(baseline, ResultSet) else baseline
+    after = result.outcomes()
+    messages = result.messages()
+    out = Comparison(count_outcomes(before.values()), count_outcomes(after.values()))
+    # Only the ids whose outcome differs need a look: the symmetric difference of the
+    # (id, outcome) pairs finds them in C, where a walk over every test in Python took long.
+    changed = before.items() ^ after.items()
+    for test_id in sorted({test_id for test_id, _ in changed}):
         old, new = before.get(test_id), after.get(test_id)
         if new is None:
             assert old is not None
-            out.worse.append(Change(test_id, old.outcome, None, "removed"))
+            out.worse.append(Change(test_id, old, None, "removed"))
             continue
-        message = new.message
+        message = messages.get(test_id, "")
         if old is None:
-            if new.outcome in BAD:
-                out.worse.append(Change(test_id, None, new.outcome, f"new {new.outcome}", message))
-            elif RANK[new.outcome] == 2:
-                out.better.append(Change(test_id, None, new.outcome, "new passing test"))
+            if new in BAD:
+                out.worse.append(Change(test_id, None, new, f"new {new}", message))
+            elif RANK[new] == 2:
+                out.better.append(Change(test_id, None, new, "new passing test"))
             continue
-        if RANK[new.outcome] < RANK[old.outcome]:
-            kind = f"new {'failure' if new.outcome == 'failed' else new.outcome}"
-            if new.outcome not in BAD:
-                kind = f"now {new.outcome}"
-            out.worse.append(Change(test_id, old.outcome, new.outcome, kind, message))
-        elif RANK[new.outcome] > RANK[old.outcome]:
-            kind = "fixed" if old.outcome in BAD else f"now {new.outcome}"
-            out.better.append(Change(test_id, old.outcome, new.outcome, kind))
+        if RANK[new] < RANK[old]:
+            kind = f"new {'failure' if new == 'failed' else new}"
+            if new not in BAD:
+                kind = f"now {new}"
+            out.worse.append(Change(test_id, old, new, kind, message))
+        elif RANK[new] > RANK[old]:
+            kind = "fixed" if old in BAD else f"now {new}"
+            out.better.append(Change(test_id, old, new, kind))
     return out
 
 
@@ -101,18 +107,17 @@ def findings(
     return out
 
 
-def summary_text(comparison: Comparison) -> list[str]:
+def summary_text(comparison: Comparison, *, every: bool = False) -> list[str]:
+    """The counts, then the tests that got better (the first 50, or `every` one)."""
     lines = [
         f"before: {counts_line(comparison.before)}",
         f"after:  {counts_line(comparison.after)}",
         f"{len(comparison.worse)} worse, {len(comparison.better)} better",
     ]
-    lines += [
-        f"  better: {c.id}: {c.kind} ({c.before or 'new'} -> {c.after})"
-        for c in comparison.better[:50]
-    ]
-    if len(comparison.better) > 50:
-        lines.append(f"  ... and {len(comparison.better) - 50} more better")
+    shown = comparison.better if every else comparison.better[:50]
+    lines += [f"  better: {c.id}: {c.kind} ({c.before or 'new'} -> {c.after})" for c in shown]
+    if len(comparison.better) > len(shown):
+        lines.append(f"  ... and {len(comparison.better) - len(shown)} more better (-v: all)")
     return lines
 
 

@@ -1,7 +1,8 @@
 """`omc-dev tests polluter` and `--random-order`: real pytest runs, each from a fresh start.
 
-Every run passes `-p no:randomly -p no:cacheprovider` and the node ids in the order wanted, so
-pytest runs exactly that order (pytest keeps the order of the ids it is given) and no run
+Every run passes `-p no:randomly -p no:cacheprovider`, `-p no:xdist` (or `-n 0` where the
+project's addopts ask xdist for workers) and the node ids in the order wanted, so pytest runs
+exactly that order in one process (pytest keeps the order of the ids it is given) and no run
 leaves a cache that changes the next one.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from devtools.errors import UnusableInput
+from devtools.report.verbosity import progress
 from devtools.testruns.bisect import find_culprit, run_budget
 from devtools.testruns.model import BAD, ResultSet
 from devtools.testruns.output import echo
@@ -40,7 +42,7 @@ def output_to_stderr() -> Iterator[None]:
 
 def ordered_run(runner: Runner, ids: Sequence[str]) -> ResultSet:
     with output_to_stderr():
-        run = runner.pytest([*ISOLATED, *QUIET, *ids])
+        run = runner.pytest_in_order([*ISOLATED, *QUIET, *ids])
     if run.interrupted():
         raise Interrupted("interrupted: no result")
     return run.results(runner.where)
@@ -84,7 +86,7 @@ def find_polluter(runner: Runner, order: ResultSet, target: str) -> PolluterRepo
     culprit = find_culprit(candidates, lambda s: (outcome_after(s) in BAD) == wanted_bad)
     report.culprit = culprit.test
     if culprit.test:
-        report.command = [*runner.command, *ISOLATED, culprit.test, target]
+        report.command = [*runner.command, *runner.serial, *ISOLATED, culprit.test, target]
     return report
 
 
@@ -128,7 +130,7 @@ def random_orders(
     for current in seeds:
         order = list(ids)
         random.Random(current).shuffle(order)
-        echo(f"omc-dev: order {current} (seed), {len(order)} tests", err=True)
+        progress(f"omc-dev: order {current} (seed), {len(order)} tests")
         outcomes = ordered_run(runner, order).by_id()
         for test_id in ids:
             found = outcomes.get(test_id)

@@ -19,12 +19,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from devtools.errors import EnvironmentMissing, UserError
+from devtools.report.verbosity import show_command
 from devtools.testruns.junit import parse_junit
 from devtools.testruns.model import ResultSet
 
 PYTEST_INTERRUPTED = 2  # pytest's own code for Ctrl-C (and for collection errors)
 NOT_STARTED = (126, 127)  # the shell's codes: the command could not be run
 ISOLATED = ("-p", "no:randomly", "-p", "no:cacheprovider")  # every run in the order we give
+PYTEST_USAGE_ERROR = 4
+# One process, in the order given: pytest-xdist would spread the tests over workers (a project's
+# `addopts = -n auto`), and an order across workers is no order. `-p no:xdist` turns it off where
+# it is installed and is harmless where it is not; but with `-n` in the project's addopts pytest
+# then refuses `-n` as unknown (exit 4), and `-n 0` (xdist's own "no workers") is the way.
+SERIAL = ("-p", "no:xdist")
+SERIAL_WITH_N = ("-n", "0")
+_JUNITXML = ("--junitxml", "--junit-xml")
 
 
 class Interrupted(UserError):
@@ -59,15 +68,29 @@ class Runner:
 
     def __init__(self, command: Sequence[str]) -> None:
         self.command = list(command)
+        self.serial: tuple[str, ...] = SERIAL
 
     def pytest(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> PytestRun:
         raise NotImplementedError
 
+    def pytest_in_order(self, args: Sequence[str]) -> PytestRun:
+        """pytest in one process, running the tests in the order `args` names them."""
+        run = self.pytest([*self.serial, *args])
+        if run.junit is None and run.code == PYTEST_USAGE_ERROR and self.serial == SERIAL:
+            # `-n` in the project's addopts: xdist is there, so ask it for no workers instead.
+            retry = self.pytest([*SERIAL_WITH_N, *args])
+            if retry.junit is not None or retry.code != PYTEST_USAGE_ERROR:
+                self.serial = SERIAL_WITH_N
+                return retry
+        return run
+
     def argv(self, args: Sequence[str], junit_path: str) -> list[str]:
-        # xunit1 whatever the project configures: its `file` attribute makes ids exact.
+        # xunit1 whatever the project configures: its `file` attribute makes ids exact. A
+        # --junitxml of the user's own is taken out (pytest writes one file: ours); `tests run`
+        # writes theirs from ours afterwards (user_junitxml).
         return [
             *self.command,
-            *args,
+            *without_junitxml(args),
             "-o",
             "junit_family=xunit1",
             f"--junitxml={junit_path}",
@@ -96,8 +119,10 @@ class LocalRunner(Runner):
         Path(path).unlink()  # pytest creates it; an empty file left behind would look like a crash
         try:
             sys.stdout.flush()
+            argv = self.argv(args, path)
+            show_command(argv)
             try:
-                proc = subprocess.Popen(self.argv(args, path), env={**os.environ, **(env or {})})
+                proc = subprocess.Popen(argv, env={**os.environ, **(env or {})})
             except FileNotFoundError:
                 return self.check_started(PytestRun(127, None))
             try:
@@ -132,6 +157,7 @@ class ContainerRunner(Runner):
         from devtools.container.run import exec_resolved
 
         path = f"/tmp/omc-tests-{os.urandom(8).hex()}.xml"
+        show_command(["omc-dev", "run", "-s", self.service, "--", *self.argv(args, path)])
         pairs = [f"{k}={v}" for k, v in (env or {}).items()]
         request = RunRequest(
             self.argv(args, path), service=self.service, track=self.track, env=pairs
@@ -181,3 +207,39 @@ def make_runner(command: Sequence[str], service: str | None, track: str | None) 
     if reason:
         return LocalRunner(command, reason)
     return ContainerRunner(command, service, track)
+
+
+def user_junitxml(args: Sequence[str]) -> str | None:
+    """The path of a --junitxml/--junit-xml among pytest's arguments (the last one, as pytest
+    takes it); None when there is none. Arguments after a bare `--` are not options."""
+    found = None
+    items = list(args)
+    for index, arg in enumerate(items):
+        if arg == "--":
+            break
+        name, eq, value = arg.partition("=")
+        if name in _JUNITXML:
+            if eq:
+                found = value
+            elif index + 1 < len(items):
+                found = items[index + 1]
+    return found
+
+
+def without_junitxml(args: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    items = list(args)
+    skip = False
+    for index, arg in enumerate(items):
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            out += items[index:]
+            break
+        name, eq, _ = arg.partition("=")
+        if name in _JUNITXML:
+            skip = not eq
+            continue
+        out.append(arg)
+    return out

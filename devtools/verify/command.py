@@ -64,6 +64,8 @@ def verify(
         if value is not None and not value.strip().removeprefix("refs/heads/"):
             # Empty is not "the default": a script passing "$BRANCH" unset meant something.
             raise UnusableInput(f"{flag} is empty: name one, or leave {flag} out for the default")
+    if pre_push and _format_not_given():
+        fmt = "concise"  # pre-commit may give the hook a terminal: hook output is one line each
     cfg = config_mod.load()
     request = Request(
         start=Path.cwd(),
@@ -76,3 +78,8 @@ def verify(
         environ=dict(os.environ),
     )
     return render(run_verify(request), fmt)
+
+
+def _format_not_given() -> bool:
+    source = click.get_current_context().get_parameter_source("fmt")
+    return source in (None, click.core.ParameterSource.DEFAULT)

@@ -8,6 +8,7 @@ them is where two heads appear, and the pre-merge-commit hook blocks it.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,8 +131,12 @@ def test_merge_of_two_tracks_adding_migrations_is_blocked_at_pre_merge_commit(
     assert merge.returncode != 0, merge.stdout
     out = merge.stdout
     assert "alembic single head" in out and "Failed" in out
-    # The core install prints one plain line per finding (no rich table wrapped at 80 columns).
-    assert any("multiple-heads" in line and "versions/" in line for line in out.splitlines()), out
+    # The hook prints concise lines, `path:line: id message`, and nothing else (no rich table
+    # wrapped at 80 columns, no counts line).
+    assert re.search(
+        r"^\S*versions/\w+\.py:\d+: multiple-heads the history has 2 heads", out, re.M
+    ), out
+    assert "error(s)" not in out and "┃" not in out, out
     assert consumer.git("rev-parse", "HEAD") == before  # nothing was merged
     assert (consumer.path / ".git" / "MERGE_HEAD").is_file()  # the merge waits for a fix
 

@@ -4,8 +4,10 @@ names, and a missing install extra named in one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -272,3 +274,80 @@ def test_missing_extra_through_the_cli(tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1
     assert "pip install 'omc-dev[verify]'" in proc.stderr and "Traceback" not in proc.stderr
     git(repo.path, "status")  # the repository is untouched and usable
+
+
+# ---- concise off a terminal, -q and -v --------------------------------------------------
+
+CONCISE_LINE = re.compile(
+    r"^migrations/versions/c3\.py:\d+: multiple-heads the history has 2 heads"
+)
+
+
+def test_checks_are_concise_off_a_terminal_and_text_at_one(two_heads: Path) -> None:
+    piped = omc("migrations", "lint", cwd=two_heads)
+    assert piped.returncode == 1, piped.stderr
+    assert len(piped.stdout.splitlines()) == 1 and CONCISE_LINE.match(piped.stdout), piped.stdout
+    at_terminal = in_terminal(omc_argv("migrations", "lint"), two_heads, terminal_env())
+    assert "1 error(s), 0 warning(s)" in at_terminal and "severity" in at_terminal
+    # An explicit --format always wins; JSON users see no change.
+    text = omc("migrations", "lint", "--format", "text", cwd=two_heads)
+    assert "1 error(s), 0 warning(s)" in text.stdout
+    as_json = omc("migrations", "lint", "--format", "json", cwd=two_heads)
+    assert json.loads(as_json.stdout)["findings"][0]["id"] == "multiple-heads"
+    concise = in_terminal(
+        omc_argv("migrations", "lint", "--format", "concise"), two_heads, terminal_env()
+    )
+    assert CONCISE_LINE.match(concise.strip()), concise
+
+
+def test_hooks_print_concise_lines_even_at_a_terminal(two_heads: Path) -> None:
+    """pre-commit gives hooks a terminal when it colours its own output."""
+    hook = [
+        sys.executable,
+        "-c",
+        "import sys; from devtools.migrations.command import single_head_hook as h; sys.exit(h())",
+    ]
+    out = in_terminal(hook, two_heads, terminal_env())
+    assert CONCISE_LINE.match(out.strip()) and "error(s)" not in out, out
+    out = in_terminal([*hook, "--format", "text"], two_heads, terminal_env())
+    assert "1 error(s)" in out  # the hook's own args win
+
+
+def test_quiet_prints_findings_only_and_verbose_adds_the_fix(
+    two_heads: Path, tmp_path: Path
+) -> None:
+    quiet = omc("-q", "migrations", "lint", "--format", "text", cwd=two_heads)
+    assert quiet.returncode == 1 and "multiple-heads" in quiet.stdout
+    assert "error(s)" not in quiet.stdout  # no counts line
+    (tmp_path / "clean").mkdir()
+    clean = make_repo(
+        tmp_path / "clean",
+        {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+            "migrations/versions/a1.py": rf("a1", None),
+        },
+    ).path
+    normal = omc("migrations", "lint", "--format", "text", cwd=clean)
+    assert normal.returncode == 0 and normal.stdout.startswith("✓ migrations lint:")
+    silent = omc("--quiet", "migrations", "lint", "--format", "text", cwd=clean)
+    assert (silent.returncode, silent.stdout, silent.stderr) == (0, "", "")
+    verbose = omc("-v", "migrations", "lint", cwd=two_heads)
+    assert CONCISE_LINE.match(verbose.stdout) and "(fix: alembic merge" in verbose.stdout
+    assert "(fix:" not in omc("migrations", "lint", cwd=two_heads).stdout
+    both = omc("-q", "-v", "migrations", "lint", cwd=two_heads)
+    assert both.returncode == 2 and both.stderr.count("\n") == 1 and "contradict" in both.stderr
+
+
+def test_verbose_shows_the_commands_omc_dev_starts(two_heads: Path) -> None:
+    proc = omc("-v", "migrations", "lint", "--base", "HEAD", cwd=two_heads)
+    assert "omc-dev: $ git " in proc.stderr, proc.stderr
+    assert "omc-dev: $" not in omc("migrations", "lint", "--base", "HEAD", cwd=two_heads).stderr
+
+
+def test_down_v_keeps_meaning_volumes() -> None:
+    """-v before the command is verbose; after `down` it is compose's --volumes."""
+    opts = {path: [p.opts for p in command.params] for path, command in command_tree()}
+    assert ["-v", "--verbose"] in opts[""] and ["-q", "--quiet"] in opts[""]
+    assert any("-v" in o and "--volumes" in o for o in opts["down"])
+    help_text = omc("--help").stdout
+    assert "`omc-dev down -v` is compose's --volumes" in " ".join(help_text.split())

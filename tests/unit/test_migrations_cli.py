@@ -57,6 +57,16 @@ def test_heads_on_a_broken_history_exits_1_with_the_reason(
 
 def test_lint_clean_exits_0(tmp_path: Path, env: dict[str, str]) -> None:
     proc = omc("migrations", "lint", str(history(tmp_path / "m")), cwd=tmp_path, env=env)
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout + proc.stderr  # concise: silent
+    proc = omc(
+        "migrations",
+        "lint",
+        str(history(tmp_path / "m")),
+        "--format",
+        "text",
+        cwd=tmp_path,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 revisions, head b2" in proc.stdout
 
@@ -196,7 +206,7 @@ def test_path_forms_and_configured_defaults(tmp_path: Path, env: dict[str, str])
     (tmp_path / "proj" / "pyproject.toml").write_text(
         '[tool.omc-dev.migrations]\npath = "other"\nallowed-heads = { plugins = 1 }\n'
     )
-    proc = omc("migrations", "lint", cwd=tmp_path / "proj", env=env)
+    proc = omc("migrations", "lint", "--format", "text", cwd=tmp_path / "proj", env=env)
     assert proc.returncode == 0 and "2 revisions, head p, x" in proc.stdout, proc.stdout
 
 

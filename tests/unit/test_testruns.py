@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devtools.errors import UnusableInput
+from devtools.testruns import junit as junit_module
 from devtools.testruns.baseline import format_baseline, parse_baseline
 from devtools.testruns.bisect import find_culprit, run_budget
 from devtools.testruns.compare import compare, findings
@@ -98,6 +100,47 @@ def test_outcomes_and_ids_from_real_junit_xml(sample_project: Path, family: str)
         "pkg/test_sample.py::test_pass",
         "pkg/test_sample.py::test_fail",
     ]  # run order kept
+
+
+ODD_SAMPLE = """
+import sys
+import pytest
+
+@pytest.mark.parametrize("v", ['q"uote', "a&b", "<tag>", "new\\nline", "tab\\there", "日本", "x::y"])
+def test_odd(v): pass
+
+def test_fails_with_markup(): assert "<b>&amp;" == "'", "bad <b> & \\"q\\""
+
+def test_output(record_property):
+    record_property("key", "a & b")
+    print("out <not a tag> & more")
+    sys.stderr.write("</testcase> in stderr")
+
+@pytest.mark.skip(reason="needs <db> & 'net'")
+def test_skipped(): pass
+
+@pytest.mark.xfail(reason="known & <bad>")
+def test_xfailed(): assert 0
+"""
+
+
+@pytest.mark.parametrize("family", ["xunit1", "xunit2"])
+def test_fast_scan_reads_what_the_xml_parser_reads(tmp_path: Path, family: str) -> None:
+    """The fast reader takes pytest's own shape; on it, every id, outcome, duration and message
+    is what ElementTree gives."""
+    (tmp_path / "test_odd.py").write_text(ODD_SAMPLE)
+    out = tmp_path / "j.xml"
+    _pytest(
+        tmp_path, "-o", f"junit_family={family}", "-o", "junit_logging=all", f"--junitxml={out}"
+    )
+    data = out.read_bytes()
+    assert junit_module._scan(data) is not None  # the fast path read it, no fallback
+    fast, tree = parse_junit(data), junit_module.parse_tree(data)
+    assert [(t.id, t.outcome, t.duration, t.message) for t in fast.tests] == [
+        (t.id, t.outcome, t.duration, t.message) for t in tree.tests
+    ]
+    assert len(fast.tests) == 11 and fast.outcomes()["test_odd.py::test_skipped"] == "skipped"
+    assert fast.outcomes()["test_odd.py::test_fails_with_markup"] == "failed"
 
 
 def test_truncated_and_empty_junit_xml_are_unusable(sample_project: Path) -> None:
@@ -337,6 +380,8 @@ def test_compare_against_a_git_ref(tmp_path: Path) -> None:
         "--baseline",
         "HEAD",
         str(second),
+        "--format",
+        "text",
         cwd=repo.path,
         env={**env, "GITHUB_STEP_SUMMARY": str(summary)},
     )
@@ -461,4 +506,107 @@ def test_round_trip_on_this_repositorys_own_tests(tmp_path: Path) -> None:
     assert save.returncode == 0, save.stderr
     proc = omc("tests", "compare", "--baseline", str(baseline), str(junit), cwd=REPO_ROOT, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "0 worse, 0 better" in proc.stdout
+    # Not a terminal: concise, stdout only the tests that got worse (none), the counts on stderr.
+    assert proc.stdout == "" and "omc-dev: 0 worse, 0 better" in proc.stderr
+
+
+def _local_project(tmp_path: Path, tests: str, ini: str = "[pytest]\n") -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\n[tool.omc-dev.tests]\ncommand = ["{sys.executable}", "-m", "pytest"]\n'
+    )
+    (tmp_path / "pytest.ini").write_text(ini)
+    (tmp_path / "test_order.py").write_text(tests)
+    return tmp_path
+
+
+def test_a_users_own_junitxml_is_written_too(tmp_path: Path) -> None:
+    """`tests run -- --junitxml=reports/j.xml`: omc-dev still records the run, and the user's
+    file is there with the same tests (pytest writes one file a run: omc-dev's, copied)."""
+    project = _local_project(tmp_path, "def test_a(): pass\ndef test_b(): assert 0\n")
+    env = {"OMC_IN_CONTAINER": "1"}
+    for args in (["--junitxml=reports/j.xml"], ["--junit-xml", "reports/j.xml"]):
+        proc = omc("tests", "run", "--", "-p", "no:cacheprovider", *args, cwd=project, env=env)
+        assert proc.returncode == 1, proc.stderr
+        mine = parse_junit((project / "reports" / "j.xml").read_bytes())
+        assert mine.outcomes() == {
+            "test_order.py::test_a": "passed",
+            "test_order.py::test_b": "failed",
+        }
+        assert "recorded as" in proc.stderr
+        (project / "reports" / "j.xml").unlink()
+
+
+def test_polluter_runs_in_one_process_under_xdist_addopts(tmp_path: Path) -> None:
+    """A project whose addopts spread tests over xdist workers: the hunt still runs the tests
+    in the order it gives, in one process (`-n 0`), so the polluter is found."""
+    project = _local_project(
+        tmp_path,
+        "STATE = []\ndef test_a(): STATE.append(1)\ndef test_c(): pass\n"
+        "def test_b(): assert not STATE\n",
+        ini="[pytest]\naddopts = -n 2\n",
+    )
+    proc = omc(
+        "tests", "polluter", "test_order.py::test_b", cwd=project, env={"OMC_IN_CONTAINER": "1"}
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("polluter: test_order.py::test_a\n"), proc.stdout
+    assert " -n 0 " in proc.stdout  # the reproduce command runs serially too
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (lambda p: None, ["tests", "baseline", "show"], "no baseline yet"),
+        (lambda p: None, ["tests", "compare"], "no baseline yet"),
+        (
+            lambda p: (p / "tests-baseline.txt").write_bytes(
+                b"# omc-dev tests baseline v1\n\xff\n"
+            ),
+            ["tests", "baseline", "show"],
+            "not UTF-8",
+        ),
+        (
+            lambda p: (p / "tests-baseline.txt").write_text(
+                "# omc-dev tests baseline v1\n# counts: passed=1\npassed\ttests/a.py::t\\q\n"
+            ),
+            ["tests", "baseline", "show"],
+            "tests-baseline.txt:3: unknown escape",
+        ),
+        (
+            lambda p: (p / "tests-baseline.txt").write_text(
+                "# omc-dev tests baseline v1\n# counts: passed=one\npassed\tt\n"
+            ),
+            ["tests", "baseline", "show"],
+            "bad counts header item",
+        ),
+        (lambda p: None, ["tests", "baseline", "save"], "no stored test run yet"),
+        (
+            lambda p: None,
+            ["tests", "baseline", "save", "--from", "nope"],
+            "neither a file nor a stored result",
+        ),
+        (
+            lambda p: (p / "r.json").write_text('{"format": "omc-dev-test-results/1", "tests": [['),
+            ["tests", "baseline", "save", "--from", "r.json"],
+            "not an omc-dev test result",
+        ),
+        (
+            lambda p: (p / "r.json").write_text(
+                '{"format": "omc-dev-test-results/1", "tests": [["t", "great", 0, ""]]}'
+            ),
+            ["tests", "baseline", "save", "--from", "r.json"],
+            "not an omc-dev test result",
+        ),
+    ],
+)
+def test_more_bad_inputs_are_one_line_exit_2_and_write_nothing(
+    tmp_path: Path, setup: Any, args: list[str], message: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    setup(tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    proc = omc(*args, cwd=tmp_path, env={"OMC_IN_CONTAINER": "0"})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
