@@ -11,13 +11,18 @@ replays the chain from genesis once against the new anchors.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel.anchor import anchor_path, read_anchors
 from kernel.audit import Verification, Verifier
 from kernel.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -91,16 +96,23 @@ class ChainWatch:
         return (st.st_size, st.st_mtime_ns)
 
     def status(self, db: Database) -> ChainStatus:
+        with self.snapshot(db) as (_session, chain):
+            return chain()
+
+    @contextmanager
+    def snapshot(self, db: Database) -> Iterator[tuple[Session, Callable[[], ChainStatus]]]:
+        """A read-only snapshot session, and the chain status as of that snapshot (computed when
+        called): the header reads the trading state and the chain at one moment."""
         with self._lock:
             stamp = self._anchor_stamp()
             if self._verifier is None or stamp != self._anchors_seen:
                 anchors = read_anchors(self.anchor_file) if self.anchor_file is not None else []
                 self._verifier = Verifier(db.audit_keys, anchors)
                 self._anchors_seen = stamp
+            verifier = self._verifier
             # One snapshot: the head and the records as of one moment, while the kernel appends.
             with db.snapshot() as session:
-                result = self._verifier.run(session)
-            return ChainStatus(result, self.anchor_file)
+                yield session, lambda: ChainStatus(verifier.run(session), self.anchor_file)
 
     @property
     def full_replays(self) -> int:
