@@ -119,7 +119,10 @@ def _sequence(raw: str) -> int:
     if not q.DIGITS.fullmatch(raw):
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
         raise q.BadQuery(f"an audit record is named by its sequence number, got {shown!r}")
-    return int(raw)
+    sequence = int(raw)
+    if sequence > q.MAX_SEQUENCE:
+        raise NotFound(f"no audit record {sequence}")
+    return sequence
 
 
 def api_audit(request: Request) -> Response:

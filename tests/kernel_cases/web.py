@@ -192,6 +192,7 @@ def test_every_field_from_the_audit_is_escaped(db: Database, client: TestClient)
         ("action=NOPE", "unknown action 'NOPE'"),
         ("limit=1000000000", "limit must be between 1 and 500"),
         ("limit=0", "limit must be between 1 and 500"),
+        ("before=99999999999", "before must be at most 2147483647"),
         ("since=yesterday", "since must be an ISO 8601 time"),
         ("until=0001-01-01T00:00+05:00", "until must be an ISO 8601 time"),
         ("since=2026-02-01&until=2026-01-01", "since is later than until"),
