@@ -10,8 +10,9 @@ Anchors measured in the same run, interleaved, medians:
 2. the bare SQL of the page (`SELECT ... ORDER BY sequence DESC LIMIT 50`) through SQLAlchemy:
    the ratio is what the page adds over its query.
 
-The chain status: the first view replays the whole chain (printed once); later views replay only
-the records added since, printed with none and with 100 added. Target: each page <= 50 ms.
+The chain status: the first view hands the whole chain's replay to a background thread (its
+time printed once); later views replay only the records added since, printed with none and with
+100 added. Target: each page <= 50 ms.
 
     python benchmarks/dashboard.py [--records 1000000] [--runs 30] [--db URL]
 
@@ -152,8 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database: {db.dialect}; {args.records:,} records filled in {filled:.0f} s")
 
         t0 = time.perf_counter()
-        client.get("/api/chain").raise_for_status()
-        print(f"chain status, first view (full replay): {time.perf_counter() - t0:.1f} s")
+        first_view = server_ms(client, "/audit")  # starts the replay in the background
+        client.app.state.web.chain.wait()  # type: ignore[attr-defined]
+        print(
+            f"chain status: the first page view took {first_view:.1f} ms (the replay of "
+            f"{args.records:,} records went to the background and took "
+            f"{time.perf_counter() - t0:.1f} s)"
+        )
         small.get("/api/chain").raise_for_status()
 
         first, anchor_small, filtered, anchor_sql = [], [], [], []

@@ -122,18 +122,23 @@ class Header:
                 "trip_reason": self.trip_reason,
             },
             "market": {"mode": self.market_mode},
-            "chain": {**self.chain.as_json(), "summary": self.chain.summary},
+            "chain": {
+                **self.chain.as_json(),
+                "summary": self.chain.summary,
+                "state": self.chain.state,
+            },
         }
 
 
 def header(state: WebState) -> Header:
-    """The header's facts now, from one snapshot; the chain status replays only the records
-    added since the last view."""
+    """The header's facts now; the chain status replays only the records added since the last
+    view (a long backlog in the background)."""
     state.require_current()
-    with state.chain.snapshot(state.db) as (session, chain):
+    with state.db.read() as session:
         row = session.get(TradingStateRow, 1)
         assert row is not None, "trading_state singleton missing (the migration seeds it)"
-        return Header(row.state, row.market_mode, row.tripped_by, row.trip_reason, chain())
+        trading = (row.state, row.market_mode, row.tripped_by, row.trip_reason)
+    return Header(*trading, chain=state.chain.status(state.db))
 
 
 def render(
