@@ -49,10 +49,12 @@ class Dashboard:
         return path
 
     def rows(self) -> list[int]:
-        return [
-            int(tr.get_attribute("data-sequence") or 0)
-            for tr in self.browser.find_elements(By.CSS_SELECTOR, "#audit-rows tr[data-sequence]")
-        ]
+        """The table's sequences, read in one go (the live script adds and trims rows)."""
+        found = self.browser.execute_script(
+            "return Array.from(document.querySelectorAll('#audit-rows tr[data-sequence]'))"
+            ".map(function (tr) { return Number(tr.getAttribute('data-sequence')); });"
+        )
+        return [int(n) for n in found]
 
     def cli(self, *args: str) -> None:
         proc = omc(*args, "--db", self.db, env={"OMC_IN_CONTAINER": "0"})
