@@ -18,6 +18,9 @@ MODULE_EXTRA: dict[str, tuple[str, str]] = {
     "alembic": ("Alembic", "kernel"),
     "mako": ("Alembic", "kernel"),
     "psycopg": ("psycopg", "kernel"),
+    "starlette": ("Starlette", "kernel"),  # kernel serve's dashboard
+    "jinja2": ("Jinja2", "kernel"),
+    "uvicorn": ("uvicorn", "kernel"),
 }
 
 # rich (tables) comes with every extra but not the core: the command says which extra it is in.

@@ -22,7 +22,7 @@ WORKDIR /app
 # Dependencies first, read from pyproject.toml alone: a source edit does not reinstall them.
 COPY pyproject.toml ./
 RUN python3 -m venv /opt/venv \
- && python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; extra = p["optional-dependencies"]; print("\n".join(p["dependencies"] + extra["postgres"] + extra["dev"]))' > /tmp/requirements.txt \
+ && python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; extra = p["optional-dependencies"]; print("\n".join(p["dependencies"] + extra["kernel"] + extra["dev"]))' > /tmp/requirements.txt \
  && pip install --no-cache-dir "setuptools>=68" wheel -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 COPY README.md ./

@@ -247,10 +247,11 @@ class Verification:
         return self.first_break is None
 
 
-def _stream(session: Session) -> Iterator[AuditRecord]:
-    yield from session.scalars(
-        select(AuditRecord).order_by(AuditRecord.sequence).execution_options(yield_per=1000)
-    )
+def _stream(session: Session, after: int = 0) -> Iterator[AuditRecord]:
+    stmt = select(AuditRecord).order_by(AuditRecord.sequence)
+    if after:
+        stmt = stmt.where(AuditRecord.sequence > after)
+    yield from session.scalars(stmt.execution_options(yield_per=1000))
 
 
 def _anchor_problem(anchor: Anchor, keys: Keyring | None) -> Break | None:
@@ -394,70 +395,110 @@ def verify(
     none: the anchor witnesses them); with `anchors`, every witnessed record must still have the
     witnessed hash, and none may be missing.
     """
-    anchors = anchors or []
-    replay = _Replay(keys, anchors, accept_unauthenticated)
-    head = session.get(AuditHead, 1)
-    head_sequence, head_hash = (head.sequence, head.hash) if head else (0, GENESIS)
+    return Verifier(keys, anchors, accept_unauthenticated=accept_unauthenticated).run(session)
 
-    def result(problem: Break | None) -> Verification:
-        return Verification(
-            replay.count,
-            head_sequence,
-            problem,
-            authenticated=keys is not None,
-            key_ids=tuple(sorted(replay.key_ids)),
-            unsigned=replay.unsigned,
-            anchors=len(anchors),
-            last_anchor=anchors[-1] if anchors else None,
-            last_hash=replay.prev_hash,
-        )
 
-    for anchor in anchors:
-        forged = _anchor_problem(anchor, keys)
-        if forged is not None:
-            return result(forged)
-    for record in _stream(session):
-        problem = replay.check(record)
-        if problem is not None:
-            return result(problem)
-    last = replay.expected - 1
-    witnessed = max(replay.witnessed, default=0)
-    if witnessed > last:
-        anchor = replay.witnessed[witnessed][-1]
-        return result(
-            Break(
+class Verifier:
+    """`verify`, resumable: each `run` replays only the records added since the last one.
+
+    It remembers the last verified record's sequence and hash. A later run first checks that
+    record is still there with that hash (one row): if not, the history under it was rewritten
+    or cut, and the run replays from genesis, so the verdict is always `verify`'s own. A break
+    stays: the audit is append-only, so a broken chain cannot mend itself.
+    """
+
+    def __init__(
+        self,
+        keys: Keyring | None = None,
+        anchors: list[Anchor] | None = None,
+        *,
+        accept_unauthenticated: bool = False,
+    ) -> None:
+        self.keys = keys
+        self.anchors = list(anchors or [])
+        self.accept_unauthenticated = accept_unauthenticated
+        self.full_replays = 0  # how often a run started from genesis (tests and benchmarks)
+        self._start()
+
+    def _start(self) -> None:
+        self.replay = _Replay(self.keys, self.anchors, self.accept_unauthenticated)
+        self.broken: Break | None = None
+        self.full_replays += 1
+        for anchor in self.anchors:
+            self.broken = self.broken or _anchor_problem(anchor, self.keys)
+
+    @property
+    def verified_upto(self) -> int:
+        """The last record known good (0: none yet)."""
+        return self.replay.expected - 1
+
+    def _still_there(self, session: Session) -> bool:
+        last = self.verified_upto
+        if last == 0:
+            return True
+        stored = session.scalar(select(AuditRecord.hash).where(AuditRecord.sequence == last))
+        return stored == self.replay.prev_hash
+
+    def run(self, session: Session) -> Verification:
+        """The verdict as of `session`'s snapshot (give it one: `Database.snapshot()`)."""
+        head = session.get(AuditHead, 1)
+        head_sequence, head_hash = (head.sequence, head.hash) if head else (0, GENESIS)
+        if self.broken is None and not self._still_there(session):
+            self._start()
+        if self.broken is None:
+            for record in _stream(session, after=self.verified_upto):
+                self.broken = self.replay.check(record)
+                if self.broken is not None:
+                    break
+        problem = self.broken or self._tail_problem(head_sequence, head_hash)
+        return self._result(problem, head_sequence)
+
+    def _tail_problem(self, head_sequence: int, head_hash: str) -> Break | None:
+        replay = self.replay
+        last = replay.expected - 1
+        witnessed = max(replay.witnessed, default=0)
+        if witnessed > last:
+            anchor = replay.witnessed[witnessed][-1]
+            return Break(
                 last + 1,
                 "truncated",
                 f"the chain ends at record {last} but the anchor of {anchor.time} (line "
                 f"{anchor.line}) witnessed record {witnessed}: records were removed from the end",
             )
-        )
-    if last < head_sequence:
-        return result(
-            Break(
+        if last < head_sequence:
+            return Break(
                 last + 1,
                 "head_mismatch",
                 f"the chain ends at record {last} but the head says record {head_sequence} "
                 "(records were removed from the end)",
             )
-        )
-    if last > head_sequence:
-        return result(
-            Break(
+        if last > head_sequence:
+            return Break(
                 head_sequence + 1,
                 "head_mismatch",
                 f"the chain goes on past the head (record {head_sequence}) to record {last}: "
                 f"record {head_sequence + 1} was inserted behind the kernel's back, "
                 "or the head was changed",
             )
-        )
-    if replay.prev_hash != head_hash:
-        return result(
-            Break(
+        if replay.prev_hash != head_hash:
+            return Break(
                 last,
                 "head_mismatch",
                 f"record {last}'s hash differs from the head's: record {last} was replaced, "
                 "or the head was changed",
             )
+        return None
+
+    def _result(self, problem: Break | None, head_sequence: int) -> Verification:
+        replay = self.replay
+        return Verification(
+            replay.count,
+            head_sequence,
+            problem,
+            authenticated=self.keys is not None,
+            key_ids=tuple(sorted(replay.key_ids)),
+            unsigned=replay.unsigned,
+            anchors=len(self.anchors),
+            last_anchor=self.anchors[-1] if self.anchors else None,
+            last_hash=replay.prev_hash,
         )
-    return result(None)

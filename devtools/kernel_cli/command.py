@@ -69,9 +69,10 @@ def migrate(db_url: str | None, app_role: str | None) -> int:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 def serve(db_url: str | None, host: str, port: int) -> int:
-    """Serve GET /health and GET /status (the JSON of `omc-dev kernel status --format json`)."""
+    """Serve the dashboard (/audit, ...), GET /health and GET /status (the JSON of
+    `omc-dev kernel status --format json`). Read-only: trip and reset stay CLI commands."""
     from devtools.kernel_cli.project import kernel_database, kernel_settings
-    from kernel.api import serve as serve_api
+    from kernel.web.server import serve as serve_api
 
     settings = kernel_settings()
     db = kernel_database(db_url)

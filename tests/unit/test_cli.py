@@ -21,6 +21,11 @@ HEAVY = (
     "psycopg",
     "yaml",
     "kernel",
+    # kernel serve's dashboard: imported by `serve` alone.
+    "starlette",
+    "jinja2",
+    "uvicorn",
+    "anyio",
 )
 
 

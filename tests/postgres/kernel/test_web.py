@@ -1,0 +1,1 @@
+from tests.kernel_cases.web import *  # noqa: F403
