@@ -21,6 +21,7 @@ from tests.fixtures.kernel import ServedKernel, kernel_settings, migrated, serve
 
 pytestmark = pytest.mark.browser
 
+HOST = {"OMC_IN_CONTAINER": "0"}  # this machine has a stray /.dockerenv: serve as on a host
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -78,7 +79,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServedK
             OrderRequest("btc", "buy", D("0.01"), actor="alice"), stats.last_ts
         )
         assert held.accepted
-        with served_kernel(url, cwd=tmp_path_factory.mktemp("cwd")) as api:
+        with served_kernel(url, env=HOST, cwd=tmp_path_factory.mktemp("cwd")) as api:
             yield url, api
 
 

@@ -15,6 +15,8 @@ from tests.fixtures.cli import omc
 from tests.fixtures.kernel import ServedKernel, migrated, served_kernel
 from tests.kernel_cases.dashboard_data import IMG, SCRIPT, _day_with_every_kind_of_change
 
+HOST = {"OMC_IN_CONTAINER": "0"}  # this machine has a stray /.dockerenv: serve as on a host
+
 
 @pytest.fixture(scope="module")
 def traded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, ServedKernel]]:
@@ -23,7 +25,7 @@ def traded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database,
     with migrated(url) as db:
         _day_with_every_kind_of_change(db)
         cwd = tmp_path_factory.mktemp("cwd")
-        with served_kernel(url, cwd=cwd) as api:
+        with served_kernel(url, env=HOST, cwd=cwd) as api:
             yield db, api
 
 
