@@ -46,3 +46,11 @@ def day(raw: str | None) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise BadQuery(f"day must be a date as YYYY-MM-DD, got {_shown(raw)}") from None
+
+
+def sequence(raw: str | None, name: str) -> int | None:
+    if raw is None:
+        return None
+    if not _DIGITS.fullmatch(raw):
+        raise BadQuery(f"{name} must be an audit sequence number, got {_shown(raw)}")
+    return int(raw)

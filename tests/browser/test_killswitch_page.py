@@ -24,6 +24,7 @@ pytestmark = pytest.mark.browser
 HOST = {"OMC_IN_CONTAINER": "0"}  # this machine has a stray /.dockerenv: serve as on a host
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
+WAIT = 30  # seconds at most: each wait ends as soon as the page shows it
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
@@ -89,6 +90,7 @@ def test_trip_and_reset_from_the_cli_show_on_the_timeline(
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
 
     assert isinstance(chromium, WebDriver)
     driver = chromium
@@ -99,8 +101,10 @@ def test_trip_and_reset_from_the_cli_show_on_the_timeline(
 
     tripped = omc("kernel", "killswitch", "trip", "--db", url, "--by", "alice", "--reason", SCRIPT)
     assert tripped.returncode == 0, tripped.stderr
-    driver.refresh()
-    assert driver.find_element(By.ID, "trading-state").text == "trading HALTED"
+    # No reload: the page polls, and the new trip appears in the table, the picture, the header.
+    wait = WebDriverWait(driver, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#events tbody tr"))
+    wait.until(lambda d: d.find_element(By.ID, "trading-state").text == "trading HALTED")
     row = driver.find_element(By.CSS_SELECTOR, "#events tbody tr")
     assert row.find_element(By.CSS_SELECTOR, "td.actor").text == "alice"
     assert row.find_element(By.CSS_SELECTOR, "td.reason").text == SCRIPT  # text, not markup
@@ -108,14 +112,19 @@ def test_trip_and_reset_from_the_cli_show_on_the_timeline(
     marker = driver.find_element(By.CSS_SELECTOR, "#timeline svg g.event-trip title")
     assert SCRIPT in (marker.get_attribute("textContent") or "")
     assert driver.find_elements(By.CSS_SELECTOR, "#timeline svg rect.period-halted")
-    assert not driver.find_elements(By.CSS_SELECTOR, "main script, main img, svg script")
+    assert not driver.find_elements(By.CSS_SELECTOR, "img, svg script, #live-timeline script")
+    scripts = driver.find_elements(By.TAG_NAME, "script")  # only the package's own files
+    assert {s.get_attribute("src") for s in scripts} == {
+        f"{api.base}/static/live.js",
+        f"{api.base}/static/fragment.js",
+    }
     with pytest.raises(NoAlertPresentException):
         driver.switch_to.alert.text  # noqa: B018 (the alert() never ran)
 
     reset = omc("kernel", "killswitch", "reset", "--db", url, "--by", "bob", "--reason", IMG)
     assert reset.returncode == 0, reset.stderr
-    driver.refresh()
-    assert driver.find_element(By.ID, "trading-state").text == "trading ACTIVE"
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#events tbody tr")) == 2)
+    wait.until(lambda d: d.find_element(By.ID, "trading-state").text == "trading ACTIVE")
     events = driver.find_elements(By.CSS_SELECTOR, "#events tbody tr")
     assert [e.find_element(By.CSS_SELECTOR, "td.actor").text for e in events] == ["bob", "alice"]
     assert events[0].find_element(By.CSS_SELECTOR, "td.reason").text == IMG

@@ -29,13 +29,16 @@ def traded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database,
             yield db, api
 
 
-def fetch(api: ServedKernel, path: str, method: str = "GET") -> tuple[int, str, str]:
+def fetch(
+    api: ServedKernel, path: str, method: str = "GET", header: str = "content-type"
+) -> tuple[int, str, str]:
+    """Status, one header (the content type unless asked) and body."""
     request = urllib.request.Request(api.base + path, method=method)
     try:
         with urllib.request.urlopen(request, timeout=20) as resp:
-            return resp.status, resp.headers.get("content-type", ""), resp.read().decode()
+            return resp.status, resp.headers.get(header, ""), resp.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("content-type", ""), exc.read().decode()
+        return exc.code, exc.headers.get(header, ""), exc.read().decode()
 
 
 class Elements(HTMLParser):
@@ -82,10 +85,27 @@ def test_the_killswitch_page_shows_the_timeline_as_svg_and_tables_with_text_esca
     assert "svg" in tags and tags.count("table") == 2
     # The reason is text in the table and in the SVG's tooltips; no element came out of it.
     assert not [a for t, a in page.tags if t == "img"]
-    assert [a.get("src") for t, a in page.tags if t == "script"] == ["/static/live.js"]
+    scripts = [a.get("src") for t, a in page.tags if t == "script"]
+    assert scripts == ["/static/live.js", "/static/fragment.js"]  # the package's own, no other
     text = "".join(page.text)
     assert text.count(f"{SCRIPT} {IMG}") >= 3  # events table, spells table, SVG tooltip
     assert "HALTED" in text and "REDUCING" in text and "bob" in text
+
+
+def test_the_live_fragment_answers_only_when_the_switch_moved(
+    traded: tuple[Database, ServedKernel],
+) -> None:
+    _, api = traded
+    last = json.loads(fetch(api, "/api/killswitch")[2])["events"][-1]["sequence"]
+    assert fetch(api, f"/killswitch/fragment?since={last}")[:1] == (204,)
+    code, since, html = fetch(
+        api, f"/killswitch/fragment?since={last - 1}", header="x-last-sequence"
+    )
+    assert (code, since) == (200, str(last))
+    page = Elements(html)
+    assert "svg" in [t for t, _ in page.tags] and "html" not in [t for t, _ in page.tags]
+    assert f"{SCRIPT} {IMG}" in "".join(page.text)
+    assert not [a for t, a in page.tags if t in ("script", "img")]
 
 
 def test_the_overview_shows_state_limits_positions_and_the_equity_chart(
@@ -115,6 +135,7 @@ def test_the_overview_shows_state_limits_positions_and_the_equity_chart(
         ("/api/killswitch?limit=1000000000", "limit must be a whole number"),
         ("/api/killswitch?limit=0", "limit must be a whole number"),
         ("/api/killswitch?limit=1&limit=2", "more than once"),
+        ("/killswitch/fragment?since=-1", "since must be an audit sequence number"),
         ("/?day=yesterday", "day must be a date as YYYY-MM-DD"),
         ("/api/overview?day=2025-02-30", "day must be a date"),
         ("/api/overview?days=1", "unknown query parameter 'days'"),
