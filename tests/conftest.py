@@ -1,9 +1,11 @@
 """Test tiers and shared fixtures.
 
-Tiers follow the folder (tests/unit, tests/postgres, tests/docker) or an explicit marker.
-A tier that cannot run here skips with the reason, unless OMC_REQUIRE_DOCKER=1 /
-OMC_REQUIRE_POSTGRES=1 / OMC_REQUIRE_NETWORK=1 says it must run: then it fails. The network tier
-(tests/network) pip-installs into fresh virtualenvs, so it needs a reachable package index.
+Tiers follow the folder (tests/unit, tests/postgres, tests/docker, tests/network,
+tests/browser) or an explicit marker. A tier that cannot run here skips with the reason, unless
+OMC_REQUIRE_DOCKER=1 / OMC_REQUIRE_POSTGRES=1 / OMC_REQUIRE_NETWORK=1 / OMC_REQUIRE_BROWSER=1
+says it must run: then it fails. The network tier (tests/network) pip-installs into fresh
+virtualenvs, so it needs a reachable package index; the browser tier (tests/browser) drives
+Debian's chromium headless through chromium-driver.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tests.fixtures.fullstack import make_fullstack
 from tests.fixtures.git import GitRepo, make_repo
 from tests.fixtures.postgres import PgCluster, running_cluster
 from tests.fixtures.tiers import (
+    browser_unavailable,
     docker_unavailable,
     network_unavailable,
     postgres_unavailable,
@@ -34,11 +37,12 @@ from tests.fixtures.webhook import WebhookServer
 # and fixture projects holding their own tests (a user's backend/tests).
 collect_ignore_glob = ["fixtures/data/*", "fixtures/stacks/*"]
 
-TIERS = ("unit", "postgres", "docker", "network")
+TIERS = ("unit", "postgres", "docker", "network", "browser")
 PROBES: dict[str, Callable[[], str | None]] = {
     "docker": docker_unavailable,
     "postgres": postgres_unavailable,
     "network": network_unavailable,
+    "browser": browser_unavailable,
 }
 
 

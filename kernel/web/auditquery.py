@@ -145,7 +145,8 @@ def _number(values: Mapping[str, str], name: str) -> int | None:
         return None
     if not DIGITS.fullmatch(raw):
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        raise BadQuery(f"{name} must be a whole number (a record's sequence), got {shown!r}")
+        what = "a whole number" if name == "limit" else "a whole number (a record's sequence)"
+        raise BadQuery(f"{name} must be {what}, got {shown!r}")
     return int(raw)
 
 
