@@ -6,18 +6,25 @@ is saved as an artifact."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from kernel.desk import Desk
 from kernel.exchange import OrderRequest
 from kernel.loop import PaperLoop, plan_synthetic
 from tests.fixtures.cli import omc
 from tests.fixtures.kernel import ServedKernel, kernel_settings, migrated, served_kernel
+from tests.fixtures.tiers import CHROMEDRIVER, CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -25,27 +32,17 @@ HOST = {"OMC_IN_CONTAINER": "0"}  # this machine has a stray /.dockerenv: serve 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 WAIT = 30  # seconds at most: each wait ends as soon as the page shows it
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not (shutil.which(CHROMIUM) and shutil.which(DRIVER)):
-        if os.environ.get("OMC_REQUIRE_BROWSER") == "1":
-            pytest.fail(
-                "chromium and chromium-driver are required (apt-get install chromium-driver)"
-            )
-        pytest.skip("no chromium/chromium-driver (apt-get install chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
+def chromium() -> Iterator[WebDriver]:
+    """One headless chromium for the module (the browser tier skips without one)."""
     options = Options()
-    options.binary_location = CHROMIUM
+    options.binary_location = str(CHROMIUM)
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
-    options.add_argument("--window-size=1280,1400")
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    options.add_argument("--window-size=1280,1000")
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         yield driver
     finally:
@@ -54,13 +51,12 @@ def chromium() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: OMC_TEST_ARTIFACTS (CI uploads it), else a temp dir."""
-    chosen = os.environ.get("OMC_TEST_ARTIFACTS")
-    if chosen:
-        path = Path(chosen) / "browser"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    return tmp_path_factory.mktemp("artifacts")
+    """Where screenshots go: $OMC_ARTIFACTS/dashboard (CI keeps it), else a temp dir."""
+    chosen = os.environ.get("OMC_ARTIFACTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("artifacts")
+    folder = folder / "dashboard"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +81,8 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServedK
 
 
 def test_trip_and_reset_from_the_cli_show_on_the_timeline(
-    chromium: object, day: tuple[str, ServedKernel], artifacts: Path
+    chromium: WebDriver, day: tuple[str, ServedKernel], artifacts: Path
 ) -> None:
-    from selenium.common.exceptions import NoAlertPresentException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    assert isinstance(chromium, WebDriver)
     driver = chromium
     url, api = day
     driver.get(api.base + "/killswitch")
@@ -136,12 +126,8 @@ def test_trip_and_reset_from_the_cli_show_on_the_timeline(
 
 
 def test_the_overview_shows_positions_and_the_equity_curve(
-    chromium: object, day: tuple[str, ServedKernel], artifacts: Path
+    chromium: WebDriver, day: tuple[str, ServedKernel], artifacts: Path
 ) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
-
-    assert isinstance(chromium, WebDriver)
     driver = chromium
     _, api = day
     driver.get(api.base + "/")
