@@ -47,7 +47,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "kernel killswitch trip": ('omc-dev kernel killswitch trip --by alice --reason "bad feed"',),
     "kernel migrate": ("omc-dev kernel migrate", "omc-dev kernel migrate --db postgresql://..."),
     "kernel run": ("omc-dev kernel run --seed 7 --duration 24h", "omc-dev kernel run --ticks 100"),
-    "kernel serve": ("omc-dev kernel serve --port 8000",),
+    "kernel serve": (
+        "omc-dev kernel serve --port 8000",
+        "omc-dev kernel serve --host 0.0.0.0 --port 8000",
+    ),
     "kernel status": ("omc-dev kernel status", "omc-dev kernel status --format json"),
     "migrations": ("omc-dev migrations lint", "omc-dev migrations heads"),
     "migrations heads": ("omc-dev migrations heads", "omc-dev migrations heads --format json"),

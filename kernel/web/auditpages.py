@@ -15,7 +15,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from kernel.models import AuditRecord
-from kernel.schema import require_current
 from kernel.status import audit_record_dict
 from kernel.web import auditquery as q
 from kernel.web.pages import NotFound, render, web_state
@@ -41,7 +40,7 @@ def audit_page(request: Request) -> Response:
     if page.after is not None:
         raise q.BadQuery("the audit page pages with before=SEQUENCE (after= is for /api/audit)")
     state = web_state(request)
-    require_current(state.db)
+    state.require_current()
     with state.db.read() as session:
         records = q.newest_first(session, flt, page)
     rows = [_row(r) for r in records]
@@ -70,7 +69,7 @@ def audit_rows(request: Request) -> Response:
         raise q.BadQuery("/audit/rows needs after=SEQUENCE (the newest row the page shows)")
     page = q.PageRequest(after=page.after, limit=min(page.limit, LIVE_ROWS_MAX))
     state = web_state(request)
-    require_current(state.db)
+    state.require_current()
     with state.db.read() as session:
         records = q.newest_first(session, flt, page)
     html = state.templates.get_template("_audit_rows.html").render(
@@ -82,7 +81,7 @@ def audit_rows(request: Request) -> Response:
 def record_page(request: Request) -> Response:
     sequence = _sequence(request.path_params["sequence"])
     state = web_state(request)
-    require_current(state.db)
+    state.require_current()
     with state.db.read() as session:
         record = q.record(session, sequence)
         if record is None:
@@ -120,13 +119,16 @@ def _sequence(raw: str) -> int:
     if not q.DIGITS.fullmatch(raw):
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
         raise q.BadQuery(f"an audit record is named by its sequence number, got {shown!r}")
-    return int(raw)
+    sequence = int(raw)
+    if sequence > q.MAX_SEQUENCE:
+        raise NotFound(f"no audit record {sequence}")
+    return sequence
 
 
 def api_audit(request: Request) -> Response:
     flt, page = _query(request, paging=True)
     state = web_state(request)
-    require_current(state.db)
+    state.require_current()
     with state.db.read() as session:
         records = [audit_record_dict(r) for r in q.oldest_first(session, flt, page)]
     return json_response(200, {"records": records})
@@ -137,7 +139,7 @@ def api_audit_record(request: Request) -> Response:
     if request.query_params:
         raise q.BadQuery("/api/audit/SEQUENCE takes no query parameters")
     state = web_state(request)
-    require_current(state.db)
+    state.require_current()
     with state.db.read() as session:
         record = q.record(session, sequence)
         if record is None:

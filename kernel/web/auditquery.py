@@ -24,6 +24,7 @@ ACTIONS = tuple(str(a) for a in AuditAction)
 # A sequence fits a signed 64-bit integer on SQLite and PostgreSQL alike; ASCII digits only
 # (int() would also take other scripts' digits, and a 5000-digit string raises).
 DIGITS = re.compile(r"[0-9]{1,18}")
+MAX_SEQUENCE = 2**31 - 1  # the column is a 32-bit INTEGER on PostgreSQL
 _TEXT_MAX = 200  # a filter value longer than any stored field matches nothing: refuse it
 
 
@@ -147,7 +148,10 @@ def _number(values: Mapping[str, str], name: str) -> int | None:
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
         what = "a whole number" if name == "limit" else "a whole number (a record's sequence)"
         raise BadQuery(f"{name} must be {what}, got {shown!r}")
-    return int(raw)
+    value = int(raw)
+    if value > MAX_SEQUENCE:
+        raise BadQuery(f"{name} must be at most {MAX_SEQUENCE}, got {value}")
+    return value
 
 
 def _time(values: Mapping[str, str], name: str) -> datetime | None:

@@ -12,7 +12,8 @@ The helper pages use::
 - `request`: the request (for `request.url`, `request.query_params`);
 - `nav`: the current path, for the navigation's highlighted item.
 
-Jinja2 autoescaping is on for every template: values from the audit render as text. The
+`web_state(request).require_current()` says, as `kernel.schema.require_current` does, that the
+database is not migrated (HTTP 503). Jinja2 autoescaping is on for every template: values from the audit render as text. The
 application's state (`web_state(request)`) gives a route its `Database`, settings and chain watch:
 `web_state(request).db.read()` is a read-only session. Routes are sync functions (Starlette runs
 them in its thread pool) and read only; raise `BadQuery` for a bad query parameter (HTTP 400,
@@ -21,6 +22,7 @@ one line) and `NotFound` for a missing item (HTTP 404).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +47,9 @@ class NotFound(Exception):
     """Nothing at this address (HTTP 404); `str()` is the one-line message."""
 
 
+SCHEMA_RECHECK_SECONDS = 5.0  # how long a "migrated to head" answer is trusted
+
+
 @dataclass
 class WebState:
     """What every route needs, kept on `app.state.web`."""
@@ -53,6 +58,17 @@ class WebState:
     settings: KernelSettings
     chain: ChainWatch
     templates: Environment
+    _schema_ok_until: float = 0.0
+
+    def require_current(self) -> None:
+        """`kernel.schema.require_current`, its positive answer kept a few seconds: a page asks
+        for it more than once, and the live view asks every two seconds (a database that is not
+        migrated is asked every time, so it is seen as soon as it is)."""
+        now = time.monotonic()
+        if now < self._schema_ok_until:
+            return
+        require_current(self.db)
+        self._schema_ok_until = now + SCHEMA_RECHECK_SECONDS
 
 
 def web_state(request: Request) -> WebState:
@@ -84,7 +100,7 @@ def utc(value: datetime | str | None) -> str:
         when = value
     if when.tzinfo is not None:
         when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return when.isoformat(sep=" ", timespec="seconds")[:19] + " UTC"
 
 
 @dataclass(frozen=True)
@@ -106,13 +122,18 @@ class Header:
                 "trip_reason": self.trip_reason,
             },
             "market": {"mode": self.market_mode},
-            "chain": {**self.chain.as_json(), "summary": self.chain.summary},
+            "chain": {
+                **self.chain.as_json(),
+                "summary": self.chain.summary,
+                "state": self.chain.state,
+            },
         }
 
 
 def header(state: WebState) -> Header:
-    """The header's facts now; the chain status replays only the records added since last time."""
-    require_current(state.db)
+    """The header's facts now; the chain status replays only the records added since the last
+    view (a long backlog in the background)."""
+    state.require_current()
     with state.db.read() as session:
         row = session.get(TradingStateRow, 1)
         assert row is not None, "trading_state singleton missing (the migration seeds it)"

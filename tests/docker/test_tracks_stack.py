@@ -87,6 +87,30 @@ def test_each_track_is_reachable_on_its_own_ports(two_tracks: list[RunningTrack]
             assert conn.execute("SELECT track FROM mark").fetchall() == [(track.name,)]
 
 
+def test_each_track_serves_its_own_audit_dashboard(two_tracks: list[RunningTrack]) -> None:
+    """The dashboard on each track's published backend port, over that track's database: an
+    operator's trip in one track shows in that track's audit and header only."""
+    first, second = two_tracks
+    trip = omc(
+        "run", "--", "omc-dev", "kernel", "killswitch", "trip", "--by", "ops-" + first.name,
+        "--reason", "dashboard check", env=first.env, cwd=REPO_ROOT,
+    )  # fmt: skip
+    assert trip.returncode == 0, trip.stderr
+    for track in two_tracks:
+        base = f"http://127.0.0.1:{track.ports()['backend:8000']}"
+        with urllib.request.urlopen(f"{base}/audit", timeout=10) as reply:
+            page = reply.read().decode()
+            assert reply.status == 200 and "chain verified" in page
+        with urllib.request.urlopen(f"{base}/api/audit?actor=ops-{first.name}", timeout=10) as r:
+            records = json.loads(r.read())["records"]
+        if track is first:
+            assert [r["action"] for r in records] == ["KILL_SWITCH_TRIPPED"]
+            assert "trading HALTED" in page
+        else:
+            assert records == [] and "trading ACTIVE" in page
+    assert second.name != first.name
+
+
 def test_the_override_changes_host_ports_only(two_tracks: list[RunningTrack]) -> None:
     track = two_tracks[0]
     override = REPO_ROOT / ".omc" / "tracks" / f"{track.name}.ports.yaml"

@@ -19,6 +19,7 @@ from kernel.auditkey import parse_keyring
 from kernel.db import Database
 from kernel.models import AuditAction, AuditRecord
 from kernel.web.app import create_app
+from kernel.web.chain import ChainWatch
 from tests.fixtures.cli import omc
 from tests.fixtures.kernel import kernel_settings, tamper
 
@@ -192,6 +193,7 @@ def test_every_field_from_the_audit_is_escaped(db: Database, client: TestClient)
         ("action=NOPE", "unknown action 'NOPE'"),
         ("limit=1000000000", "limit must be between 1 and 500"),
         ("limit=0", "limit must be between 1 and 500"),
+        ("before=99999999999", "before must be at most 2147483647"),
         ("since=yesterday", "since must be an ISO 8601 time"),
         ("until=0001-01-01T00:00+05:00", "until must be an ISO 8601 time"),
         ("since=2026-02-01&until=2026-01-01", "since is later than until"),
@@ -287,3 +289,20 @@ def test_a_rewrite_under_the_verified_point_is_caught(db: Database) -> None:
     assert status["first_broken"]["sequence"] == 6
     assert status["first_broken"]["problem"] == "mac_mismatch"
     assert status == {**json.loads(cli.stdout), "anchor_file": None}
+
+
+def test_a_long_backlog_is_verified_in_the_background(db: Database) -> None:
+    """The first view of a large audit does not wait for the whole replay: it says how far the
+    background replay got, and later views give the verdict."""
+    add(db, 12)
+    app = create_app(db, kernel_settings())
+    app.state.web.chain = ChainWatch(sync_limit=5)
+    with TestClient(app) as client:
+        first = client.get("/api/chain").json()
+        assert first == {"verifying": True, "verified": None, "records": 0, "head": 12}
+        app.state.web.chain.wait(timeout=60)
+        page = client.get("/audit").text
+        assert "chain verified up to record 12" in page and "chain-verifying" not in page
+        add(db, 3, start=12)  # a short backlog: replayed in the view itself
+        assert client.get("/api/chain").json()["head"] == 15
+        assert app.state.web.chain.full_replays == 1

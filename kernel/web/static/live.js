@@ -23,7 +23,7 @@
         setPill("trading-state", "trading " + t.state, "state-" + t.state.toLowerCase(),
           t.tripped_by ? "tripped by " + t.tripped_by + ": " + (t.trip_reason || "") : "");
         setPill("market-mode", "market " + h.market.mode, "mode-" + h.market.mode.toLowerCase());
-        setPill("chain-status", h.chain.summary, h.chain.verified ? "chain-ok" : "chain-broken");
+        setPill("chain-status", h.chain.summary, "chain-" + h.chain.state);
       });
     });
   }
