@@ -19,7 +19,6 @@ from starlette.routing import Route
 
 from kernel import switchlog
 from kernel.desk import utcnow
-from kernel.schema import require_current
 from kernel.web import params
 from kernel.web.charts import duration, timeline_svg
 from kernel.web.pages import render, web_state
@@ -31,7 +30,7 @@ def _timeline(request: Request, query: dict[str, str]) -> tuple[switchlog.Timeli
         query.get("limit"), default=switchlog.DEFAULT_LIMIT, maximum=switchlog.MAX_LIMIT
     )
     state = web_state(request)
-    require_current(state.db)
+    state.require_current()  # kept a few seconds: the live view asks every 2 s
     with state.db.read() as session:
         return switchlog.timeline(session, utcnow(), limit), limit
 
