@@ -5,7 +5,8 @@ TRADING_STATE_CHANGED), so the timeline is as tamper-evident as the chain. Times
 `created_at` (the wall clock when written, which runs with the sequence); the kernel clock the
 decision used (a simulated tick's time) is kept beside it as `clock`. Periods are the spells
 trading was HALTED or REDUCING: from the record that entered the state to the one that left it
-(or still going at `as_of`).
+(or still going at `as_of`), measured both ways: a simulated day's spells pass in seconds of wall
+clock but last hours of its kernel clock, which is then also the picture's time axis.
 
 `omc-dev kernel killswitch history --format json` and `GET /api/killswitch` both print
 `timeline_json`: one shape.
@@ -16,11 +17,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kernel import audit
+from kernel import audit, prices
 from kernel.models import AuditAction, AuditRecord, TradingState, TradingStateRow
 
 ACTIONS = (
@@ -54,14 +56,25 @@ class Period:
     end: Event | None  # None: still in that state
 
     def seconds(self, as_of: datetime) -> float:
+        """How long, by when the records were written (up to `as_of` while it lasts)."""
         until = self.end.at if self.end is not None else as_of
         return max(0.0, (until - self.start.at).total_seconds())
+
+    def clock_seconds(self, clock_now: datetime | None) -> float | None:
+        """How long by the kernel clock (a simulated day's own time); None where a clock is
+        missing or runs backwards (a simulated day ahead of an operator's wall clock)."""
+        start = self.start.clock
+        until = self.end.clock if self.end is not None else clock_now
+        if start is None or until is None or until < start:
+            return None
+        return (until - start).total_seconds()
 
 
 @dataclass(frozen=True)
 class Timeline:
     state: str  # trading now
     as_of: datetime
+    clock_now: datetime | None  # the kernel clock now: its last price or decision
     events: list[Event]  # oldest first
     periods: list[Period]
     kill_switch: dict[str, Any]  # the latched switch as `kernel status` shows it
@@ -112,11 +125,27 @@ def timeline(session: Session, now: datetime, limit: int | None = DEFAULT_LIMIT)
         "reset_by": row.reset_by,
         "reset_reason": row.reset_reason,
     }
-    return Timeline(row.state, now, events, periods(events), switch)
+    clocks = [e.clock for e in events if e.clock is not None]
+    last_price = prices.last_timestamp(session)
+    clock_now = max([*clocks, *([last_price] if last_price else [])], default=None)
+    return Timeline(row.state, now, clock_now, events, periods(events), switch)
+
+
+def by_clock(t: Timeline) -> bool:
+    """Whether the kernel clock can be the timeline's axis: every change carries one and they run
+    with the sequence (a simulated day alone); else the times the records were written are."""
+    clocks = [e.clock for e in t.events]
+    return bool(clocks) and all(
+        a is not None and b is not None and a <= b for a, b in pairwise([*clocks, t.clock_now])
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
 
 
 def event_json(e: Event) -> dict[str, Any]:
@@ -137,6 +166,7 @@ def timeline_json(t: Timeline) -> dict[str, Any]:
     return {
         "state": t.state,
         "as_of": t.as_of.isoformat(),
+        "clock_now": _iso(t.clock_now),
         "kill_switch": t.kill_switch,
         "events": [event_json(e) for e in t.events],
         "periods": [
@@ -146,6 +176,7 @@ def timeline_json(t: Timeline) -> dict[str, Any]:
                 "end": _iso(p.end.at) if p.end is not None else None,
                 "ongoing": p.end is None,
                 "seconds": round(p.seconds(t.as_of), 3),
+                "clock_seconds": _rounded(p.clock_seconds(t.clock_now)),
                 "by": p.start.by,
                 "reason": p.start.reason,
                 "start_sequence": p.start.sequence,

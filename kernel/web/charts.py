@@ -14,7 +14,7 @@ from html import escape
 
 from kernel.equity import EquityCurve
 from kernel.money import plain, q8
-from kernel.switchlog import Event, Timeline
+from kernel.switchlog import Event, Period, Timeline, by_clock
 
 COLOURS = {"HALTED": "#c62828", "REDUCING": "#ef8f00"}
 EVENT_COLOURS = {"trip": "#c62828", "reset": "#2e7d32", "reduce": "#ef8f00", "resume": "#2e7d32"}
@@ -83,13 +83,27 @@ def duration(seconds: float) -> str:
 
 def timeline_svg(t: Timeline, width: int = 900, height: int = 150) -> str:
     """Trading state over time: HALTED and REDUCING spells as bands, each change as a marker
-    (hover: who, when, why), a time axis in UTC."""
-    label = "Kill switch timeline: trips, resets and REDUCING spells (UTC)"
+    (hover: who, when, why), a time axis in UTC: the kernel clock when every change has one in
+    order (a simulated day's hours), else when the records were written."""
+    clock = by_clock(t)
+    label = "Kill switch timeline: trips, resets and REDUCING spells (UTC, {})".format(
+        "kernel clock" if clock else "time written"
+    )
     if not t.events:
         return _say(width, height, label, "no trips or resets yet", "timeline")
+
+    def when(e: Event) -> datetime:
+        return e.clock if clock and e.clock is not None else e.at
+
+    now = t.clock_now if clock and t.clock_now is not None else t.as_of
+
+    def how_long(p: Period) -> float:
+        seconds = p.clock_seconds(t.clock_now) if clock else None
+        return seconds if seconds is not None else p.seconds(t.as_of)
+
     left, right, lane_top, lane_h = 20.0, width - 20.0, 28.0, 48.0
-    t0 = t.events[0].at
-    t1 = max(t.as_of, t.events[-1].at)
+    t0 = when(t.events[0])
+    t1 = max(now, when(t.events[-1]))
     span = t1 - t0
     if span.total_seconds() <= 0:
         span = timedelta(seconds=60)
@@ -108,11 +122,10 @@ def timeline_svg(t: Timeline, width: int = 900, height: int = 150) -> str:
         f'height="{_n(lane_h)}" fill="#e8f5e9" stroke="#ccc"/>'
     )
     for p in t.periods:
-        x0 = x(p.start.at)
-        x1 = x(p.end.at) if p.end is not None else x(t.as_of)
-        seconds = p.seconds(t.as_of)
-        how_long = duration(seconds) + ("" if p.end is not None else ", still")
-        tip = f"{p.state} for {how_long}; from {_describe(p.start)}"
+        x0 = x(when(p.start))
+        x1 = x(when(p.end)) if p.end is not None else x(now)
+        lasted = duration(how_long(p)) + ("" if p.end is not None else ", still")
+        tip = f"{p.state} for {lasted}; from {_describe(p.start)}"
         if p.end is not None:
             tip += f"; until {_describe(p.end)}"
         parts.append(
@@ -123,14 +136,14 @@ def timeline_svg(t: Timeline, width: int = 900, height: int = 150) -> str:
         if x1 - x0 > 90:
             parts.append(
                 f'<text x="{_n(x0 + 4)}" y="{_n(lane_top + 18)}" font-size="12" fill="#fff">'
-                f"{esc(p.state)} {esc(how_long)}</text>"
+                f"{esc(p.state)} {esc(lasted)}</text>"
             )
             parts.append(
                 f'<text x="{_n(x0 + 4)}" y="{_n(lane_top + 34)}" font-size="11" fill="#fff">'
                 f"by {esc(p.start.by)}</text>"
             )
     for e in t.events:
-        cx, cy = x(e.at), lane_top + lane_h + 12
+        cx, cy = x(when(e)), lane_top + lane_h + 12
         parts.append(
             f'<g class="event event-{e.event}" data-sequence="{e.sequence}">'
             f'<line x1="{_n(cx)}" y1="{_n(lane_top)}" x2="{_n(cx)}" y2="{_n(cy)}" '
@@ -145,7 +158,8 @@ def timeline_svg(t: Timeline, width: int = 900, height: int = 150) -> str:
             f'text-anchor="middle">{esc(_hhmm(tick, span))}</text>'
         )
     parts.append(
-        f'<text x="{_n(left)}" y="18" font-size="12" fill="#333">trading now: {esc(t.state)}</text>'
+        f'<text x="{_n(left)}" y="18" font-size="12" fill="#333">trading now: {esc(t.state)} · '
+        f"axis: {'kernel clock' if clock else 'time written'} (UTC)</text>"
     )
     parts.append("</svg>")
     return "\n".join(parts)

@@ -42,10 +42,19 @@ def _body(timeline: switchlog.Timeline, limit: int) -> dict[str, Any]:
         "svg": timeline_svg(timeline),  # every text in it escaped by charts.esc
         "periods": list(reversed(timeline.periods)),
         "events": list(reversed(timeline.events)),
-        "duration": lambda p: duration(p.seconds(timeline.as_of)),
+        "duration": lambda p: _lasted(p, timeline),
         "limit": limit,
         "since": _last(timeline),
     }
+
+
+def _lasted(period: switchlog.Period, timeline: switchlog.Timeline) -> str:
+    """How long by the time written, and by the kernel clock where that says something else."""
+    shown = duration(period.seconds(timeline.as_of))
+    by_clock = period.clock_seconds(timeline.clock_now)
+    if by_clock is not None and duration(by_clock) != shown:
+        shown += f" (kernel clock {duration(by_clock)})"
+    return shown
 
 
 def _last(timeline: switchlog.Timeline) -> int:

@@ -87,6 +87,25 @@ def test_the_timeline_names_every_change_and_the_spells_between(db: Database) ->
     )
     assert halted["seconds"] == round((t.events[3].at - t.events[2].at).total_seconds(), 3)
     assert data["events"][-1]["reason"] == f"{SCRIPT} {IMG}"
+    # By the kernel clock the spells last what the simulated minutes say; the picture uses it.
+    assert t.clock_now == NOW + timedelta(minutes=5) and switchlog.by_clock(t)
+    assert [p["clock_seconds"] for p in data["periods"]] == [60.0, 0.0, 60.0, 0.0]
+
+
+def test_a_kernel_clock_that_runs_backwards_leaves_the_axis_to_the_written_times(
+    db: Database,
+) -> None:
+    ahead = NOW + timedelta(hours=6)  # a simulated day ahead of the operator's wall clock
+    with db.write() as s:
+        killswitch.trip(s, by="guard", reason="daily loss", now=ahead)
+    with db.write() as s:
+        killswitch.reset(s, by="bob", reason="checked", now=NOW)
+    with db.read() as s:
+        t = switchlog.timeline(s, utcnow())
+    assert not switchlog.by_clock(t)
+    ((halted),) = t.periods
+    assert halted.clock_seconds(t.clock_now) is None and halted.seconds(t.as_of) >= 0
+    assert "time written" in timeline_svg(t)
 
 
 def test_the_cli_history_prints_the_same_json(db: Database) -> None:
