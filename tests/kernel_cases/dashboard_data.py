@@ -202,3 +202,26 @@ def test_thinning_keeps_first_last_and_each_stretchs_extremes() -> None:
     assert min(p.equity for p in kept) == D(1)  # the one-second dip survives
     assert max(p.equity for p in kept) == D(1096)
     assert [p.at for p in kept] == sorted(p.at for p in kept)
+
+
+def test_the_pages_and_their_json_over_this_database(db: Database) -> None:
+    from starlette.testclient import TestClient
+
+    from kernel.web.app import create_app
+
+    _day_with_every_kind_of_change(db)
+    with TestClient(create_app(db, kernel_settings())) as client:
+        served = client.get("/api/killswitch").json()
+        with db.read() as s:
+            ours = switchlog.timeline_json(switchlog.timeline(s, utcnow()))
+        for doc in (served, ours):
+            del doc["as_of"]
+            doc["periods"][-1]["seconds"] = None
+        assert served == ours
+        overview = client.get("/api/overview").json()
+        assert overview["equity_curve"]["last"] == overview["pnl"]["equity"]
+        assert overview["equity_curve"]["points_total"] == 5
+        for path in ("/killswitch", "/"):
+            page = client.get(path)
+            assert page.status_code == 200 and "<svg" in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/killswitch").text
