@@ -12,14 +12,16 @@ drawing, keeping each stretch's lowest and highest point.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel import prices
 from kernel.exchange import holding_value
 from kernel.models import Balance, DayOpen, Fill, Price, Side
 from kernel.money import ZERO, plain, q8
@@ -47,7 +49,7 @@ class EquityCurve:
 
 def default_day(session: Session, today: date) -> date:
     """The day of the ledger's last price (a simulated day may not be today), else `today`."""
-    last = session.scalar(select(func.max(Price.ts)))
+    last = prices.last_timestamp(session)
     return last.date() if last is not None else today
 
 
@@ -80,7 +82,7 @@ def curve(
     cash_row = session.get(Balance, settings.quote)
     points: list[Point] = []
     if cash_row is not None:
-        points = _replay(session, cash_row.deposited, start, end)
+        points = _replay(session, settings.symbols, cash_row.deposited, start, end)
     baseline = session.scalars(
         select(DayOpen.equity)
         .where(DayOpen.created_at >= start, DayOpen.created_at < end)
@@ -103,32 +105,33 @@ def curve(
     )
 
 
-def _replay(session: Session, deposited: Decimal, start: datetime, end: datetime) -> list[Point]:
+def _replay(
+    session: Session, symbols: Sequence[str], deposited: Decimal, start: datetime, end: datetime
+) -> list[Point]:
     fills = session.execute(
         select(Fill.created_at, Fill.symbol, Fill.side, Fill.quantity, Fill.notional, Fill.fee)
         .where(Fill.created_at < end)
         .order_by(Fill.created_at, Fill.id)
     ).all()
-    # Each symbol's mark as the day opens, then every price of the day in order.
-    before = (
-        select(Price.symbol, func.max(Price.ts).label("ts"))
-        .where(Price.ts < start)
-        .group_by(Price.symbol)
-        .subquery()
-    )
+    # Each symbol's mark as the day opens, then every price of the day in order: per symbol, so
+    # each is a range of the (symbol, ts) index, however long the ledger.
     marks: dict[str, Decimal] = {}
-    opening = session.execute(
-        select(Price.symbol, Price.last)
-        .join(before, (Price.symbol == before.c.symbol) & (Price.ts == before.c.ts))
-        .order_by(Price.id)
-    ).all()
-    for symbol, last in opening:
-        marks[symbol] = last  # the last by id wins among equal times, as the ledger reads
-    prices = session.execute(
-        select(Price.ts, Price.symbol, Price.last)
-        .where(Price.ts >= start, Price.ts < end)
-        .order_by(Price.ts, Price.id)
-    ).all()
+    day_prices: list[Any] = []
+    for symbol in sorted({*symbols, *(f.symbol for f in fills)}):
+        opening = session.scalars(
+            select(Price.last)
+            .where(Price.symbol == symbol, Price.ts < start)
+            .order_by(Price.ts.desc(), Price.id.desc())
+            .limit(1)
+        ).first()
+        if opening is not None:
+            marks[symbol] = opening
+        day_prices += session.execute(
+            select(Price.ts, Price.id, Price.symbol, Price.last).where(
+                Price.symbol == symbol, Price.ts >= start, Price.ts < end
+            )
+        ).all()
+    day_prices.sort(key=lambda row: (row.ts, row.id))  # the ledger's order: by time, then arrival
 
     cash = deposited
     holdings: dict[str, _Holding] = {}
@@ -146,13 +149,13 @@ def _replay(session: Session, deposited: Decimal, start: datetime, end: datetime
         f = fills[i]
         cash = _apply_fill(cash, holdings.setdefault(f.symbol, _Holding()), f)
         i += 1
-    while i < len(fills) or j < len(prices):
+    while i < len(fills) or j < len(day_prices):
         at = min(
             fills[i].created_at if i < len(fills) else end,
-            prices[j].ts if j < len(prices) else end,
+            day_prices[j].ts if j < len(day_prices) else end,
         )
-        while j < len(prices) and prices[j].ts == at:
-            marks[prices[j].symbol] = prices[j].last
+        while j < len(day_prices) and day_prices[j].ts == at:
+            marks[day_prices[j].symbol] = day_prices[j].last
             j += 1
         while i < len(fills) and fills[i].created_at == at:
             f = fills[i]
