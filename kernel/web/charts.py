@@ -172,9 +172,12 @@ def _amount(value: Decimal) -> str:
     return plain(q8(value).quantize(Decimal("0.01")))
 
 
-def equity_svg(c: EquityCurve, width: int = 900, height: int = 300) -> str:
-    """The day's equity as a line over UTC time, with the day's opening equity and, where they
-    fall on the chart, the REDUCING and kill-switch thresholds of the daily loss limit."""
+def equity_svg(
+    c: EquityCurve, spells: Sequence[Period] = (), width: int = 900, height: int = 300
+) -> str:
+    """The day's equity as a line over UTC time (kernel clock), with the day's opening equity
+    and, where they fall on the chart, the REDUCING and kill-switch thresholds of the daily loss
+    limit; `spells` (HALTED, REDUCING) shaded where their kernel clock puts them on the day."""
     label = f"Equity on {c.day.isoformat()} ({c.currency}, UTC)"
     if not c.points:
         return _say(width, height, label, f"no prices or fills on {c.day.isoformat()}", "equity")
@@ -209,6 +212,17 @@ def equity_svg(c: EquityCurve, width: int = 900, height: int = 300) -> str:
             f'<line x1="{_n(left)}" x2="{_n(right)}" y1="{_n(y(value))}" y2="{_n(y(value))}" '
             f'stroke="#eee"/><text x="{_n(left - 6)}" y="{_n(y(value) + 4)}" font-size="11" '
             f'fill="#555" text-anchor="end">{esc(_amount(value))}</text>'
+        )
+    for p in spells:
+        start, end = p.start.clock, p.end.clock if p.end is not None else t1
+        if start is None or end is None or end < start or end < t0 or start > t1:
+            continue  # no kernel clock to place it by, or not on this day
+        x0, x1 = x(max(start, t0)), x(min(end, t1))
+        tip = f"{p.state}: {_describe(p.start)}"
+        parts.append(
+            f'<rect class="spell spell-{p.state.lower()}" x="{_n(x0)}" y="{_n(top)}" '
+            f'width="{_n(max(1.5, x1 - x0))}" height="{_n(bottom - top)}" '
+            f'fill="{COLOURS[p.state]}" fill-opacity="0.15"><title>{esc(tip)}</title></rect>'
         )
     notes: list[str] = []
     lines: Sequence[tuple[str, Decimal | None, str]] = (

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kernel import equity
+from kernel import equity, switchlog
 from kernel.desk import utcnow
 from kernel.status import snapshot
 from kernel.web import params
@@ -20,7 +20,9 @@ from kernel.web.pages import render, web_state
 from kernel.web.responses import json_response
 
 
-def _overview(request: Request) -> tuple[dict[str, Any], equity.EquityCurve]:
+def _overview(
+    request: Request,
+) -> tuple[dict[str, Any], equity.EquityCurve, list[switchlog.Period]]:
     query = params.only(request.query_params.multi_items(), ("day",))
     asked = params.day(query.get("day"))
     state = web_state(request)
@@ -28,25 +30,26 @@ def _overview(request: Request) -> tuple[dict[str, Any], equity.EquityCurve]:
     with state.db.read() as session:
         day = asked or equity.default_day(session, utcnow().date())
         curve = equity.curve(session, state.settings, day)
-    return status, curve
+        spells = switchlog.timeline(session, utcnow()).periods
+    return status, curve, spells
 
 
 def overview_page(request: Request) -> Response:
-    status, curve = _overview(request)
+    status, curve, spells = _overview(request)
     return render(
         request,
         "overview.html",
         {
             "s": status,
             "curve": equity.curve_json(curve),
-            "svg": equity_svg(curve),  # every text in it escaped by charts.esc
+            "svg": equity_svg(curve, spells),  # every text in it escaped by charts.esc
             "volatile": status["market"]["mode"] == "VOLATILE",
         },
     )
 
 
 def api_overview(request: Request) -> Response:
-    status, curve = _overview(request)
+    status, curve, _ = _overview(request)
     return json_response(200, {**status, "equity_curve": equity.curve_json(curve)})
 
 

@@ -225,3 +225,8 @@ def test_the_pages_and_their_json_over_this_database(db: Database) -> None:
             page = client.get(path)
             assert page.status_code == 200 and "<svg" in page.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/killswitch").text
+        # The equity chart shades the spells its day's kernel clock holds (the last trip, at
+        # minute 5, is after the day's last price: off this chart).
+        chart = client.get("/").text
+        assert chart.count('class="spell spell-reducing"') == 2
+        assert chart.count('class="spell spell-halted"') == 1
