@@ -5,6 +5,7 @@ PnL, the day's equity curve as an SVG drawn here); /api/overview: its JSON, the 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -44,8 +45,18 @@ def overview_page(request: Request) -> Response:
             "curve": equity.curve_json(curve),
             "svg": equity_svg(curve, spells),  # every text in it escaped by charts.esc
             "volatile": status["market"]["mode"] == "VOLATILE",
+            "prev_day": _beside(curve.day, -1),
+            "next_day": _beside(curve.day, 1),
         },
     )
+
+
+def _beside(day: date, step: int) -> str:
+    """The day before or after `day`, kept to the days `?day=` accepts."""
+    inside = min(
+        max(day, params.FIRST_DAY + timedelta(days=1)), params.LAST_DAY - timedelta(days=1)
+    )
+    return (inside + timedelta(days=step)).isoformat()
 
 
 def api_overview(request: Request) -> Response:

@@ -37,15 +37,21 @@ def limit(raw: str | None, *, default: int, maximum: int) -> int:
     return int(raw)
 
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # the page links the next day
+
+
 def day(raw: str | None) -> date | None:
     if raw is None:
         return None
     try:
         if not _DAY.fullmatch(raw):
             raise ValueError
-        return date.fromisoformat(raw)
+        found = date.fromisoformat(raw)
     except ValueError:
         raise BadQuery(f"day must be a date as YYYY-MM-DD, got {_shown(raw)}") from None
+    if not FIRST_DAY <= found <= LAST_DAY:
+        raise BadQuery(f"day must be from {FIRST_DAY} to {LAST_DAY}, got {_shown(raw)}")
+    return found
 
 
 def sequence(raw: str | None, name: str) -> int | None:

@@ -228,5 +228,6 @@ def test_the_pages_and_their_json_over_this_database(db: Database) -> None:
         # The equity chart shades the spells its day's kernel clock holds (the last trip, at
         # minute 5, is after the day's last price: off this chart).
         chart = client.get("/").text
+        assert 'href="/?day=2025-02-28"' in chart and 'href="/?day=2025-03-02"' in chart
         assert chart.count('class="spell spell-reducing"') == 2
         assert chart.count('class="spell spell-halted"') == 1

@@ -138,6 +138,7 @@ def test_the_overview_shows_state_limits_positions_and_the_equity_chart(
         ("/killswitch/fragment?since=-1", "since must be an audit sequence number"),
         ("/?day=yesterday", "day must be a date as YYYY-MM-DD"),
         ("/api/overview?day=2025-02-30", "day must be a date"),
+        ("/?day=0001-01-01", "day must be from 1970-01-01 to 9998-12-31"),
         ("/api/overview?days=1", "unknown query parameter 'days'"),
     ],
 )
