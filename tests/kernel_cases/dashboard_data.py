@@ -155,7 +155,7 @@ def test_an_empty_timeline_says_so(db: Database) -> None:
 def test_the_equity_curve_of_a_simulated_day_ends_at_the_status_equity(db: Database) -> None:
     settings = kernel_settings()
     plan = plan_synthetic(
-        db, settings, seed=7, symbols=None, ticks=480, duration=None, realtime=False
+        db, settings, seed=7, symbols=None, ticks=240, duration=None, realtime=False
     )
     loop = PaperLoop(db, settings, plan.symbols, source=plan.source)
     loop.prepare()
@@ -169,7 +169,7 @@ def test_the_equity_curve_of_a_simulated_day_ends_at_the_status_equity(db: Datab
     # Rebuilt from fills and marks, it agrees with the live books at both ends of the day.
     assert c.points[-1].equity == D(snapshot(db, settings)["pnl"]["equity"])
     assert c.open_equity == opening.equity == c.points[0].equity
-    assert c.total_points == 480 and len(c.points) <= 100
+    assert c.total_points == 240 and len(c.points) <= 100
     with db.read() as s:
         everything = equity.curve(s, settings, day, max_points=10_000)
     values = [p.equity for p in everything.points]
@@ -177,7 +177,7 @@ def test_the_equity_curve_of_a_simulated_day_ends_at_the_status_equity(db: Datab
     assert min(kept) == min(values) and max(kept) == max(values)  # thinning keeps the extremes
     assert len(set(values)) > 10  # the marks moved the equity through the day
     data = equity.curve_json(c)
-    assert data["points_total"] == 480 and data["last"] == snapshot(db, settings)["pnl"]["equity"]
+    assert data["points_total"] == 240 and data["last"] == snapshot(db, settings)["pnl"]["equity"]
     root = ET.fromstring(equity_svg(c))
     (line,) = root.findall(f".//{SVG}path[@class='equity-line']")
     assert line.get("d", "").count("L") == len(c.points) - 1
