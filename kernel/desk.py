@@ -321,7 +321,25 @@ class Desk:
         if report.assessment.trip:
             report.tripped = self._trip(session, report.assessment.detail, now)
         elif row.state not in (TradingState.HALTED, report.assessment.state):
+            previous = row.state
             row.state, row.updated_at = report.assessment.state, now
+            # Audited, so the kill-switch timeline can say how long trading was REDUCING.
+            audit.append(
+                session,
+                audit.Entry(
+                    actor=killswitch.GUARD,
+                    action=AuditAction.TRADING_STATE_CHANGED,
+                    decision=str(report.assessment.state),
+                    reason=report.assessment.detail,
+                    outcome=f"trading {previous} -> {report.assessment.state}",
+                    inputs={
+                        "previous_state": previous,
+                        "equity": plain(q8(ctx.equity)),
+                        "day_open_equity": plain(ctx.day_open_equity),
+                    },
+                ),
+                clock=now,
+            )
         return report
 
     def _update_mode(self, session: Session, symbols: list[str], now: datetime) -> ModeChange:

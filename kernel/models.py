@@ -124,6 +124,8 @@ class AuditAction(StrEnum):
     KILL_SWITCH_TRIPPED = "KILL_SWITCH_TRIPPED"
     KILL_SWITCH_RESET = "KILL_SWITCH_RESET"
     MARKET_MODE_CHANGED = "MARKET_MODE_CHANGED"
+    # The Guard moved trading between ACTIVE and REDUCING (HALTED is the kill switch's own).
+    TRADING_STATE_CHANGED = "TRADING_STATE_CHANGED"
 
 
 class AlertStatus(StrEnum):

@@ -29,6 +29,7 @@ ACTIONS = (
     "KILL_SWITCH_TRIPPED",
     "KILL_SWITCH_RESET",
     "MARKET_MODE_CHANGED",
+    "TRADING_STATE_CHANGED",
 )
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -159,30 +159,23 @@ def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 @click.option("--limit", type=row_limit(1), help="Only the last N events.")
 @format_option(*DATA_FORMATS, default="table")
 def history(*, db_url: str | None, limit: int | None, fmt: str) -> int:
-    """The timeline of trips and resets, from the audit chain."""
+    """The timeline of trips, resets and REDUCING spells, from the audit chain."""
     from devtools.kernel_cli.project import kernel_database
-    from kernel import killswitch as switch
+    from kernel import switchlog
+    from kernel.desk import utcnow
     from kernel.schema import require_current
 
     db = kernel_database(db_url, create=False)
     try:
         require_current(db)
         with db.read() as session:
-            events = [
-                {
-                    "sequence": r.sequence,
-                    "at": r.created_at.isoformat(),
-                    "event": "trip" if r.action == "KILL_SWITCH_TRIPPED" else "reset",
-                    "by": r.actor,
-                    "reason": r.reason,
-                    "outcome": r.outcome,
-                }
-                for r in switch.history(session, limit)
-            ]
+            # The same JSON as the dashboard's GET /api/killswitch.
+            data = switchlog.timeline_json(switchlog.timeline(session, utcnow(), limit))
     finally:
         db.dispose()
+    events = data["events"]
     if fmt == "json":
-        sys.stdout.write(json.dumps({"events": events}, indent=2) + "\n")
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -195,7 +188,7 @@ def history(*, db_url: str | None, limit: int | None, fmt: str) -> int:
     for column in ("seq", "at (UTC)", "event", "by", "reason", "outcome"):
         table.add_column(column, overflow="fold")
     for e in events:
-        style = "red" if e["event"] == "trip" else "green"
+        style = {"trip": "red", "reduce": "yellow"}.get(e["event"], "green")
         cells = [
             str(e[key] or "") for key in ("sequence", "at", "event", "by", "reason", "outcome")
         ]

@@ -1,0 +1,1 @@
+from tests.kernel_cases.dashboard_data import *  # noqa: F403
