@@ -12,7 +12,7 @@ gets the kernel's schema and one table of `--size-mb` MB (with its primary key).
   a new database, swap, and the migrate service run in a container).
 
 Prints each wall time and clone's ratio to both. Needs the engine and the images omc-db:15 and
-omc-backend:dev (built by `omc-dev up`). Not run in CI.
+omc-backend:dev-web (built by `omc-dev up`). Not run in CI.
 """
 
 from __future__ import annotations
