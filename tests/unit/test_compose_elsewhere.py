@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.compose.cli import compose_files
 from devtools.config import ProjectConfig
+from devtools.docker.compose import compose_files
 from devtools.errors import EnvironmentMissing
 
 

@@ -20,7 +20,7 @@ HEAVY = (
     "rich",
     "urllib.request",
     "devtools.config",
-    "devtools.compose.cli",
+    "devtools.docker.compose",
     "devtools.compose.model",
     "devtools.cli",
 )

@@ -8,9 +8,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from kernel.market_mode import SECONDS_PER_YEAR, VolatilityWindow, next_mode, realised_volatility
 from kernel.models import MarketMode
 from kernel.prices import Quote
-from kernel.volatility import SECONDS_PER_YEAR, VolatilityWindow, next_mode, realised_volatility
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
