@@ -11,36 +11,12 @@ import pytest
 from sqlalchemy import select, text
 
 from kernel import audit
-from kernel.audit import GENESIS, AppendOnly, Entry, canonical, verify
+from kernel.audit import GENESIS, AppendOnly, canonical
 from kernel.db import Database
-from kernel.models import AuditAction, AuditRecord
+from kernel.models import AuditRecord
 from tests.fixtures.cli import omc
-from tests.fixtures.kernel import tamper
-
-NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
-
-
-def fill_chain(db: Database, n: int = 5) -> None:
-    with db.write() as s:
-        for i in range(n):
-            audit.append(
-                s,
-                Entry(
-                    actor=f"actor-{i % 2}",
-                    action=AuditAction.ORDER_DENIED if i % 2 else AuditAction.ALGORITHM_SIGNAL,
-                    symbol="btc",
-                    decision="deny" if i % 2 else "buy",
-                    reason=f"reason {i}",
-                    outcome=f"outcome {i}",
-                    inputs={"price": {"last": f"{100 + i}"}, "n": i},
-                ),
-                clock=NOW,
-            )
-
-
-def verified(db: Database) -> audit.Verification:
-    with db.read() as s:
-        return verify(s)
+from tests.fixtures.kernel import AUDIT_NOW as NOW
+from tests.fixtures.kernel import fill_chain, tamper, verified
 
 
 def test_records_chain_from_genesis_by_sha256_over_canonical_json(db: Database) -> None:

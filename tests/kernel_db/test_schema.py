@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kernel.db import Database, open_database
 from kernel.models import Base, DayOpen
-from kernel.schema import alembic_config, current_revision, head_revision, upgrade
+from kernel.schema_version import alembic_config, current_revision, head_revision, upgrade
 from tests.fixtures.cli import omc
 from tests.fixtures.kernel import served_kernel
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from kernel import killswitch
@@ -213,6 +214,7 @@ def test_the_cli_trip_commits_before_a_hanging_webhook_answers(
     assert webhook_server.requests  # it was tried, after the halt was committed
 
 
+@pytest.mark.unit  # no database: runs once, in the unit tier
 def test_retry_after_forms() -> None:
     assert retry_after_seconds({"Retry-After": "7"}, b"", NOW) == 7
     later = format_datetime(NOW + timedelta(seconds=30), usegmt=True)

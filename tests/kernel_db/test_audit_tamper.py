@@ -18,8 +18,7 @@ from kernel.audit import GENESIS, Verification, verify
 from kernel.auditkey import Keyring, parse_keyring
 from kernel.db import Database
 from kernel.models import AuditHead, AuditRecord
-from tests.fixtures.kernel import tamper, tamper_all
-from tests.kernel_cases.audit import fill_chain
+from tests.fixtures.kernel import fill_chain, tamper, tamper_all
 
 OURS = parse_keyring(f"k1:{'1' * 40} k2:{'2' * 40}", "the operator's keyring")
 THEIRS = parse_keyring(f"k2:{'x' * 40}", "the attacker's guess")  # same id, wrong secret
