@@ -438,7 +438,7 @@ def test_round_trip_on_this_repositorys_own_tests(tmp_path: Path) -> None:
     JUnit XML -> baseline -> compare finds nothing, and the ids are pytest's own."""
     from tests.fixtures.cli import REPO_ROOT
 
-    files = ["tests/unit/test_run_request.py", "tests/unit/test_dotenv.py"]
+    files = ["tests/unit/container/test_run_request.py", "tests/unit/compose/test_dotenv.py"]
     junit = tmp_path / "own.xml"
     _pytest(REPO_ROOT, "-q", f"--junitxml={junit}", *files)
     collected = _pytest(REPO_ROOT, "--collect-only", "-q", *files).stdout.splitlines()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from devtools.doctor.registry import CHECK_MODULES, all_checks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 # Modules whose findings the doctor reports besides the check modules themselves.
 FINDING_SOURCES = ("devtools.envfiles.rules",)
 
