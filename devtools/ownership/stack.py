@@ -145,9 +145,7 @@ def _ports(ports: Iterable[int]) -> str:
     return ", ".join(str(p) for p in sorted(ports))
 
 
-def _down(
-    engine: DockerClient, target: ComposeTarget, volumes: bool, before: Resources
-) -> Outcome:
+def _down(engine: DockerClient, target: ComposeTarget, volumes: bool, before: Resources) -> Outcome:
     args = ["down", "--remove-orphans", "--timeout", "10"]
     run_compose(target, *args, *(["--volumes"] if volumes else []), timeout=600)
     left = _resources(engine, target.name, volumes)
