@@ -41,7 +41,7 @@ test: $(STAMP) engine
 	$(BIN)/coverage run -m pytest
 	@$(BIN)/coverage combine --quiet
 	@$(BIN)/coverage report --format=total | xargs -I{} echo "coverage (devtools + kernel): {}%"
-	$(BIN)/coverage report --include=kernel/guard.py,kernel/volatility.py,kernel/killswitch.py --fail-under=95
+	$(BIN)/coverage report --include=kernel/guard.py,kernel/market_mode.py,kernel/killswitch.py --fail-under=95
 	$(MAKE) --no-print-directory lint
 
 unit: $(STAMP)

@@ -41,7 +41,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from kernel.audit import GENESIS, canonical, record_hash  # noqa: E402
 from kernel.db import Database, open_database  # noqa: E402
 from kernel.models import AuditHead, AuditRecord  # noqa: E402
-from kernel.schema import upgrade  # noqa: E402
+from kernel.schema_version import upgrade  # noqa: E402
 from kernel.settings import load_settings  # noqa: E402
 from kernel.web.app import create_app  # noqa: E402
 

@@ -44,7 +44,7 @@ from kernel.guard import Guard, GuardContext, OrderIntent  # noqa: E402
 from kernel.loop import PaperLoop, plan_synthetic  # noqa: E402
 from kernel.models import MarketMode, TradingState  # noqa: E402
 from kernel.prices import Quote, Tick  # noqa: E402
-from kernel.schema import upgrade  # noqa: E402
+from kernel.schema_version import upgrade  # noqa: E402
 from kernel.settings import load_settings  # noqa: E402
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)

@@ -22,8 +22,6 @@ from typing import Any
 from devtools.findings import Finding, Severity
 from devtools.render import render_findings
 
-ID_KEYS = ("id", "rule", "check")
-
 
 def fork_pull_request(event_name: str, event_path: str) -> tuple[str, str, str] | None:
     """(full_name, clone_url, head branch) of a pull request's fork; None for anything else."""
@@ -44,10 +42,9 @@ def fork_pull_request(event_name: str, event_path: str) -> tuple[str, str, str] 
 def read_findings(payload: dict[str, Any]) -> list[Finding]:
     findings = []
     for item in payload.get("findings", []):
-        key = next((k for k in ID_KEYS if k in item), "id")
         findings.append(
             Finding(
-                id=str(item.get(key, "")),
+                id=str(item.get("id", "")),  # every command's JSON names a finding by "id"
                 severity=Severity(item.get("severity", "error")),
                 message=str(item.get("message", "")),
                 path=item.get("path"),

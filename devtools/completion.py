@@ -21,7 +21,7 @@ def service_names() -> list[str]:
     import yaml
 
     from devtools import config
-    from devtools.compose.cli import compose_files
+    from devtools.docker.compose import compose_files
 
     try:
         files = compose_files(config.load())

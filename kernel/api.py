@@ -11,7 +11,7 @@ from typing import Any
 
 from kernel.db import Database
 from kernel.errors import KernelError
-from kernel.schema import schema_problem
+from kernel.schema_version import schema_problem
 from kernel.settings import KernelSettings
 from kernel.status import snapshot
 

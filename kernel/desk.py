@@ -46,11 +46,11 @@ from kernel.guard import (
     assess,
     snapshot_inputs,
 )
+from kernel.market_mode import ModeChange, VolatilityWindow, next_mode
 from kernel.models import AuditAction, DayOpen, MarketMode, TradingState
 from kernel.money import ZERO, plain, q8
 from kernel.prices import Quote, Tick
 from kernel.settings import KernelSettings
-from kernel.volatility import ModeChange, VolatilityWindow, next_mode
 
 MAX_ACTOR = 64
 # Built once: constructing a statement costs more than running it on SQLite.

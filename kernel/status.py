@@ -24,7 +24,7 @@ from kernel.models import (
 )
 from kernel.money import ZERO, plain, q8
 from kernel.prices import Quote
-from kernel.schema import head_revision, require_current
+from kernel.schema_version import head_revision, require_current
 from kernel.settings import KernelSettings, Limits, load_settings
 
 

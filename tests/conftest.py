@@ -1,11 +1,16 @@
 """Test tiers and shared fixtures.
 
-Tiers follow the folder (tests/unit, tests/postgres, tests/docker, tests/network,
-tests/browser) or an explicit marker. A tier that cannot run here skips with the reason, unless
-OMC_REQUIRE_DOCKER=1 / OMC_REQUIRE_POSTGRES=1 / OMC_REQUIRE_NETWORK=1 / OMC_REQUIRE_BROWSER=1
-says it must run: then it fails. The network tier (tests/network) pip-installs into fresh
-virtualenvs, so it needs a reachable package index; the browser tier (tests/browser) drives
-Debian's chromium headless through chromium-driver.
+A test's tier is the first folder under tests/ (tests/unit, tests/postgres, tests/docker,
+tests/network, tests/browser: a deeper folder such as tests/unit/docker/ is not the docker tier)
+or an explicit marker, which wins: tests/kernel_db runs its cases on each database, the tier coming
+from the database parameter. A test that creates the test user as root (it asks for `test_user`,
+`as_test_user` or `non_root`) is in the `root` tier instead of `unit` (docker and postgres keep
+theirs and add `root`). A test with no tier is a collection error.
+A tier that cannot run here skips with the reason, unless OMC_REQUIRE_DOCKER=1 /
+OMC_REQUIRE_POSTGRES=1 / OMC_REQUIRE_NETWORK=1 / OMC_REQUIRE_BROWSER=1 / OMC_REQUIRE_ROOT=1 says it
+must run: then it fails. The network tier (tests/network) pip-installs into fresh virtualenvs, so
+it needs a reachable package index; the browser tier (tests/browser) drives Debian's chromium
+headless through chromium-driver.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from tests.fixtures.tiers import (
     network_unavailable,
     postgres_unavailable,
     required,
+    root_unavailable,
 )
 from tests.fixtures.userenv import UserEnv, user_env
 from tests.fixtures.users import TestUser, ensure_test_user
@@ -37,21 +43,48 @@ from tests.fixtures.webhook import WebhookServer
 # and fixture projects holding their own tests (a user's backend/tests).
 collect_ignore_glob = ["fixtures/data/*", "fixtures/stacks/*"]
 
-TIERS = ("unit", "postgres", "docker", "network", "browser")
+TIERS = ("unit", "postgres", "docker", "network", "browser", "root")
 PROBES: dict[str, Callable[[], str | None]] = {
     "docker": docker_unavailable,
     "postgres": postgres_unavailable,
     "network": network_unavailable,
     "browser": browser_unavailable,
+    "root": root_unavailable,
 }
+TESTS = Path(__file__).resolve().parent
+# Fixtures that create the non-root test user (useradd) when the session runs as root.
+ROOT_FIXTURES = {"test_user", "as_test_user", "non_root"}
+
+
+def folder_tier(path: Path) -> str | None:
+    """The tier a test file's folder names: the first folder under tests/ only."""
+    try:
+        first = path.resolve().relative_to(TESTS).parts[0]
+    except (ValueError, IndexError):
+        return None
+    return first if first in TIERS else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    untiered = []
     for item in items:
-        parts = Path(str(item.path)).parts
-        for tier in TIERS:
-            if tier in parts and not item.get_closest_marker(tier):
-                item.add_marker(getattr(pytest.mark, tier))
+        if ROOT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.root)
+        if any(item.get_closest_marker(tier) for tier in TIERS if tier != "root"):
+            continue  # an explicit tier wins over the folder
+        tier = folder_tier(Path(str(item.path)))
+        if tier == "unit" and item.get_closest_marker("root"):
+            continue  # it creates users: not "runs anywhere"
+        if tier is not None:
+            item.add_marker(getattr(pytest.mark, tier))
+        elif not item.get_closest_marker("root"):
+            untiered.append(item.nodeid)
+    if untiered:
+        shown = ", ".join(untiered[:5])
+        raise pytest.UsageError(
+            f"{len(untiered)} tests have no tier ({shown}): put them under tests/<tier>/ "
+            f"or mark them with one of {', '.join(TIERS)}"
+        )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -1,1 +1,2 @@
-"""The resolved Compose project. `devtools.compose.cli` is the only module that runs the compose CLI."""
+"""The resolved Compose project (model, files, .env). Running the compose CLI is
+`devtools.docker.compose`'s job: Docker is reached only through `devtools.docker`."""

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from devtools import config as config_mod
-from devtools.compose.cli import ComposeTarget, load_project
 from devtools.compose.model import ComposeProject, Service
 from devtools.config import ProjectConfig
 from devtools.container.cache import Resolution, RunCache
@@ -19,6 +18,7 @@ from devtools.container.direct import run_directly
 from devtools.container.fast import execute_and_give_back, spec_here
 from devtools.container.request import RunRequest
 from devtools.container.spec import ServiceInfo, resolve_user
+from devtools.docker.compose import ComposeTarget, load_project
 from devtools.docker.engine_api import Engine, EngineError
 from devtools.errors import EnvironmentMissing, UnusableInput, UserError
 from devtools.git.layout import find as git_layout
@@ -138,7 +138,7 @@ def default_service(cfg: ProjectConfig, project: ComposeProject, cwd: Path) -> S
     candidates = candidates_label(project, cwd)
     if not candidates:
         # Only images (a database, a cache): the project's own code runs on the host.
-        from devtools.compose.cli import compose_files
+        from devtools.docker.compose import compose_files
 
         own = ", ".join(f.name for f in compose_files(cfg))  # not omc-dev's ports override
         raise UnusableInput(

@@ -14,7 +14,7 @@ from devtools.options import format_option
 from devtools.report.render import DATA_FORMATS
 
 if TYPE_CHECKING:
-    from devtools.compose.cli import ComposeTarget
+    from devtools.docker.compose import ComposeTarget
     from devtools.config import ProjectConfig
     from devtools.dbcopy.container import DbContainer
     from devtools.dbcopy.snapshots import Snapshot
@@ -37,7 +37,7 @@ class _Stack:
     """A track's stack as these commands need it: names, services, the running db container."""
 
     def __init__(self, cfg: ProjectConfig, track: Track, command: str) -> None:
-        from devtools.compose.cli import load_project
+        from devtools.docker.compose import load_project
         from devtools.stack import ops
         from devtools.stack.target import stack_target
 

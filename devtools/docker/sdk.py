@@ -10,6 +10,9 @@ from devtools.docker.engine_api import endpoint, unreachable
 
 if TYPE_CHECKING:
     import docker
+    from docker import DockerClient  # for callers' annotations: they never import the SDK
+
+__all__ = ["DockerClient", "client", "engine_host"]
 
 
 def engine_host() -> str:

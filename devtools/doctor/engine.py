@@ -18,7 +18,7 @@ def check_engine(ctx: DoctorContext) -> Outcome:
 
 
 def check_compose(ctx: DoctorContext) -> Outcome:
-    from devtools.compose.cli import compose_version
+    from devtools.docker.compose import compose_version
 
     version = compose_version()
     if version is None or not version.startswith("2."):
@@ -41,7 +41,7 @@ def check_compose_file(ctx: DoctorContext) -> Outcome:
     try:
         project = ctx.project
     except UserError as exc:
-        from devtools.compose.cli import compose_files
+        from devtools.docker.compose import compose_files
 
         try:  # the project's first compose file: a file an annotation can point at
             path: str | None = str(compose_files(ctx.config)[0])

@@ -14,8 +14,8 @@ from devtools.report.checks import run_checks as run_all
 from devtools.tracks.identity import Track, project_name
 
 if TYPE_CHECKING:
-    from devtools.compose.cli import ComposeTarget
     from devtools.compose.model import ComposeProject
+    from devtools.docker.compose import ComposeTarget
 
 __all__ = ["CheckResult", "DoctorCheck", "DoctorContext", "Outcome", "Status", "run_checks"]
 
@@ -29,13 +29,13 @@ class DoctorContext:
 
     @cached_property
     def target(self) -> ComposeTarget:
-        from devtools.compose.cli import targets_for
+        from devtools.docker.compose import targets_for
 
         return targets_for(self.config, project_name(self.config, self.track))
 
     @cached_property
     def project(self) -> ComposeProject:
-        from devtools.compose.cli import load_project
+        from devtools.docker.compose import load_project
 
         return load_project(self.target)
 

@@ -94,7 +94,7 @@ def check_track_env(ctx: DoctorContext) -> Outcome:
 
 
 def _check(ctx: DoctorContext) -> Outcome:
-    from devtools.compose.cli import load_project, targets_for
+    from devtools.docker.compose import load_project, targets_for
     from devtools.doctor.ignore import Ignores
     from devtools.tracks import registry, values
     from devtools.tracks.identity import project_name, repo_key, repo_name

@@ -31,7 +31,7 @@ def env() -> None:
 def template(output: Path | None, yes: bool) -> int:
     """Write a .env.example that uses compose service names and container ports."""
     from devtools.atomic import write_atomic
-    from devtools.compose.cli import load_project, targets_for
+    from devtools.docker.compose import load_project, targets_for
     from devtools.doctor.ignore import Ignores
     from devtools.envfiles.load import load_view
     from devtools.envfiles.model import EXAMPLE

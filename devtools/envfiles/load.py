@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devtools.compose.cli import ComposeTarget
 from devtools.compose.model import ComposeProject
 from devtools.compose.source import read_source
 from devtools.config import ProjectConfig
+from devtools.docker.compose import ComposeTarget
 from devtools.envfiles.model import HostPort, StackView, collect
 from devtools.errors import UnusableInput
 from devtools.tracks import registry

@@ -700,11 +700,14 @@ def host_variables(view: StackView) -> Iterator[Named]:
             )
 
 
-RULES: tuple[Callable[[StackView], Iterator[Named]], ...] = (
-    malformed_files,
-    addresses,
-    host_variables,
+# The env rules, registered once: (check id, title, rule), in the order they run. `CHECKS` (the
+# one Check shape, what doctor runs) and `RULES` (for `check_named`) are both read from here.
+REGISTERED: tuple[tuple[str, str, Callable[[StackView], Iterator[Named]]], ...] = (
+    ("env-files", "Env files parse", malformed_files),
+    ("env-addresses", "Addresses name services and container ports", addresses),
+    ("env-host-variables", "Host-only variables stay on the host", host_variables),
 )
+RULES = tuple(rule for _, _, rule in REGISTERED)
 
 
 def check_named(view: StackView) -> list[Named]:
@@ -732,11 +735,9 @@ def _as_check(find: Callable[[StackView], Iterator[Named]]) -> Callable[[EnvMode
     return run
 
 
-# The env rules in the one Check shape (devtools.report.checks), in RULES' order.
-CHECKS: tuple[Check[EnvModel], ...] = (
-    Check("env-files", "Env files parse", _as_check(malformed_files)),
-    Check("env-addresses", "Addresses name services and container ports", _as_check(addresses)),
-    Check("env-host-variables", "Host-only variables stay on the host", _as_check(host_variables)),
+# The env rules in the one Check shape (devtools.report.checks).
+CHECKS: tuple[Check[EnvModel], ...] = tuple(
+    Check(id, title, _as_check(rule)) for id, title, rule in REGISTERED
 )
 
 

@@ -179,7 +179,7 @@ def _show(
 ) -> int:
     from devtools.kernel_cli.project import kernel_database
     from kernel import audit as trade_audit
-    from kernel.schema import require_current
+    from kernel.schema_version import require_current
     from kernel.status import audit_record_dict
 
     db = kernel_database(db_url, create=False)
@@ -211,7 +211,7 @@ def _verification(
     from devtools.kernel_cli.project import kernel_database
     from kernel import audit as trade_audit
     from kernel.anchor import read_anchors
-    from kernel.schema import require_current
+    from kernel.schema_version import require_current
 
     anchors = read_anchors(path) if path is not None else []
     db = kernel_database(db_url, create=False)

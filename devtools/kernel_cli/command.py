@@ -47,7 +47,7 @@ def migrate(db_url: str | None, app_role: str | None) -> int:
     """Upgrade the kernel database to the latest schema (alembic upgrade head)."""
     from devtools.kernel_cli.project import kernel_database
     from kernel.roles import app_role_from_env
-    from kernel.schema import upgrade
+    from kernel.schema_version import upgrade
 
     env_role, password = app_role_from_env()
     db = kernel_database(db_url, owner=True)

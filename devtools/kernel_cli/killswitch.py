@@ -46,7 +46,7 @@ def _change(action: str, db_url: str | None, by: str, reason: str, fmt: str) -> 
     from kernel.alerts import ChannelReport, Outbox
     from kernel.desk import utcnow
     from kernel.errors import UnusableInput
-    from kernel.schema import require_current
+    from kernel.schema_version import require_current
 
     # A halt never waits on the settings: with settings the kernel cannot use (a malformed
     # webhook URL, say), the trip still halts, sends nothing, and says why (exit 2).
@@ -161,9 +161,10 @@ def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 def history(*, db_url: str | None, limit: int | None, fmt: str) -> int:
     """The timeline of trips, resets and REDUCING spells, from the audit chain."""
     from devtools.kernel_cli.project import kernel_database
+    from kernel import killswitch as switch
     from kernel import switchlog
     from kernel.desk import utcnow
-    from kernel.schema import require_current
+    from kernel.schema_version import require_current
 
     db = kernel_database(db_url, create=False)
     try:

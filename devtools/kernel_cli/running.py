@@ -70,7 +70,7 @@ def run_paper(
         plan_synthetic,
     )
     from kernel.prices import Tick
-    from kernel.schema import require_current
+    from kernel.schema_version import require_current
 
     settings = kernel_settings()
     span = parse_duration(duration) if duration is not None else None

@@ -184,7 +184,7 @@ def _pg_version_from_stack(
     image names, if omc-dev has its catalog; compose is asked only if a file names such an image."""
     from dataclasses import replace
 
-    from devtools.compose.cli import ComposeTarget, compose_files, load_project
+    from devtools.docker.compose import ComposeTarget, compose_files, load_project
     from devtools.errors import EnvironmentMissing, UnusableInput
     from devtools.migrations.catalog import available_versions
     from devtools.migrations.pgversion import may_run_postgres, stack_postgres

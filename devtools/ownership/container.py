@@ -60,9 +60,9 @@ def run_as_root(
     """
     if not paths:
         return HelperRun(0, "")
-    import docker.errors
     import requests.exceptions
 
+    from devtools.docker import errors as docker_errors
     from devtools.docker.sdk import client
 
     try:
@@ -74,7 +74,7 @@ def run_as_root(
         ) from None
     try:
         engine.images.get(image)
-    except docker.errors.ImageNotFound:
+    except docker_errors.ImageNotFound:
         raise EnvironmentMissing(
             f"the helper image {image} is not available locally: `docker pull {image}`, "
             "or set helper-image in [tool.omc-dev.ownership]"
@@ -107,10 +107,10 @@ def run_as_root(
             stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
             lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
             return HelperRun(code, lines[-1] if lines else "")
-        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+        except (docker_errors.APIError, requests.exceptions.RequestException) as exc:
             raise EnvironmentMissing(
                 f"the helper container failed to run: {exc}: check the Docker engine"
             ) from None
         finally:
-            with contextlib.suppress(docker.errors.NotFound):
+            with contextlib.suppress(docker_errors.NotFound):
                 container.remove(force=True)

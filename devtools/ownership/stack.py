@@ -1,6 +1,6 @@
 """The track's containers, networks and volumes, and stale containers that hold its ports.
 
-Compose does the tearing down (`devtools.compose` is the only caller of its CLI); the Engine SDK
+Compose does the tearing down (`devtools.docker.compose` is the only caller of its CLI); the Engine SDK
 only lists, so the plan can name every container, network and volume before anything stops.
 Stale containers are those of this repository's other compose projects (`<repo>-<track>`) that
 publish a host port this track needs: a leftover of an old track keeps it from starting.
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from devtools.compose.cli import ComposeTarget, load_project, run_compose
 from devtools.config import ProjectConfig
+from devtools.docker.compose import ComposeTarget, load_project, run_compose
 from devtools.errors import EnvironmentMissing
 from devtools.ownership.plan import Outcome, Step
 from devtools.stack.target import stack_target
@@ -21,7 +21,7 @@ from devtools.tracks.identity import Track, project_name, repo_name
 from devtools.tracks.occupancy import PROJECT_LABEL
 
 if TYPE_CHECKING:
-    import docker
+    from devtools.docker.sdk import DockerClient
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Resources:
         )
 
 
-def _resources(engine: docker.DockerClient, project: str, volumes: bool) -> Resources:
+def _resources(engine: DockerClient, project: str, volumes: bool) -> Resources:
     label: dict[str, str | list[str] | bool] = {"label": f"{PROJECT_LABEL}={project}"}
     return Resources(
         tuple(sorted(str(c.name) for c in engine.containers.list(all=True, filters=label))),
@@ -145,9 +145,7 @@ def _ports(ports: Iterable[int]) -> str:
     return ", ".join(str(p) for p in sorted(ports))
 
 
-def _down(
-    engine: docker.DockerClient, target: ComposeTarget, volumes: bool, before: Resources
-) -> Outcome:
+def _down(engine: DockerClient, target: ComposeTarget, volumes: bool, before: Resources) -> Outcome:
     args = ["down", "--remove-orphans", "--timeout", "10"]
     run_compose(target, *args, *(["--volumes"] if volumes else []), timeout=600)
     left = _resources(engine, target.name, volumes)
@@ -163,15 +161,15 @@ def _down(
 
 
 def _remove_stale(stale: list[tuple[Any, set[int]]]) -> Outcome:
-    import docker.errors
+    from devtools.docker import errors as docker_errors
 
     done, failed = [], []
     for container, held in stale:
         try:
             container.remove(force=True)
-        except docker.errors.NotFound:
+        except docker_errors.NotFound:
             pass
-        except docker.errors.APIError as exc:
+        except docker_errors.APIError as exc:
             failed.append(f"could not remove container {container.name}: {exc.explanation}")
             continue
         done.append(f"removed container {container.name}, freeing {_ports(held)}")

@@ -42,7 +42,7 @@ def down(volumes: bool, yes: bool, track: str | None) -> int:
 
     Deleting volumes destroys data: the plan is printed first and needs --yes or a confirmation.
     """
-    from devtools.compose.cli import load_project
+    from devtools.docker.compose import load_project
     from devtools.report.confirm import confirm_plan
 
     cfg = config_mod.load()
@@ -103,7 +103,7 @@ def reset(yes: bool, track: str | None) -> int:
 
     Prints the plan first; needs --yes, or a confirmation at a terminal.
     """
-    from devtools.compose.cli import load_project
+    from devtools.docker.compose import load_project
     from devtools.report.confirm import confirm_plan
 
     cfg = config_mod.load()

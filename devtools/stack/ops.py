@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from devtools.compose.cli import ComposeTarget, run_compose
 from devtools.compose.model import ComposeProject
 from devtools.config import ProjectConfig
+from devtools.docker.compose import ComposeTarget, run_compose
 from devtools.errors import UnusableInput, UserError
 from devtools.stack.target import compose_env
 
@@ -172,15 +172,14 @@ def migrate(target: ComposeTarget, migrate_service: str) -> None:
 
 
 def _remove_volume(name: str) -> None:
-    import docker.errors
-
+    from devtools.docker import errors as docker_errors
     from devtools.docker.sdk import client
 
     try:
         client().volumes.get(name).remove()
-    except docker.errors.NotFound:
+    except docker_errors.NotFound:
         return  # already gone: the slate is clean
-    except docker.errors.APIError as exc:
+    except docker_errors.APIError as exc:
         raise UserError(
             f"cannot delete volume {name}: {exc.explanation or exc}: "
             "stop what uses it (omc-dev down), then reset again",

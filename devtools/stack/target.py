@@ -7,8 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from devtools.compose.cli import ComposeTarget, targets_for
 from devtools.config import ProjectConfig
+from devtools.docker.compose import ComposeTarget, targets_for
 from devtools.tracks.identity import Track, project_name
 from devtools.tracks.override import override_path
 

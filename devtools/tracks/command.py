@@ -261,7 +261,7 @@ def urls(track_opt: str | None, fmt: str) -> int:
     HTTP: `http` / `not-http` in [tool.omc-dev.tracks], else labels and healthchecks, else
     well-known ports (see docs/commands.md).
     """
-    from devtools.compose.cli import load_project
+    from devtools.docker.compose import load_project
     from devtools.report.render import render
     from devtools.report.report import Report
     from devtools.tracks.ports import base_target, ensure_ports

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from devtools.compose.cli import ComposeTarget, load_project, targets_for
 from devtools.compose.model import ComposeProject
 from devtools.config import ProjectConfig
+from devtools.docker.compose import ComposeTarget, load_project, targets_for
 from devtools.errors import UnusableInput
 from devtools.git.layout import find as git_layout
 from devtools.tracks import registry, values

@@ -60,7 +60,7 @@ def unpin(root: Path, project: str) -> None:
 
 
 def _working_dir(config: ProjectConfig) -> str:
-    from devtools.compose.cli import compose_files
+    from devtools.docker.compose import compose_files
     from devtools.errors import UserError
 
     try:

@@ -1,9 +1,11 @@
 """The verify pipeline: resolve the target, read the remote, then run the checks in order.
 
-Where the work is comes first (`branch-missing`, `unpushed-commits`, `branch-drift`), then
-what the remote branch holds (`missing-path`, `missing-symbol`, `stub`, `generated-only`).
-Each check reads the same facts and reports with its own id; none of them changes anything
-except `fetch`, which only updates remote-tracking refs (and deepens a shallow clone).
+The checks are registered in the one Check shape (`devtools.report.checks`) on a `VerifyRun`:
+where the work is comes first (`WHERE_CHECKS`: `shallow-clone`, `stale-remote-ref`,
+`branch-missing`, `unpushed-commits`, `branch-drift`), then what the remote branch holds
+(`CONTENT_CHECKS`: `missing-path`, `missing-symbol`, `empty-branch`, `stub`, `generated-only`).
+Each check reads the same facts and reports with its own finding ids; none of them changes
+anything except `fetch`, which only updates remote-tracking refs (and deepens a shallow clone).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devtools.git.history import FileChange
 from devtools.git.objects import ObjectReader
 from devtools.git.refs import LocalRefs, ServerRefs
 from devtools.git.runner import Git, Pending
+from devtools.report.checks import Check, Outcome, run_checks
 from devtools.verify import objectmodel
 from devtools.verify.binary import binary_problem
 from devtools.verify.generated import Classifier, FileRef
@@ -43,7 +46,7 @@ from devtools.verify.model import (
     Request,
     Target,
 )
-from devtools.verify.spec import Deliverable, path_regex
+from devtools.verify.spec import Deliverable, Spec, path_regex
 from devtools.verify.stubs import checks_code, defined_symbols, find_stubs
 
 if TYPE_CHECKING:  # GitPython is imported while the first git calls run
@@ -104,6 +107,29 @@ class RemoteView:
     findings: list[Finding] = field(default_factory=list)
 
 
+@dataclass
+class VerifyRun:
+    """One verification as its checks read and fill it in: the branch, the remote as read, and
+    (for the content checks) the range's diff and what has been read of the tip so far."""
+
+    verifier: Verifier
+    report: Report
+    target: Target
+    view: RemoteView | None = None  # None before a push (pre-push reads no remote)
+    pushed_from: str | None = None  # pre-push: the local branch being pushed
+    others: Mapping[str, str] = field(default_factory=dict)  # other remote branches -> commit
+    deliverables: list[Deliverable] = field(default_factory=list)  # the spec's, on this branch
+    contents: dict[str, bytes | None] = field(default_factory=dict)  # tip files read, by path
+    diff: Pending[list[FileChange]] | None = None  # base...tip, started before the checks
+    classifier: Classifier | None = None
+    found: list[Finding] = field(default_factory=list)  # findings of the checks run so far
+    stubs: list[Finding] = field(default_factory=list)  # the stub check's (generated-only reads)
+
+    @property
+    def spec(self) -> Spec:
+        return self.verifier.spec
+
+
 class Verifier:
     repo: LocalRepo  # opened by run(), once GitPython is imported
 
@@ -145,9 +171,9 @@ class Verifier:
         view = self._remote_view(target, refs, server.result())
         base = self._base(view.default_branch)
         report = Report(remote, branch, source, base=base, mode=view.mode)
-        report.findings += view.findings
         report.tip = tip = view.heads.get(branch)
-        report.findings += self.check_where(target, view, tip)
+        work = VerifyRun(self, report, target, view=view)
+        _run(WHERE_CHECKS, work)
         if tip is None or branch == base:
             return report  # nothing on the remote to read, or no range to judge
         report.base_tip = view.heads.get(base)
@@ -157,7 +183,7 @@ class Verifier:
                 "[tool.omc-dev.verify])"
             )
         others = {b: sha for b, sha in view.heads.items() if b != branch}
-        self.check_content(report, target, others)
+        self.check_content(work, others)
         return report
 
     # ---- the range's diff, started early --------------------------------------------------------
@@ -252,8 +278,11 @@ class Verifier:
 
     # ---- where the work is -------------------------------------------------------------------
 
-    def check_where(self, target: Target, view: RemoteView, tip: str | None) -> list[Finding]:
+    def check_where(self, work: VerifyRun) -> list[Finding]:
         """`branch-missing`, `unpushed-commits`, `branch-drift` (for commits)."""
+        if work.view is None:
+            return self._pushed_to_base(work)
+        target, view, tip = work.target, work.view, work.report.tip
         local = target.local_tip
         if tip is None:
             return self._branch_missing(target, view)
@@ -334,21 +363,38 @@ class Verifier:
 
     # ---- what the remote branch holds ----------------------------------------------------------
 
-    def check_content(self, report: Report, target: Target, others: Mapping[str, str]) -> None:
+    def check_content(self, work: VerifyRun, others: Mapping[str, str]) -> None:
+        """Start the range's diff, then run the content checks on what the remote branch holds."""
+        report, target = work.report, work.target
         assert report.tip and report.base_tip
         # The diff is the long pole: git computes it while the deliverables are read.
-        diff = self._diff(report.base_tip, report.tip)
-        classifier = Classifier(self.objects, report.tip, self.spec.generated)
-        deliverables = [d for d in self.spec.deliverables if d.applies_to(target.branch)]
-        report.deliverables = [d.name for d in deliverables]
-        contents: dict[str, bytes | None] = {}  # files at the tip read so far, by path
-        if deliverables:
-            files = history.list_files(self.git, report.tip)
-            report.findings += self._deliverables(
-                deliverables, files, contents, target=target, report=report, others=others
-            )
+        work.diff = self._diff(report.base_tip, report.tip)
+        work.classifier = Classifier(self.objects, report.tip, self.spec.generated)
+        work.deliverables = [d for d in self.spec.deliverables if d.applies_to(target.branch)]
+        report.deliverables = [d.name for d in work.deliverables]
+        work.others = others
+        _run(CONTENT_CHECKS, work)
+
+    def deliverables_on_branch(self, work: VerifyRun) -> list[Finding]:
+        """`missing-path` and `missing-symbol` for the spec's deliverables on this branch."""
+        report = work.report
+        assert report.tip
+        files = history.list_files(self.git, report.tip)
+        return self._deliverables(
+            work.deliverables,
+            files,
+            work.contents,
+            target=work.target,
+            report=report,
+            others=work.others,
+        )
+
+    def classify(self, work: VerifyRun) -> list[FileChange]:
+        """The range's changed files, each with its generated-or-not verdict, into the report."""
+        report, target = work.report, work.target
+        assert work.diff is not None and work.classifier is not None
         try:
-            changes = diff.result()
+            changes = work.diff.result()
         except NoMergeBase:
             pair = f"{target.remote}/{report.base} and {target.label}"
             if self.repo.shallow:
@@ -358,24 +404,20 @@ class Verifier:
                     f"cut off): {rerun}deepen it with `git fetch --unshallow {target.remote}`"
                 ) from None
             raise UnusableInput(f"{pair} share no history: is --base right?") from None
-        verdicts = classifier.classify(
-            [FileRef(c.path, None if c.binary else c.blob) for c in changes], contents
+        verdicts = work.classifier.classify(
+            [FileRef(c.path, None if c.binary else c.blob) for c in changes], work.contents
         )
         report.diff = [DiffEntry(c, verdicts[c.path]) for c in changes]
-        if not changes:
-            report.findings += self._nothing_changed(report, target)
-            return
-        stubs = self._stubs(report, deliverables, contents)
-        report.findings += stubs
-        report.findings += self._generated_only(report, deliverables, stubs)
+        return changes
 
-    def _nothing_changed(self, report: Report, target: Target) -> list[Finding]:
+    def nothing_changed(self, work: VerifyRun) -> list[Finding]:
         """base...branch is empty: merged into the base, or no work at all."""
+        report, target = work.report, work.target
         assert report.tip and report.base_tip
         base = f"{target.remote}/{report.base}"
         push = f"git push {target.remote} {target.branch}"
         fix = f"commit the work on {target.branch} and push it (`{push}`)"
-        if any(f.id in (UNPUSHED, BRANCH_DRIFT) for f in report.findings):
+        if any(f.id in (UNPUSHED, BRANCH_DRIFT) for f in work.found):
             return []  # the work is elsewhere, and those findings say where
         if self.request.pre_push:
             # Pushing a new branch before its first commit starts work; it claims none done.
@@ -453,7 +495,7 @@ class Verifier:
             findings += self._symbols(d, owned[d.name], texts, files, target)
         return findings
 
-    def _stubs(
+    def stubs(
         self,
         report: Report,
         deliverables: Sequence[Deliverable],
@@ -585,7 +627,7 @@ class Verifier:
             )
         return findings
 
-    def _generated_only(
+    def generated_only(
         self, report: Report, deliverables: Sequence[Deliverable], stubs: Sequence[Finding]
     ) -> list[Finding]:
         findings: list[Finding] = []
@@ -665,24 +707,32 @@ class Verifier:
         base = self._base(refs.default_branch)
         report = Report(remote, branch, "pre-push", base=base, mode="pre-push")
         target = Target(remote, branch, "pre-push", "push", tip)
-        if local_branch and local_branch != branch and branch == base:
-            report.findings.append(
-                Finding(
-                    BRANCH_DRIFT,
-                    Severity.ERROR,
-                    f"pushing local {local_branch} to {remote}/{base}, the base branch: track "
-                    f"work belongs on {remote}/{local_branch}",
-                    fix=f"git push {remote} {local_branch} (or `git push --no-verify` if this "
-                    "is really meant for the base branch)",
-                )
-            )
+        work = VerifyRun(self, report, target, pushed_from=local_branch)
+        _run(WHERE_CHECKS, work)
         report.tip = tip
         report.base_tip = refs.tracking.get(base) or refs.heads.get(base)
         if tip is None or branch == base or report.base_tip is None:
             return report
         others = {b: sha for b, sha in refs.tracking.items() if b != branch}
-        self.check_content(report, target, others)
+        self.check_content(work, others)
         return report
+
+    def _pushed_to_base(self, work: VerifyRun) -> list[Finding]:
+        """Before a push: local work pushed onto the base branch is drift."""
+        local, target, base = work.pushed_from, work.target, work.report.base
+        if not local or local == target.branch or target.branch != base:
+            return []
+        remote = target.remote
+        return [
+            Finding(
+                BRANCH_DRIFT,
+                Severity.ERROR,
+                f"pushing local {local} to {remote}/{base}, the base branch: track "
+                f"work belongs on {remote}/{local}",
+                fix=f"git push {remote} {local} (or `git push --no-verify` if this "
+                "is really meant for the base branch)",
+            )
+        ]
 
 
 def _text(data: bytes | None) -> str | None:
@@ -708,3 +758,80 @@ def _commits(commits: Sequence[Commit]) -> str:
     shown = ", ".join(_describe(c) for c in commits[:SHOWN_COMMITS])
     more = len(commits) - SHOWN_COMMITS
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+# ---- the checks, registered in the one Check shape ------------------------------------------------
+
+
+def _run(checks: Sequence[Check[VerifyRun]], work: VerifyRun) -> None:
+    results = run_checks(checks, work)
+    work.report.checks += results
+    work.report.findings += [f for result in results for f in result.findings]
+
+
+def _found(work: VerifyRun, findings: list[Finding], detail: str) -> Outcome:
+    """An outcome whose findings later checks of the same run may read (before the report has
+    them: `run_checks` hands them over when the whole group is done)."""
+    work.found += findings
+    return Outcome(detail, findings)
+
+
+def _remote(work: VerifyRun) -> Outcome:
+    """`shallow-clone` and `stale-remote-ref`: how far the answer can be trusted."""
+    if work.view is None:
+        return Outcome("pre-push: the pushed commit, not the remote")
+    return _found(work, work.view.findings, work.view.mode)
+
+
+def _where(work: VerifyRun) -> Outcome:
+    return _found(work, work.verifier.check_where(work), work.target.label)
+
+
+def _deliverables_check(work: VerifyRun) -> Outcome:
+    if not work.deliverables:
+        return Outcome("no deliverables declared for this branch")
+    found = work.verifier.deliverables_on_branch(work)
+    return _found(work, found, _count(work.deliverables, "deliverable"))
+
+
+def _classification(work: VerifyRun) -> Outcome:
+    """The range's files, generated ones set aside; `empty-branch` when nothing changed."""
+    changes = work.verifier.classify(work)
+    if not changes:
+        return _found(work, work.verifier.nothing_changed(work), "nothing changed")
+    made = sum(e.verdict.generated for e in work.report.diff)
+    return Outcome(f"{_count(changes, 'file')} changed, {made} generated")
+
+
+def _stubs_check(work: VerifyRun) -> Outcome:
+    if not work.report.diff:
+        return Outcome("nothing changed")
+    work.stubs = work.verifier.stubs(work.report, work.deliverables, work.contents)
+    return _found(work, work.stubs, "the lines the branch added")
+
+
+def _generated_only_check(work: VerifyRun) -> Outcome:
+    if not work.report.diff:
+        return Outcome("nothing changed")
+    found = work.verifier.generated_only(work.report, work.deliverables, work.stubs)
+    return _found(work, found, "hand-written and generated lines")
+
+
+# Where the work is: run on every branch, before anything of its content is read.
+WHERE_CHECKS: tuple[Check[VerifyRun], ...] = (
+    Check("remote", "The remote's refs as read", _remote),
+    Check("where", "The work is on the remote branch", _where),
+)
+# What the remote branch holds: run when it is on the remote and is not the base.
+CONTENT_CHECKS: tuple[Check[VerifyRun], ...] = (
+    Check("deliverables", "The spec's deliverables are on the branch", _deliverables_check),
+    Check("classification", "The range's generated files set aside", _classification),
+    Check("stubs", "No stubs in the lines the branch added", _stubs_check, ("classification",)),
+    Check(
+        "generated-only",
+        "The work is not generated padding",
+        _generated_only_check,
+        ("classification",),
+    ),
+)
+CHECKS = WHERE_CHECKS + CONTENT_CHECKS

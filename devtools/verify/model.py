@@ -10,6 +10,7 @@ from typing import Literal
 
 from devtools.findings import Finding, has_errors
 from devtools.git.history import FileChange
+from devtools.report.checks import CheckResult
 from devtools.verify.generated import Verdict
 from devtools.verify.spec import Spec
 
@@ -76,6 +77,7 @@ class Report:
     mode: str = ""  # how the remote was read: fetched, refs match origin, --no-fetch, pre-push
     deliverables: list[str] = field(default_factory=list)  # the ones checked on this branch
     notes: list[str] = field(default_factory=list)  # for people: what else is worth knowing
+    checks: list[CheckResult] = field(default_factory=list)  # what was (and was not) checked
     git_processes: int = 0
 
     @property

@@ -12,7 +12,7 @@ The helper pages use::
 - `request`: the request (for `request.url`, `request.query_params`);
 - `nav`: the current path, for the navigation's highlighted item.
 
-`web_state(request).require_current()` says, as `kernel.schema.require_current` does, that the
+`web_state(request).require_current()` says, as `kernel.schema_version.require_current` does, that the
 database is not migrated (HTTP 503). Jinja2 autoescaping is on for every template: values from the audit render as text. The
 application's state (`web_state(request)`) gives a route its `Database`, settings and chain watch:
 `web_state(request).db.read()` is a read-only session. Routes are sync functions (Starlette runs
@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse
 
 from kernel.db import Database
 from kernel.models import TradingStateRow
-from kernel.schema import require_current
+from kernel.schema_version import require_current
 from kernel.settings import KernelSettings
 from kernel.web.chain import ChainStatus, ChainWatch
 
@@ -61,7 +61,7 @@ class WebState:
     _schema_ok_until: float = 0.0
 
     def require_current(self) -> None:
-        """`kernel.schema.require_current`, its positive answer kept a few seconds: a page asks
+        """`kernel.schema_version.require_current`, its positive answer kept a few seconds: a page asks
         for it more than once, and the live view asks every two seconds (a database that is not
         migrated is asked every time, so it is seen as soon as it is)."""
         now = time.monotonic()

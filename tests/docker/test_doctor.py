@@ -55,7 +55,7 @@ def test_doctor_without_compose_file_says_how_to_fix(tmp_path: Path) -> None:
 def test_doctor_json_is_the_documented_report_with_a_real_engine(tmp_path: Path) -> None:
     import jsonschema
 
-    from tests.unit.test_report_schema import schema
+    from tests.unit.report.test_report_schema import schema
 
     (tmp_path / "compose.yaml").write_text(COMPOSE)
     proc = omc("doctor", "--format", "json", "--track", "t", cwd=tmp_path)

@@ -23,7 +23,7 @@ def host_env(tmp_path: Path, state_dir: Path) -> dict[str, str]:
 
 
 def _id(finding: dict[str, Any]) -> str:
-    return str(finding.get("id") or finding.get("rule") or finding.get("check"))
+    return str(finding["id"])
 
 
 def doctor(repo: GitRepo, env: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:

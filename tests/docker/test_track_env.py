@@ -23,7 +23,7 @@ from tests.fixtures.cli import omc
 from tests.fixtures.docker import ComposeStack
 from tests.fixtures.git import make_repo
 from tests.fixtures.stacks import SHAPES, Shape
-from tests.unit.test_report_schema import schema
+from tests.unit.report.test_report_schema import schema
 
 COMPOSE = """\
 services:

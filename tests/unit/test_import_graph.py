@@ -150,3 +150,62 @@ def test_library_modules_never_import_the_cli() -> None:
         if not _is_cli(module) and {"devtools.cli", "devtools.entry"} & targets
     }
     assert offenders == set()
+
+
+# Docker is reached one way: the endpoint, the socket client, the SDK and the compose CLI all live in
+# devtools.docker; everything else calls them.
+DOCKER_BINARIES = {"docker", "docker-compose"}
+
+
+def _outside_docker(module: str) -> bool:
+    return module != "devtools.docker" and not module.startswith("devtools.docker.")
+
+
+def _reaches_the_engine(path: Path) -> set[str]:
+    """How a module reaches Docker by itself: an argv naming the docker CLI, a lookup of it on
+    PATH, or the engine's socket path."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.List) and node.elts:
+            first = node.elts[0]
+            if isinstance(first, ast.Constant) and first.value in DOCKER_BINARIES:
+                found.add(f"argv {first.value}")
+        elif isinstance(node, ast.Call):
+            for arg in node.args:
+                value = arg.value if isinstance(arg, ast.Constant) else None
+                if isinstance(value, str) and (
+                    value in DOCKER_BINARIES or value.startswith("docker ")
+                ):
+                    found.add(f"call with {value!r}")
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "docker.sock" in node.value
+        ):
+            found.add("socket path")
+    return found
+
+
+def test_the_docker_scanner_finds_the_compose_cli() -> None:
+    # Guards against a scanner that finds nothing and so passes the rule below.
+    assert "argv docker" in _reaches_the_engine(MODULES["devtools.docker.compose"])
+    assert "socket path" in _reaches_the_engine(MODULES["devtools.docker.engine_api"])
+
+
+def test_only_devtools_docker_reaches_the_engine() -> None:
+    offenders = {
+        module: sorted(how)
+        for module, path in MODULES.items()
+        if _outside_docker(module) and (how := _reaches_the_engine(path))
+    }
+    assert offenders == {}
+
+
+def test_only_devtools_docker_imports_the_sdk() -> None:
+    offenders = {
+        module
+        for module in MODULES
+        if _outside_docker(module)
+        and any(name.partition(".")[0] == "docker" for name in _imported(MODULES[module]))
+    }
+    assert offenders == set()

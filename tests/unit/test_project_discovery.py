@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from devtools import config
-from devtools.compose.cli import compose_files
 from devtools.compose.source import read_source
 from devtools.configkeys import unknown_keys
+from devtools.docker.compose import compose_files
 from devtools.findings import Finding, Severity
 from devtools.omcdir import omc_dir
 from devtools.report.render import render

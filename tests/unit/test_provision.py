@@ -5,10 +5,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from tests.fixtures.cli import REPO_ROOT
 from tests.fixtures.users import as_user_kwargs, ensure_test_user
 
 
+@pytest.mark.root  # as root it runs the script as the test user, created with useradd
 def test_provision_refuses_without_root_in_one_line() -> None:
     # As a non-root user, with no docker on PATH, there is work to do and no right to do it.
     base = Path(tempfile.mkdtemp(prefix="omc-prov-"))

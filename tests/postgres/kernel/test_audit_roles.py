@@ -15,10 +15,10 @@ from kernel import audit
 from kernel.auditkey import parse_keyring
 from kernel.db import open_database
 from kernel.models import AuditRecord
-from kernel.schema import upgrade
+from kernel.schema_version import upgrade
 from tests.fixtures.cli import omc
+from tests.fixtures.kernel import fill_chain
 from tests.fixtures.postgres import PgCluster
-from tests.kernel_cases.audit import fill_chain
 
 KEYS = f"k1:{'k' * 40}"
 

@@ -58,7 +58,7 @@ def test_the_offline_sql_script_builds_the_same_schema(pg_cluster: PgCluster) ->
     import psycopg
     from alembic import command
 
-    from kernel.schema import alembic_config, head_revision
+    from kernel.schema_version import alembic_config, head_revision
 
     with pg_cluster.database() as url:
         script = io.StringIO()

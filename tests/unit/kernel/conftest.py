@@ -12,9 +12,3 @@ __all__ = ["db"]
 @pytest.fixture
 def kernel_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'kernel.db'}"
-
-
-@pytest.fixture
-def orders_per_thread() -> int:
-    """The concurrency test's orders per thread (16 threads)."""
-    return 1000

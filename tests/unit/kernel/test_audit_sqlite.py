@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.db import Database
 from kernel.models import AuditRecord
-from tests.kernel_cases.audit import fill_chain, verified
+from tests.fixtures.kernel import fill_chain, verified
 
 COLUMNS = "sequence, created_at, actor, action, inputs, prev_hash, hash"
 

@@ -13,7 +13,7 @@ import pytest
 from kernel.db import Database
 from tests.fixtures.cli import omc
 from tests.fixtures.kernel import ServedKernel, migrated, served_kernel
-from tests.kernel_cases.dashboard_data import IMG, SCRIPT, _day_with_every_kind_of_change
+from tests.kernel_db.test_dashboard_data import IMG, SCRIPT, _day_with_every_kind_of_change
 
 HOST = {"OMC_IN_CONTAINER": "0"}  # this machine has a stray /.dockerenv: serve as on a host
 

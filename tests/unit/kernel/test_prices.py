@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kernel.market_mode import realised_volatility
 from kernel.prices import PROFILES, FeedError, SyntheticFeed, Tick, parse_time, read_replay
-from kernel.volatility import realised_volatility
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 COINSPOT = {

@@ -1,1 +1,0 @@
-from tests.kernel_cases.audit_tamper import *  # noqa: F403

@@ -1,1 +1,0 @@
-from tests.kernel_cases.concurrency import *  # noqa: F403

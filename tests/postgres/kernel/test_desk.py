@@ -1,1 +1,0 @@
-from tests.kernel_cases.desk import *  # noqa: F403

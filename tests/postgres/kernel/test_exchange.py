@@ -1,1 +1,0 @@
-from tests.kernel_cases.exchange import *  # noqa: F403

@@ -1,1 +1,0 @@
-from tests.kernel_cases.loop import *  # noqa: F403

@@ -1,1 +1,0 @@
-from tests.kernel_cases.schema import *  # noqa: F403

@@ -1,1 +1,0 @@
-from tests.kernel_cases.status import *  # noqa: F403

@@ -1,1 +1,0 @@
-from tests.kernel_cases.alerts import *  # noqa: F403

@@ -1,1 +1,0 @@
-from tests.kernel_cases.audit import *  # noqa: F403

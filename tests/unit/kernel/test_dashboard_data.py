@@ -1,1 +1,0 @@
-from tests.kernel_cases.dashboard_data import *  # noqa: F403

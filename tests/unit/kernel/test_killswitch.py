@@ -1,1 +1,0 @@
-from tests.kernel_cases.killswitch import *  # noqa: F403

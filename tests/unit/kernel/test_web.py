@@ -1,1 +1,0 @@
-from tests.kernel_cases.web import *  # noqa: F403
