@@ -14,10 +14,10 @@ from devtools.options import format_option
 from devtools.report.render import DATA_FORMATS
 
 if TYPE_CHECKING:
-    from devtools.docker.compose import ComposeTarget
     from devtools.config import ProjectConfig
     from devtools.dbcopy.container import DbContainer
     from devtools.dbcopy.snapshots import Snapshot
+    from devtools.docker.compose import ComposeTarget
     from devtools.tracks.identity import Track
 
 TRACK = click.option(

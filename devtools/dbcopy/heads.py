@@ -9,7 +9,7 @@ from devtools.errors import UserError
 
 def known_revisions(config: ProjectConfig) -> set[str] | None:
     """Every revision id in the history (read statically), or None without migrations."""
-    from devtools.migrations.graph import load_history
+    from devtools.migrations.graph.read import load_history
     from devtools.migrations.location import locate
 
     try:

@@ -161,7 +161,6 @@ def reset(*, db_url: str | None, by: str, reason: str, fmt: str) -> int:
 def history(*, db_url: str | None, limit: int | None, fmt: str) -> int:
     """The timeline of trips, resets and REDUCING spells, from the audit chain."""
     from devtools.kernel_cli.project import kernel_database
-    from kernel import killswitch as switch
     from kernel import switchlog
     from kernel.desk import utcnow
     from kernel.schema_version import require_current
