@@ -199,3 +199,30 @@ def _nothing_injected(d: Dashboard) -> None:
     assert browser.title != "pwned"
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text  # noqa: B018
+
+
+def test_records_appear_while_the_loop_trades(dashboard: Dashboard) -> None:
+    """The loop writes while the page is open: its rows arrive before the loop has ended."""
+    d = dashboard
+    d.open("/audit")
+    top = d.rows()[0]
+    d.browser.execute_script("window.__same_page = true;")
+    # A month of one-minute bars: far longer than the page needs to show the first new rows;
+    # it is then stopped as an operator would (Ctrl-C: every finished tick is committed).
+    loop = subprocess.Popen(
+        omc_argv("kernel", "run", "--seed", "11", "--duration", "30d", "--db", d.db),
+        env=cli_env({"OMC_IN_CONTAINER": "0"}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        WebDriverWait(d.browser, WAIT).until(lambda _b: d.rows()[0] > top)
+        assert loop.poll() is None, f"the loop ended before a row showed: {loop.stderr}"
+        assert d.browser.execute_script("return window.__same_page === true;")
+        d.shot("audit-while-trading")
+    finally:
+        loop.send_signal(signal.SIGINT)
+        _, said = loop.communicate(timeout=60)
+    assert loop.returncode == 130, said
+    assert "Traceback" not in said
