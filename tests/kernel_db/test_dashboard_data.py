@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+import pytest
+
 from kernel import audit, equity, killswitch, switchlog
 from kernel.db import Database
 from kernel.desk import Desk, utcnow
@@ -191,6 +193,7 @@ def test_a_day_without_trading_has_an_empty_curve(db: Database) -> None:
     assert "no prices or fills" in equity_svg(c)
 
 
+@pytest.mark.unit  # pure: no database, so no database parameter gives it a tier
 def test_thinning_keeps_first_last_and_each_stretchs_extremes() -> None:
     start = NOW
     points = [
