@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml
 # Best effort: without root on Debian, the docker tier skips (or fails under OMC_REQUIRE_DOCKER=1).
 engine:
 	-@scripts/provision-engine
+	-@scripts/provision-browser
 
 # A simulated paper-trading day on the embedded SQLite default (.omc/kernel.db), then the status.
 # Re-running continues the same ledger with the next day.
