@@ -13,7 +13,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from devtools.errors import EnvironmentMissing, UserError
+from devtools.errors import UserError
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -40,14 +40,14 @@ class DbContainer:
         return "postgres" if self.database != "postgres" else "template1"
 
     def exec_argv(self, *argv: str, stdin: bool = False, app: str | None = None) -> list[str]:
-        args = ["docker", "exec"]
-        if stdin:
-            args.append("--interactive")
+        from devtools.docker.execcli import exec_argv
+
+        env = []
         if self.password is not None:
-            args += ["--env", "PGPASSWORD"]  # the value: from our environment (exec_env)
+            env.append("PGPASSWORD")  # the value: from our environment (exec_env)
         if app is not None:
-            args += ["--env", f"PGAPPNAME={app}"]
-        return [*args, self.id, *argv]
+            env.append(f"PGAPPNAME={app}")
+        return exec_argv(self.id, argv, stdin=stdin, env=env)
 
     def exec_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -78,7 +78,9 @@ class DbContainer:
                 f"{SQL_SECONDS:.0f}s: check it with `omc-dev status`"
             ) from None
         except FileNotFoundError:
-            raise EnvironmentMissing("docker is not installed: install Docker") from None
+            from devtools.docker.execcli import docker_missing
+
+            raise docker_missing() from None
         if done.returncode != 0:
             raise SqlFailed(
                 f"PostgreSQL in compose project {self.project} refused a statement: "

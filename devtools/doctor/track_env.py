@@ -111,6 +111,9 @@ def _check(ctx: DoctorContext) -> Outcome:
         values.TrackNames(project_id, track.key, repo_name(config), own.ports if own else None),
         skip_unready=True,
     )
+    # Templated but not yet renderable (the track holds no ports before its first `up`/`ports`):
+    # the template gives the track's own port once it has one, so the value is not judged.
+    pending = {t.name for t in templates if t.name not in rendered}
     # What the track's containers receive: interpolated with the track's values, then the
     # values the override sets.
     project = ctx.project
@@ -144,7 +147,7 @@ def _check(ctx: DoctorContext) -> Outcome:
         receiver = project.services.get(service_name)
         inside = receiver.container_ports if receiver else frozenset()
         for var, value in values_of.items():
-            if value is None:
+            if value is None or var in pending:
                 continue
             for host, port in named_ports(var, value):
                 checked += 1

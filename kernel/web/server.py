@@ -51,20 +51,26 @@ class _Server(uvicorn.Server):
 
     received: int | None = None
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            if self.should_exit and signum == signal.SIGINT:
-                self.force_exit = True  # a second Ctrl-C: do not wait for open requests
-            self.received = signum
-            self.should_exit = True
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        if self.should_exit and signum == signal.SIGINT:
+            self.force_exit = True  # a second Ctrl-C: do not wait for open requests
+        self.received = signum
+        self.should_exit = True
 
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    @contextlib.contextmanager
+    def stopped_by_signals(self) -> Generator[None, None, None]:
+        """SIGTERM and SIGINT stop the server from here on, also before it has started (a
+        Ctrl-C right after the address is announced must not interrupt the loop's set-up)."""
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             yield
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield  # uvicorn's own handlers: replaced by stopped_by_signals, installed earlier
 
 
 class AccessLog:
@@ -121,9 +127,10 @@ def serve(
     worker = OutboxWorker(Outbox(db, settings.alerts)).start() if settings.alerts.channels else None
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in str(bound_host) else str(bound_host)
-    announce(f"kernel API on http://{shown}:{bound_port} (database {db.display_url})")
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        with server.stopped_by_signals():
+            announce(f"kernel API on http://{shown}:{bound_port} (database {db.display_url})")
+            asyncio.run(server.serve(sockets=[sock]))
     finally:
         sock.close()
         if worker is not None:

@@ -45,8 +45,30 @@ def edit(repo: GitRepo, path: str, old: str, new: str) -> None:
     file.write_text(text.replace(old, new, 1))
 
 
-def test_untouched_the_doctor_and_the_lint_are_silent(tmp_path: Path, host_env: dict[str, str]):
+def test_untouched_no_error_and_only_the_browser_values_each_track_must_own(
+    tmp_path: Path, host_env: dict[str, str]
+) -> None:
+    """Untouched, nothing is wrong but two values a browser uses: they name the frontend's
+    default host port, which no track of omc-dev's publishes (each has its own). With the
+    templates the warnings give, the doctor is silent; the lint is silent throughout."""
     repo = make_fullstack(tmp_path)
+    code, findings = doctor(repo, host_env)
+    assert code == 0
+    assert {(_id(f), f["severity"], f["path"], f["line"]) for f in findings} == {
+        ("track-env-foreign-port", "warning", ".env", 3),  # FRONTEND_HOST
+        ("track-env-foreign-port", "warning", ".env", 10),  # BACKEND_CORS_ORIGINS
+        ("track-env-foreign-port", "warning", "compose.yml", 101),  # the build arg VITE_API_URL
+    }, findings
+    fixes = sorted(
+        f["fix"].split(" in [tool", 1)[0].removeprefix("set ") for f in findings if f["line"] != 101
+    )
+    (build_arg,) = [f["fix"] for f in findings if f["line"] == 101]
+    assert build_arg.startswith("write the build arg as VITE_API_URL=${VITE_API_URL}"), build_arg
+    edit(repo, "compose.yml", "VITE_API_URL=http://localhost:8000", "VITE_API_URL=${VITE_API_URL}")
+    fixes.append('VITE_API_URL = { value = "http://localhost:{port:backend:8000}", services = [] }')
+    (repo.path / "pyproject.toml").write_text(
+        "[tool.omc-dev.tracks.env]\n" + "\n".join(fixes) + "\n"
+    )
     code, findings = doctor(repo, host_env)
     assert (code, findings) == (0, [])
     code, findings = lint(repo, host_env)

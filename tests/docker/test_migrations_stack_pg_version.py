@@ -49,7 +49,7 @@ def lint(root: Path, folder: Path, *args: str) -> tuple[int, dict[str, Any], str
         cwd=root,
         env={"OMC_NO_CACHE": "1"},
     )
-    report = json.loads(proc.stdout) if "--format" in args else {}
+    report = json.loads(proc.stdout) if "json" in args else {}
     return proc.returncode, report, " ".join((proc.stdout + proc.stderr).split())
 
 
@@ -57,7 +57,7 @@ def test_the_database_image_tag_sets_the_postgresql_version(tmp_path: Path) -> N
     folder = stack(tmp_path, "POSTGRES_PASSWORD=changethis\n")
     code, report, _ = lint(tmp_path, folder, "--format", "json")
     assert (code, report["findings"]) == (0, [])
-    code, _, out = lint(tmp_path, folder)
+    code, _, out = lint(tmp_path, folder, "--format", "text")  # text says what it judged by
     assert code == 0 and "judged for PostgreSQL 17 (service db's image postgres:17)" in out
 
 
@@ -67,5 +67,5 @@ def test_compose_resolves_the_tag_and_an_explicit_version_wins(tmp_path: Path) -
     assert code == 1
     ((finding),) = report["findings"]
     assert "PostgreSQL 15 rejects" in finding["message"]
-    code, _, out = lint(tmp_path, folder, "--pg-version", "18")
-    assert code == 0 and "judged for PostgreSQL" not in out
+    code, _, out = lint(tmp_path, folder, "--pg-version", "18", "--format", "text")
+    assert code == 0 and "judged for PostgreSQL" not in out and "migrations lint" in out
