@@ -18,12 +18,16 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devtools.compose.model import ComposeProject
 from devtools.doctor.model import DoctorCheck, DoctorContext, Outcome
 from devtools.errors import UserError
 from devtools.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from devtools.tracks.registry import Registry
 
 RULE = "track-env-foreign-port"
 HOST_SIDE = frozenset(
@@ -126,17 +130,7 @@ def _check(ctx: DoctorContext) -> Outcome:
     for service, added in by_service.items():
         environment.setdefault(service, {}).update(added)
 
-    owners: dict[int, Owner] = {}
-    for base in ctx.project.services.values():  # the compose files' own host ports
-        for m in base.ports:
-            if m.published is not None:
-                owners[m.published] = Owner("the default stack", base.name, m.target, m.protocol)
-    for entry in reg.entries.values():
-        if entry.key == (repo, track.key):
-            continue
-        who = f"track {entry.track}" + ("" if entry.repo == repo else f" of {entry.repo_name}")
-        for p in entry.ports:
-            owners[p.published] = Owner(who, p.service, p.target, p.protocol)
+    owners = _owners(ctx.project, reg, (repo, track.key))
 
     ignores = Ignores.from_config(config)
     # (is a build arg, variable, value) -> the services, and the foreign ports it names.
@@ -179,6 +173,24 @@ def _check(ctx: DoctorContext) -> Outcome:
             findings.append(finding)
     detail = f"{checked} host address{'es' if checked != 1 else ''} in browser-facing values"
     return Outcome(detail, findings)
+
+
+def _owners(default: ComposeProject, reg: Registry, own_key: tuple[str, str]) -> dict[int, Owner]:
+    """Who publishes each host port: the compose files' own ports, then every other track's."""
+    owners: dict[int, Owner] = {}
+    for base in default.services.values():
+        for m in base.ports:
+            if m.published is not None:
+                owners[m.published] = Owner("the default stack", base.name, m.target, m.protocol)
+    for entry in reg.entries.values():
+        if entry.key == own_key:
+            continue
+        who = f"track {entry.track}" + (
+            "" if entry.repo == own_key[0] else f" of {entry.repo_name}"
+        )
+        for p in entry.ports:
+            owners[p.published] = Owner(who, p.service, p.target, p.protocol)
+    return owners
 
 
 def _received(

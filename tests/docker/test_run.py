@@ -119,7 +119,11 @@ def test_cwd_and_paths_are_translated_from_a_subfolder(stack: Stack) -> None:
     unit = REPO_ROOT / "tests" / "unit"
     assert stack.run("--", "pwd", cwd=unit).stdout == "/app/tests/unit\n"
     assert stack.run("--", "pwd").stdout == "/app\n"  # the root is not mounted: the service's own
-    args = [str(REPO_ROOT / "kernel" / "__init__.py"), "../conftest.py", "compose/test_compose_paths.py"]
+    args = [
+        str(REPO_ROOT / "kernel" / "__init__.py"),
+        "../conftest.py",
+        "compose/test_compose_paths.py",
+    ]
     proc = stack.run("--", "python3", "-c", PRINT_ARGV, *args, cwd=unit)
     assert json.loads(proc.stdout) == ["/app/kernel/__init__.py", *args[1:]], proc.stderr
     every_file_there = 'for f; do test -f "$f" || exit 9; done'
