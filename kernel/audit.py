@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select
@@ -245,6 +246,26 @@ class Verification:
     @property
     def ok(self) -> bool:
         return self.first_break is None
+
+    def to_json(self, anchor_file: Path | None) -> dict[str, Any]:
+        """The verdict as `kernel audit verify --format json` and the dashboard give it."""
+        broken, anchor = self.first_break, self.last_anchor
+        return {
+            "verified": broken is None,
+            "records": self.records,
+            "head": self.head_sequence,
+            "first_broken": None
+            if broken is None
+            else {"sequence": broken.sequence, "problem": broken.problem, "detail": broken.detail},
+            "authenticated": self.authenticated,
+            "key_ids": list(self.key_ids),
+            "unsigned_records": self.unsigned,
+            "anchor_file": None if anchor_file is None else str(anchor_file),
+            "anchors": self.anchors,
+            "last_anchor": None
+            if anchor is None
+            else {"sequence": anchor.sequence, "time": anchor.time, "key_id": anchor.key_id},
+        }
 
 
 def _stream(session: Session, after: int = 0) -> Iterator[AuditRecord]:

@@ -16,7 +16,6 @@ from devtools.options import format_option
 from devtools.report.render import DATA_FORMATS
 
 if TYPE_CHECKING:
-    from kernel.anchor import Anchor
     from kernel.audit import Verification
     from kernel.auditkey import Keyring
 
@@ -238,12 +237,6 @@ def _verify(
     return 0 if result.ok else 1
 
 
-def _anchor_dict(anchor: Anchor | None) -> dict[str, Any] | None:
-    if anchor is None:
-        return None
-    return {"sequence": anchor.sequence, "time": anchor.time, "key_id": anchor.key_id}
-
-
 def _report(
     result: Verification,
     path: Path | None,
@@ -254,20 +247,7 @@ def _report(
 ) -> None:
     broken = result.first_break
     if fmt == "json":
-        payload = {
-            "verified": broken is None,
-            "records": result.records,
-            "head": result.head_sequence,
-            "first_broken": None
-            if broken is None
-            else {"sequence": broken.sequence, "problem": broken.problem, "detail": broken.detail},
-            "authenticated": result.authenticated,
-            "key_ids": list(result.key_ids),
-            "unsigned_records": result.unsigned,
-            "anchor_file": None if path is None else str(path),
-            "anchors": result.anchors,
-            "last_anchor": _anchor_dict(result.last_anchor),
-        }
+        payload = result.to_json(path)
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     if broken is None:

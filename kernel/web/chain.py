@@ -86,24 +86,7 @@ class ChainStatus:
         if v is None:
             done, head = self.progress
             return {"verifying": True, "verified": None, "records": done, "head": head}
-        broken = v.first_break
-        anchor = v.last_anchor
-        return {
-            "verified": broken is None,
-            "records": v.records,
-            "head": v.head_sequence,
-            "first_broken": None
-            if broken is None
-            else {"sequence": broken.sequence, "problem": broken.problem, "detail": broken.detail},
-            "authenticated": v.authenticated,
-            "key_ids": list(v.key_ids),
-            "unsigned_records": v.unsigned,
-            "anchor_file": None if self.anchor_file is None else str(self.anchor_file),
-            "anchors": v.anchors,
-            "last_anchor": None
-            if anchor is None
-            else {"sequence": anchor.sequence, "time": anchor.time, "key_id": anchor.key_id},
-        }
+        return v.to_json(self.anchor_file)
 
 
 class ChainWatch:
