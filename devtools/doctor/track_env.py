@@ -176,15 +176,19 @@ def _check(ctx: DoctorContext) -> Outcome:
 
 
 def _owners(default: ComposeProject, reg: Registry, own_key: tuple[str, str]) -> dict[int, Owner]:
-    """Who publishes each host port: the compose files' own ports, then every other track's."""
+    """Who publishes each host port: every other track's ports, and the compose files' own ports
+    once this repository has a second track (then a value naming them is the same in two tracks).
+    With one track, an untouched project stays silent."""
     owners: dict[int, Owner] = {}
-    for base in default.services.values():
-        for m in base.ports:
-            if m.published is not None:
-                owners[m.published] = Owner("the default stack", base.name, m.target, m.protocol)
-    for entry in reg.entries.values():
-        if entry.key == own_key:
-            continue
+    others = [entry for entry in reg.entries.values() if entry.key != own_key]
+    if any(entry.repo == own_key[0] for entry in others):
+        for base in default.services.values():
+            for m in base.ports:
+                if m.published is not None:
+                    owners[m.published] = Owner(
+                        "the default stack", base.name, m.target, m.protocol
+                    )
+    for entry in others:
         who = f"track {entry.track}" + (
             "" if entry.repo == own_key[0] else f" of {entry.repo_name}"
         )

@@ -48,10 +48,13 @@ def edit(repo: GitRepo, path: str, old: str, new: str) -> None:
 def test_untouched_no_error_and_only_the_browser_values_each_track_must_own(
     tmp_path: Path, host_env: dict[str, str]
 ) -> None:
-    """Untouched, nothing is wrong but two values a browser uses: they name the frontend's
-    default host port, which no track of omc-dev's publishes (each has its own). With the
-    templates the warnings give, the doctor is silent; the lint is silent throughout."""
+    """Untouched with one track, the doctor is silent. With a second track, the values a browser
+    uses name ports no track owns, the same in both tracks: three warnings. With the templates
+    the warnings give, the doctor is silent again; the lint is silent throughout."""
     repo = make_fullstack(tmp_path)
+    assert doctor(repo, host_env) == (0, [])
+    second = omc("ports", "--track", "other", cwd=repo.path, env=host_env)
+    assert second.returncode == 0, second.stderr
     code, findings = doctor(repo, host_env)
     assert code == 0
     assert {(_id(f), f["severity"], f["path"], f["line"]) for f in findings} == {

@@ -235,6 +235,8 @@ def test_with_templates_the_template_stacks_name_only_their_own_ports(
         # Untouched, its `.env` URLs and the frontend's build arg name the default ports.
         folder = shape.write(tmp_path / "untouched", **{"pyproject.toml": "[tool.omc-dev]\n"})
         assert omc("ports", "--track", "t", cwd=folder, env=env).returncode == 0
+        assert track_env_findings(folder, env) == []  # one track: nothing to reach by mistake
+        assert omc("ports", "--track", "u", cwd=folder, env=env).returncode == 0
         assert sorted(track_env_findings(folder, env)) == [
             "BACKEND_CORS_ORIGINS",
             "FRONTEND_HOST",
@@ -247,6 +249,7 @@ def test_with_templates_the_template_stacks_name_only_their_own_ports(
         if fixed != text:
             changes[name] = fixed
     folder = shape.write(tmp_path / shape.name, **changes)
+    assert omc("ports", "--track", "u", cwd=folder, env=env).returncode == 0  # a second track
     assert omc("ports", "--track", "t", cwd=folder, env=env).returncode == 0
     assert track_env_findings(folder, env) == []
 

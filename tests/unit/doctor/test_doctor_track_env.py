@@ -114,6 +114,7 @@ def check(folder: Path, backend_env: dict[str, str] | None = None) -> list[Findi
     cfg = config.load(folder)
     track = Track("main", "--track")
     project = parse_config(resolved(backend_env or {}), files=(folder / "compose.yml",))
+    ensure_ports(cfg, Track("second", "--track"), project)  # a second track of the repo
     ensure_ports(cfg, track, project)  # the track holds its own ports, as after `omc-dev up`
     ctx = DoctorContext(cfg, track)
     ctx.__dict__["project"] = project  # as compose resolved it (no compose CLI in this tier)
@@ -216,6 +217,9 @@ def test_the_fastapi_template_shapes(
     ensure_ports(cfg, track, project)
     ctx = DoctorContext(cfg, track)
     ctx.__dict__["project"] = project
+    # One track: the untouched project is silent (no second stack to reach by mistake).
+    assert list(check_track_env(ctx).findings) == []
+    ensure_ports(cfg, Track("u", "--track"), project)  # a second track of the repository
     found = by_variable(list(check_track_env(ctx).findings))
     assert set(found) == expected
     for finding in found.values():
@@ -242,6 +246,7 @@ def test_a_build_arg_baking_in_the_default_backend_warns_at_its_line(
     # The playwright image is built for the network: `http://backend:8000` is no host port.
     doc["services"]["playwright"]["build"]["args"] = {"VITE_API_URL": "http://backend:8000"}
     project = parse_config(doc, files=tuple(OLDER.paths(folder)))
+    ensure_ports(cfg, Track("u", "--track"), project)  # a second track of the repository
     ensure_ports(cfg, track, project)
     ctx = DoctorContext(cfg, track)
     ctx.__dict__["project"] = project
